@@ -1,0 +1,3 @@
+module github.com/lantern-safeguarding/lantern/schemas
+
+go 1.26.0
