@@ -1,0 +1,174 @@
+package auditlog
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap"
+
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
+)
+
+// ErrDiverged means the ledger no longer extends the last checkpoint: it
+// was rewritten, truncated or restored from a backup. The checkpointer
+// then signs nothing more until an operator has looked (see "After a
+// restore" in the package documentation).
+var ErrDiverged = errors.New("the ledger does not extend its last checkpoint")
+
+// CheckpointerConfig says where and how often to checkpoint.
+type CheckpointerConfig struct {
+	// Dir is the checkpoint folder, outside the database.
+	Dir string
+	// Key signs every checkpoint.
+	Key ed25519.PrivateKey
+	// Every asks for a checkpoint once this many entries have been
+	// appended since the last one.
+	Every int64
+	// Interval asks for a checkpoint this often when anything was
+	// appended, so that a quiet ledger is still covered.
+	Interval time.Duration
+	Clock    clock.Clock
+}
+
+// Checkpointer writes signed checkpoints of the ledger.
+type Checkpointer struct {
+	pool *pgxpool.Pool
+	cfg  CheckpointerConfig
+	log  *zap.Logger
+
+	mu       sync.Mutex
+	last     *Checkpoint
+	lastSeq  atomic.Int64
+	appended atomic.Int64
+	kick     chan struct{}
+}
+
+// NewCheckpointer continues from the newest checkpoint in cfg.Dir, after
+// verifying every checkpoint there with the key's public half.
+func NewCheckpointer(pool *pgxpool.Pool, cfg CheckpointerConfig, log *zap.Logger) (*Checkpointer, error) {
+	cps, err := ReadCheckpoints(cfg.Dir, cfg.Key.Public().(ed25519.PublicKey))
+	if err != nil {
+		return nil, err
+	}
+	c := &Checkpointer{pool: pool, cfg: cfg, log: log, kick: make(chan struct{}, 1)}
+	if n := len(cps); n > 0 {
+		c.last = cps[n-1].Checkpoint
+		c.lastSeq.Store(c.last.Seq)
+	}
+	return c, nil
+}
+
+// Appended tells the checkpointer that entry seq was committed. It never
+// blocks the append path.
+func (c *Checkpointer) Appended(seq int64) {
+	c.appended.Store(seq)
+	if c.cfg.Every > 0 && seq-c.lastSeq.Load() >= c.cfg.Every {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run checkpoints every Interval and whenever Every entries have been
+// appended, until ctx ends. The caller writes a last checkpoint once
+// appends have stopped.
+func (c *Checkpointer) Run(ctx context.Context) error {
+	tick := time.NewTicker(c.cfg.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		case <-c.kick:
+		}
+		if _, err := c.Checkpoint(ctx); err != nil {
+			c.log.Error("ledger checkpoint failed", zap.Error(err))
+		}
+	}
+}
+
+// Checkpoint signs and writes a checkpoint of the ledger as it stands now,
+// and returns it; it returns nil when nothing was appended since the last
+// one. It first recomputes every entry since the last checkpoint, so that
+// it never signs a chain that is already broken.
+func (c *Checkpointer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tx, err := c.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("starting checkpoint snapshot: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	cp, err := c.next(ctx, tx)
+	if cp == nil || err != nil {
+		return nil, err
+	}
+	signed, err := cp.Sign(c.cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := WriteCheckpoint(c.cfg.Dir, cp.Seq, signed); err != nil {
+		return nil, err
+	}
+	c.last = cp
+	c.lastSeq.Store(cp.Seq)
+	return cp, nil
+}
+
+// next builds the checkpoint that follows the last one, or nil if the
+// ledger has not grown.
+func (c *Checkpointer) next(ctx context.Context, q Querier) (*Checkpoint, error) {
+	head, err := ReadHead(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	from, prev := int64(0), Genesis
+	if c.last != nil {
+		from, prev = c.last.Seq, c.last.Hash
+	}
+	switch {
+	case head.Seq < from:
+		return nil, fmt.Errorf("%w: the head row counts %d entries, the checkpoint %d", ErrDiverged, head.Seq, from)
+	case head.Seq == from && !bytes.Equal(head.Hash, prev):
+		return nil, fmt.Errorf("%w: entry %d's hash has changed", ErrDiverged, from)
+	case head.Seq == from:
+		return nil, nil
+	}
+	hashes, err := segmentHashes(ctx, q, from, prev, head)
+	if err != nil {
+		return nil, err
+	}
+	return &Checkpoint{Origin: Origin, Seq: head.Seq, Hash: head.Hash, Time: c.cfg.Clock.Now().UTC(),
+		First: from + 1, Hashes: hashes}, nil
+}
+
+// segmentHashes recomputes entries from+1 to head.Seq, linking to prev, and
+// returns their hashes.
+func segmentHashes(ctx context.Context, q Querier, from int64, prev []byte, head Head) ([][]byte, error) {
+	ch := &checker{next: from + 1, prev: prev}
+	hashes := make([][]byte, 0, head.Seq-from)
+	err := ScanEntries(ctx, q, from, head.Seq, func(e Entry) error {
+		if p := ch.add(e); p != nil {
+			return fmt.Errorf("%w: %w", ErrDiverged, p)
+		}
+		hashes = append(hashes, ch.prev)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if p := ch.finish(head, nil); p != nil {
+		return nil, fmt.Errorf("%w: %w", ErrDiverged, p)
+	}
+	return hashes, nil
+}

@@ -1,0 +1,110 @@
+// Package bus carries Lantern's CloudEvents over NATS JetStream: it declares
+// the streams, publishes with the event id as Nats-Msg-Id, and consumes with
+// an acknowledgement sent only after the handler's effects are committed, so
+// that a crash at any point leads to redelivery rather than loss.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// Stream names. Every event subject sits under sg.> in EventsStream; messages
+// that exhausted their deliveries go to dlq.> in DeadLetterStream, outside
+// sg.> so that they are never mistaken for events.
+const (
+	EventsStream        = "LANTERN_EVENTS"
+	EventsSubjects      = "sg.>"
+	DeadLetterStream    = "LANTERN_DLQ"
+	DeadLetterPrefix    = "dlq."
+	defaultDupWindow    = 10 * time.Minute
+	connectRetryBackoff = 250 * time.Millisecond
+)
+
+// Connect dials NATS and keeps reconnecting for ever: a service that loses
+// its broker should wait for it, not exit and lose its place.
+func Connect(ctx context.Context, url, name string, log *zap.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	opts := []nats.Option{
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(connectRetryBackoff),
+		nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("nats disconnected", zap.Error(err))
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) { log.Info("nats reconnected") }),
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connecting to nats at %s: %w", url, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("opening jetstream: %w", err)
+	}
+	return nc, js, nil
+}
+
+// StreamOptions tune the streams for a deployment.
+type StreamOptions struct {
+	// Replicas is 1 on one machine and 3 across failure domains.
+	Replicas int
+	// DuplicateWindow bounds JetStream's Nats-Msg-Id deduplication. It is
+	// only a shield against publisher retries; consumers are idempotent in
+	// PostgreSQL for anything older.
+	DuplicateWindow time.Duration
+}
+
+// EnsureStreams creates or updates Lantern's streams. They are file-backed
+// and refuse deletes and purges, the append-only posture an audit trail
+// needs. Durability of each write also depends on the server's sync setting,
+// which the embedded server sets to sync every write.
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions) error {
+	if o.Replicas == 0 {
+		o.Replicas = 1
+	}
+	if o.DuplicateWindow == 0 {
+		o.DuplicateWindow = defaultDupWindow
+	}
+	for _, cfg := range []jetstream.StreamConfig{
+		{Name: EventsStream, Subjects: []string{EventsSubjects}, Description: "Lantern events"},
+		{Name: DeadLetterStream, Subjects: []string{DeadLetterPrefix + ">"}, Description: "Messages that exhausted their deliveries"},
+	} {
+		cfg.Storage = jetstream.FileStorage
+		cfg.Retention = jetstream.LimitsPolicy
+		cfg.Replicas = o.Replicas
+		cfg.Duplicates = o.DuplicateWindow
+		cfg.DenyDelete = true
+		cfg.DenyPurge = true
+		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("declaring stream %s: %w", cfg.Name, err)
+		}
+	}
+	return nil
+}
+
+// WaitForStreams blocks until EnsureStreams has been run by someone, so that
+// a consumer started before the streams exist waits instead of failing.
+func WaitForStreams(ctx context.Context, js jetstream.JetStream) error {
+	for {
+		_, err := js.Stream(ctx, EventsStream)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, jetstream.ErrStreamNotFound) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoHeartbeat) {
+			return fmt.Errorf("looking up stream %s: %w", EventsStream, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for stream %s: %w", EventsStream, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

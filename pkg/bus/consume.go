@@ -1,0 +1,245 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	"github.com/lantern-safeguarding/lantern/pkg/faults"
+)
+
+// Handler applies one event. It must be idempotent: commit its effects
+// together with a record that the event was handled, and return nil for an
+// event it has already handled. Returning an error asks for redelivery;
+// wrapping it with Permanent sends the message to the dead-letter stream.
+type Handler func(ctx context.Context, e cloudevent.Event) error
+
+type permanentError struct{ err error }
+
+func (p permanentError) Error() string { return p.err.Error() }
+func (p permanentError) Unwrap() error { return p.err }
+
+// Permanent marks err as one that no retry can cure, such as an event that
+// fails validation.
+func Permanent(err error) error { return permanentError{err} }
+
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}
+
+// DeadLetter describes a message given up on.
+type DeadLetter struct {
+	Consumer   string
+	Subject    string
+	StreamSeq  uint64
+	Deliveries uint64
+	// Attempts is how many times the handler ran: every delivery but the
+	// one that found the message over its limit, and none at all for a
+	// message that could not be read as an event.
+	Attempts uint64
+	Reason   string
+	// Event is nil when the message could not be read as a CloudEvent.
+	Event *cloudevent.Event
+}
+
+// ConsumerSpec declares a durable consumer.
+type ConsumerSpec struct {
+	// Durable names the consumer; it survives restarts of the service.
+	Durable  string
+	Subjects []string
+	// AckWait is how long the server waits for an ack before redelivering;
+	// it bounds how long a crash delays an event.
+	AckWait time.Duration
+	// MaxDeliver is how many deliveries a message gets before it is
+	// dead-lettered, including deliveries that crashed the process.
+	MaxDeliver int
+	// Backoff gives the redelivery delay after the nth failed attempt; the
+	// last entry repeats.
+	Backoff []time.Duration
+	// OnDeadLetter runs after a message is copied to the dead-letter
+	// stream, for instance to raise notification.failed.
+	OnDeadLetter func(context.Context, DeadLetter) error
+}
+
+func (s *ConsumerSpec) setDefaults() {
+	if s.AckWait == 0 {
+		s.AckWait = 30 * time.Second
+	}
+	if s.MaxDeliver == 0 {
+		s.MaxDeliver = 8
+	}
+	if len(s.Backoff) == 0 {
+		s.Backoff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute}
+	}
+}
+
+// Headers added to a dead-lettered message.
+const (
+	HeaderDLQReason     = "Lantern-Dlq-Reason"
+	HeaderDLQConsumer   = "Lantern-Dlq-Consumer"
+	HeaderDLQSubject    = "Lantern-Dlq-Subject"
+	HeaderDLQStreamSeq  = "Lantern-Dlq-Stream-Seq"
+	HeaderDLQDeliveries = "Lantern-Dlq-Deliveries"
+)
+
+// Consume runs h for every message matching spec until ctx ends, then drains:
+// messages already fetched are handled and acknowledged before it returns.
+func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, h Handler, log *zap.Logger) error {
+	spec.setDefaults()
+	if err := WaitForStreams(ctx, js); err != nil {
+		return err
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, EventsStream, jetstream.ConsumerConfig{
+		Durable:        spec.Durable,
+		FilterSubjects: spec.Subjects,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        spec.AckWait,
+		// Lantern counts deliveries itself so that nothing is ever left
+		// silently in the stream: past MaxDeliver it dead-letters.
+		MaxDeliver:    -1,
+		MaxAckPending: 1000,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return fmt.Errorf("declaring consumer %s: %w", spec.Durable, err)
+	}
+	w := &worker{js: js, spec: spec, handle: h, log: log.With(zap.String("consumer", spec.Durable))}
+	// Messages are handled one at a time, so fetching ahead gains nothing,
+	// and a message fetched ahead waits in this process with its ack wait
+	// running: behind a slow or stalled handler it is redelivered without
+	// having been tried, and enough such redeliveries pass MaxDeliver and
+	// dead-letter a message that never failed. Fetching one at a time keeps
+	// each delivery an attempt.
+	cc, err := cons.Consume(w.process, jetstream.PullMaxMessages(1), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		w.log.Warn("consume error", zap.Error(err))
+	}))
+	if err != nil {
+		return fmt.Errorf("starting consumer %s: %w", spec.Durable, err)
+	}
+	w.log.Info("consuming", zap.Strings("subjects", spec.Subjects))
+	<-ctx.Done()
+	cc.Drain()
+	select {
+	case <-cc.Closed():
+	case <-time.After(spec.AckWait):
+		w.log.Warn("drain timed out; unacknowledged messages will be redelivered")
+	}
+	return nil
+}
+
+type worker struct {
+	js     jetstream.JetStream
+	spec   ConsumerSpec
+	handle Handler
+	log    *zap.Logger
+}
+
+func (w *worker) process(msg jetstream.Msg) {
+	// Handlers finish even while the service is stopping: the drain waits
+	// for them, and an interrupted handler would only be redone.
+	ctx, cancel := context.WithTimeout(context.Background(), w.spec.AckWait)
+	defer cancel()
+	meta, err := msg.Metadata()
+	if err != nil {
+		w.log.Error("message without metadata", zap.Error(err))
+		return
+	}
+	faults.Crash(faults.ConsumeAfterReceive)
+	e, err := cloudevent.FromMsg(msg.Headers(), msg.Data())
+	if meta.NumDelivered > uint64(w.spec.MaxDeliver) {
+		// Earlier deliveries never finished, most likely because the
+		// handler crashed the process: stop before it crashes again.
+		var readable *cloudevent.Event
+		if err == nil {
+			readable = &e
+		}
+		w.deadLetter(ctx, msg, meta, readable, meta.NumDelivered-1, fmt.Sprintf("gave up after %d deliveries", meta.NumDelivered-1))
+		return
+	}
+	if err != nil {
+		w.deadLetter(ctx, msg, meta, nil, 0, err.Error())
+		return
+	}
+	w.handleEvent(ctx, msg, meta, e)
+}
+
+func (w *worker) handleEvent(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, e cloudevent.Event) {
+	err := w.handle(context.WithValue(ctx, subjectKey{}, msg.Subject()), e)
+	switch {
+	case err == nil:
+		faults.Crash(faults.ConsumeBeforeAck)
+		if err := msg.DoubleAck(ctx); err != nil {
+			// The effects are committed; a redelivery will be recognised.
+			w.log.Warn("ack failed", zap.String("event_id", e.ID()), zap.Error(err))
+		}
+	case IsPermanent(err) || meta.NumDelivered >= uint64(w.spec.MaxDeliver):
+		w.deadLetter(ctx, msg, meta, &e, meta.NumDelivered, err.Error())
+	default:
+		delay := w.backoff(meta.NumDelivered)
+		w.log.Warn("handler failed; will retry", zap.String("event_id", e.ID()),
+			zap.Uint64("delivery", meta.NumDelivered), zap.Duration("retry_in", delay), zap.Error(err))
+		_ = msg.NakWithDelay(delay)
+	}
+}
+
+func (w *worker) backoff(delivered uint64) time.Duration {
+	i := min(int(delivered)-1, len(w.spec.Backoff)-1)
+	return w.spec.Backoff[max(i, 0)]
+}
+
+// deadLetter copies msg to the dead-letter stream with the reason, then
+// terminates it. If the copy cannot be stored the message is left for
+// redelivery: it is never dropped.
+func (w *worker) deadLetter(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, e *cloudevent.Event, attempts uint64, reason string) {
+	dl := DeadLetter{Consumer: w.spec.Durable, Subject: msg.Subject(), StreamSeq: meta.Sequence.Stream,
+		Deliveries: meta.NumDelivered, Attempts: attempts, Reason: reason, Event: e}
+	if err := w.storeDeadLetter(ctx, msg, dl); err != nil {
+		w.log.Error("dead-lettering failed; will retry", zap.Uint64("stream_seq", dl.StreamSeq), zap.Error(err))
+		_ = msg.NakWithDelay(w.backoff(meta.NumDelivered))
+		return
+	}
+	if w.spec.OnDeadLetter != nil {
+		if err := w.spec.OnDeadLetter(ctx, dl); err != nil {
+			w.log.Error("dead-letter hook failed; will retry", zap.Uint64("stream_seq", dl.StreamSeq), zap.Error(err))
+			_ = msg.NakWithDelay(w.backoff(meta.NumDelivered))
+			return
+		}
+	}
+	w.log.Error("message dead-lettered", zap.Uint64("stream_seq", dl.StreamSeq), zap.String("subject", dl.Subject), zap.String("reason", reason))
+	_ = msg.TermWithReason("dead-lettered")
+}
+
+func (w *worker) storeDeadLetter(ctx context.Context, msg jetstream.Msg, dl DeadLetter) error {
+	h := nats.Header{}
+	for k, v := range msg.Headers() {
+		if k != nats.MsgIdHdr {
+			h[k] = v
+		}
+	}
+	h.Set(HeaderDLQReason, dl.Reason)
+	h.Set(HeaderDLQConsumer, dl.Consumer)
+	h.Set(HeaderDLQSubject, dl.Subject)
+	h.Set(HeaderDLQStreamSeq, strconv.FormatUint(dl.StreamSeq, 10))
+	h.Set(HeaderDLQDeliveries, strconv.FormatUint(dl.Deliveries, 10))
+	out := &nats.Msg{Subject: DeadLetterPrefix + dl.Consumer, Header: h, Data: msg.Data()}
+	id := fmt.Sprintf("dlq:%s:%d", dl.Consumer, dl.StreamSeq)
+	_, err := w.js.PublishMsg(ctx, out, jetstream.WithMsgID(id), jetstream.WithExpectStream(DeadLetterStream))
+	return err
+}
+
+type subjectKey struct{}
+
+// MsgSubject returns, inside a Handler, the NATS subject the event arrived on.
+func MsgSubject(ctx context.Context) string {
+	s, _ := ctx.Value(subjectKey{}).(string)
+	return s
+}

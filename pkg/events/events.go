@@ -1,0 +1,124 @@
+// Package events is Lantern's event catalogue: every CloudEvents type of
+// contract.md section 2, the NATS subject each is published on, and the Go
+// shape of each event's data. The JSON Schemas in the schemas module are the
+// machine-readable form of the same catalogue; a test keeps the two in step.
+package events
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Type is a CloudEvents `type` attribute.
+type Type string
+
+// The event types of contract v1.
+const (
+	IncidentReported         Type = "org.lantern.incident.reported.v1"
+	NotificationRequested    Type = "org.lantern.notification.requested.v1"
+	NotificationDelivered    Type = "org.lantern.notification.delivered.v1"
+	NotificationAcknowledged Type = "org.lantern.notification.acknowledged.v1"
+	NotificationFailed       Type = "org.lantern.notification.failed.v1"
+	TriageDecided            Type = "org.lantern.triage.decided.v1"
+	SLAAtRisk                Type = "org.lantern.sla.at_risk.v1"
+	SLABreached              Type = "org.lantern.sla.breached.v1"
+	// AccessRecorded is an addition to contract v1: every read of personal
+	// data in the workspace, and every refusal, is recorded in the ledger.
+	AccessRecorded Type = "org.lantern.access.recorded.v1"
+)
+
+// RecipientKind is the kind of organisation a notice goes to. It is also the
+// last token of the per-recipient subjects, so it must stay a plain word.
+type RecipientKind string
+
+// The recipient kinds of contract v1.
+const (
+	KindMASH           RecipientKind = "mash"
+	KindSchool         RecipientKind = "school"
+	KindEarlyYears     RecipientKind = "early_years"
+	KindHomeEducation  RecipientKind = "home_education"
+	KindHealthVisiting RecipientKind = "health_visiting"
+	KindSchoolNursing  RecipientKind = "school_nursing"
+	KindMidwifery      RecipientKind = "midwifery"
+	KindGP             RecipientKind = "gp"
+	KindProbation      RecipientKind = "probation"
+	KindMARAC          RecipientKind = "marac"
+	KindIDVA           RecipientKind = "idva"
+)
+
+// RecipientKinds lists every recipient kind, in contract order.
+func RecipientKinds() []RecipientKind {
+	return []RecipientKind{KindMASH, KindSchool, KindEarlyYears, KindHomeEducation,
+		KindHealthVisiting, KindSchoolNursing, KindMidwifery, KindGP, KindProbation,
+		KindMARAC, KindIDVA}
+}
+
+// Valid reports whether k is one of the contract's recipient kinds.
+func (k RecipientKind) Valid() bool { return slices.Contains(RecipientKinds(), k) }
+
+// Spec describes one event type: its subject and whether the subject ends
+// with the recipient kind.
+type Spec struct {
+	Type          Type
+	SubjectPrefix string
+	PerRecipient  bool
+}
+
+// Catalogue returns every event type Lantern publishes, in contract order.
+func Catalogue() []Spec {
+	return []Spec{
+		{IncidentReported, "sg.incident.reported", false},
+		{NotificationRequested, "sg.notification.requested", true},
+		{NotificationDelivered, "sg.notification.delivered", true},
+		{NotificationAcknowledged, "sg.notification.acknowledged", true},
+		{NotificationFailed, "sg.notification.failed", true},
+		{TriageDecided, "sg.triage.decided", false},
+		{SLAAtRisk, "sg.sla.at_risk", true},
+		{SLABreached, "sg.sla.breached", true},
+		{AccessRecorded, "sg.access.recorded", false},
+	}
+}
+
+// Lookup returns the spec of t.
+func Lookup(t Type) (Spec, bool) {
+	for _, s := range Catalogue() {
+		if s.Type == t {
+			return s, true
+		}
+	}
+	return Spec{}, false
+}
+
+// Subject returns the NATS subject for an event of type t. Per-recipient
+// types need a valid kind; the kind is checked against the allow-list so that
+// no caller-supplied text can ever reach a subject name.
+func Subject(t Type, kind RecipientKind) (string, error) {
+	spec, ok := Lookup(t)
+	if !ok {
+		return "", fmt.Errorf("unknown event type %q", t)
+	}
+	if !spec.PerRecipient {
+		return spec.SubjectPrefix, nil
+	}
+	if !kind.Valid() {
+		return "", fmt.Errorf("event type %s needs a recipient kind, got %q", t, kind)
+	}
+	return spec.SubjectPrefix + "." + string(kind), nil
+}
+
+// Source is the CloudEvents `source` of events each Lantern service emits.
+const (
+	SourceIntake     = "/lantern/intake"
+	SourceRouter     = "/lantern/router"
+	SourceDelivery   = "/lantern/delivery"
+	SourceWorkspace  = "/lantern/workspace"
+	SourceEscalation = "/lantern/escalation"
+)
+
+// Extension attribute names carried on every Lantern event.
+const (
+	// ExtIncidentID is on every event: the incident the event belongs to.
+	ExtIncidentID = "incidentid"
+	// ExtActor names who caused the event: a service or a signed-in user.
+	ExtActor = "actor"
+)

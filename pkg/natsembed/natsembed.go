@@ -1,0 +1,127 @@
+// Package natsembed runs the NATS JetStream server inside a Lantern process,
+// for `make run` and for tests that start Lantern as separate processes.
+//
+// The server keeps its streams on disk in the given directory and, unless
+// told otherwise, syncs every write to disk before acknowledging it, the
+// equivalent of `sync_interval: always` in a server configuration file, so
+// that an acknowledged event survives a crash of the machine.
+package natsembed
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+const (
+	// defaultHost keeps the development server off every network but the
+	// loopback one.
+	defaultHost = "127.0.0.1"
+	// readyTimeout bounds the wait for the server to accept clients,
+	// including JetStream's recovery of the streams already on disk.
+	readyTimeout = 30 * time.Second
+)
+
+// Options says where the embedded server listens and keeps its data.
+type Options struct {
+	// Host is the interface to listen on; empty means 127.0.0.1.
+	Host string
+	// Port is the client port. Zero lets the server pick a free one; it
+	// never picks 4222, which a machine-wide NATS server may hold.
+	Port int
+	// StoreDir is where JetStream keeps its streams. It is required, so
+	// that data never lands somewhere unexpected.
+	StoreDir string
+	// PeriodicSync lets the server flush to disk on its own timer instead
+	// of after every write: faster, but the last writes before a power cut
+	// may be lost. Leave it false unless durability does not matter.
+	PeriodicSync bool
+	// Logger receives the server's own log; its Fatalf must not end the
+	// process, because Start reports the failure itself. Nil silences it.
+	Logger server.Logger
+}
+
+// Start runs the server and returns once it accepts clients with JetStream
+// enabled. Its client address is the returned server's ClientURL(). The
+// caller stops it with Shutdown and WaitForShutdown.
+func Start(opts Options) (*server.Server, error) {
+	serverOpts, err := serverOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPortFree(serverOpts.Host, serverOpts.Port); err != nil {
+		return nil, err
+	}
+	srv, err := server.NewServer(serverOpts)
+	if err != nil {
+		return nil, fmt.Errorf("creating embedded NATS server: %w", err)
+	}
+	if opts.Logger != nil {
+		srv.SetLoggerV2(opts.Logger, false, false, false)
+	}
+	srv.Start()
+	if err := waitReady(srv); err != nil {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, err
+	}
+	return srv, nil
+}
+
+func serverOptions(opts Options) (*server.Options, error) {
+	if opts.StoreDir == "" {
+		return nil, errors.New("starting embedded NATS server: StoreDir is required")
+	}
+	host := opts.Host
+	if host == "" {
+		host = defaultHost
+	}
+	port := opts.Port
+	if port == 0 {
+		// The server reads 0 as its default port, 4222; -1 asks the
+		// kernel for a free one instead.
+		port = server.RANDOM_PORT
+	}
+	return &server.Options{
+		ServerName: "lantern-embedded",
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   opts.StoreDir,
+		SyncAlways: !opts.PeriodicSync,
+		NoLog:      opts.Logger == nil,
+		// The Lantern process owns signal handling and stops the
+		// server in order after its consumers have drained.
+		NoSigs: true,
+	}, nil
+}
+
+// checkPortFree fails at once when a chosen port is taken, because the
+// server itself would only report it after the whole readiness timeout.
+func checkPortFree(host string, port int) error {
+	if port == server.RANDOM_PORT {
+		return nil
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("starting embedded NATS server: %w", err)
+	}
+	if err := l.Close(); err != nil {
+		return fmt.Errorf("starting embedded NATS server: releasing port check: %w", err)
+	}
+	return nil
+}
+
+func waitReady(srv *server.Server) error {
+	if !srv.ReadyForConnections(readyTimeout) {
+		return fmt.Errorf("starting embedded NATS server: not accepting clients within %v", readyTimeout)
+	}
+	if !srv.JetStreamEnabled() {
+		return errors.New("starting embedded NATS server: JetStream did not start")
+	}
+	return nil
+}

@@ -1,0 +1,213 @@
+package natsembed_test
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
+)
+
+func start(t *testing.T, opts natsembed.Options) *server.Server {
+	t.Helper()
+	srv, err := natsembed.Start(opts)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { stop(srv) })
+	return srv
+}
+
+func stop(srv *server.Server) {
+	srv.Shutdown()
+	srv.WaitForShutdown()
+}
+
+func jetStream(t *testing.T, srv *server.Server) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", srv.ClientURL(), err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream.New: %v", err)
+	}
+	return js
+}
+
+func TestStartDefaults(t *testing.T) {
+	t.Parallel()
+	srv := start(t, natsembed.Options{StoreDir: t.TempDir()})
+
+	u, err := url.Parse(srv.ClientURL())
+	if err != nil {
+		t.Fatalf("parsing %s: %v", srv.ClientURL(), err)
+	}
+	type defaults struct {
+		Host       string
+		SystemPort bool
+		NoPort     bool
+		JetStream  bool
+		SyncAlways bool
+	}
+	want := defaults{Host: "127.0.0.1", JetStream: true, SyncAlways: true}
+	got := defaults{
+		Host:       u.Hostname(),
+		SystemPort: u.Port() == "4222",
+		NoPort:     u.Port() == "" || u.Port() == "0",
+		JetStream:  srv.JetStreamEnabled(),
+		SyncAlways: srv.JetStreamConfig().SyncAlways,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("embedded server (-want +got):\n%s", diff)
+	}
+}
+
+func TestPeriodicSyncTurnsOffSyncAlways(t *testing.T) {
+	t.Parallel()
+	srv := start(t, natsembed.Options{StoreDir: t.TempDir(), PeriodicSync: true})
+
+	if srv.JetStreamConfig().SyncAlways {
+		t.Errorf("SyncAlways is on although PeriodicSync was asked for")
+	}
+}
+
+func TestStreamsSurviveARestartOnTheSameStore(t *testing.T) {
+	t.Parallel()
+	storeDir := t.TempDir()
+	first, err := natsembed.Start(natsembed.Options{StoreDir: storeDir})
+	if err != nil {
+		t.Fatalf("first Start: %v", err)
+	}
+	js := jetStream(t, first)
+	if _, err := js.CreateStream(t.Context(), jetstream.StreamConfig{
+		Name:     "NOTES",
+		Subjects: []string{"notes.>"},
+		Storage:  jetstream.FileStorage,
+	}); err != nil {
+		t.Fatalf("CreateStream: %v", err)
+	}
+	want := []string{"one", "two"}
+	for _, body := range want {
+		if _, err := js.Publish(t.Context(), "notes.kept", []byte(body)); err != nil {
+			t.Fatalf("Publish %q: %v", body, err)
+		}
+	}
+	stop(first)
+
+	second := start(t, natsembed.Options{StoreDir: storeDir})
+
+	stream, err := jetStream(t, second).Stream(t.Context(), "NOTES")
+	if err != nil {
+		t.Fatalf("Stream after restart: %v", err)
+	}
+	var got []string
+	for seq := uint64(1); seq <= uint64(len(want)); seq++ {
+		msg, err := stream.GetMsg(t.Context(), seq)
+		if err != nil {
+			t.Fatalf("GetMsg(%d): %v", seq, err)
+		}
+		got = append(got, string(msg.Data))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("messages after restart (-want +got):\n%s", diff)
+	}
+}
+
+func TestStartRefuses(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = taken.Close() })
+	takenPort := taken.Addr().(*net.TCPAddr).Port
+
+	cases := []struct {
+		name    string
+		opts    natsembed.Options
+		wantErr string
+	}{
+		{
+			name:    "no store directory",
+			opts:    natsembed.Options{},
+			wantErr: "StoreDir is required",
+		},
+		{
+			name:    "a port in use",
+			opts:    natsembed.Options{StoreDir: t.TempDir(), Port: takenPort},
+			wantErr: "address already in use",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, err := natsembed.Start(tc.opts)
+			if err == nil {
+				stop(srv)
+				t.Fatalf("Start succeeded, want an error containing %q", tc.wantErr)
+			}
+			if !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("Start error = %q, want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestLoggerReceivesTheServerLog(t *testing.T) {
+	t.Parallel()
+	logger := &recordingLogger{}
+	srv := start(t, natsembed.Options{StoreDir: t.TempDir(), Logger: logger})
+
+	stop(srv)
+
+	if !logger.saw("Server Exiting") {
+		t.Errorf("the logger saw no shutdown notice; it saw:\n%s", strings.Join(logger.lines(), "\n"))
+	}
+}
+
+// recordingLogger keeps the notices the server logs.
+type recordingLogger struct {
+	mu     sync.Mutex
+	record []string
+}
+
+var _ server.Logger = (*recordingLogger)(nil)
+
+func (l *recordingLogger) add(format string, v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.record = append(l.record, fmt.Sprintf(format, v...))
+}
+
+func (l *recordingLogger) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.record...)
+}
+
+func (l *recordingLogger) saw(substr string) bool {
+	for _, line := range l.lines() {
+		if strings.Contains(line, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *recordingLogger) Noticef(format string, v ...any) { l.add(format, v...) }
+func (l *recordingLogger) Warnf(format string, v ...any)   { l.add(format, v...) }
+func (l *recordingLogger) Fatalf(format string, v ...any)  { l.add(format, v...) }
+func (l *recordingLogger) Errorf(format string, v ...any)  { l.add(format, v...) }
+func (l *recordingLogger) Debugf(format string, v ...any)  { l.add(format, v...) }
+func (l *recordingLogger) Tracef(format string, v ...any)  { l.add(format, v...) }

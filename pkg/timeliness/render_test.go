@@ -1,0 +1,103 @@
+package timeliness_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run with -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-golden +got):\n%s", name, diff)
+	}
+}
+
+func TestHTMLIsSelfContained(t *testing.T) {
+	var b bytes.Buffer
+	if err := timeliness.WriteHTML(&b, report(t)); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, banned := range []*regexp.Regexp{
+		regexp.MustCompile(`(?i)<script`), regexp.MustCompile(`(?i)<link`), regexp.MustCompile(`(?i)<img`),
+		regexp.MustCompile(`(?i)(src|href)\s*=\s*"?(https?:)?//`), regexp.MustCompile(`(?i)@import|url\(`),
+	} {
+		if loc := banned.FindStringIndex(page); loc != nil {
+			t.Errorf("page loads something from outside: %q", page[loc[0]:min(loc[1]+40, len(page))])
+		}
+	}
+	for _, want := range []string{"Child Centred Practice and Direct Support for Children",
+		"Support and Protection for Adults", "Multi-Agency and Partnership Collaboration",
+		"Effective Intervention, Risk Management and Criminal Justice", "Leadership, Strategic Planning",
+		"<svg", "60.0%", "endpoint refused"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	golden(t, "report.html.golden", b.Bytes())
+}
+
+func TestCSVHasFiguresAndBreaches(t *testing.T) {
+	var b bytes.Buffer
+	if err := timeliness.WriteCSV(&b, report(t)); err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(bytes.NewReader(b.Bytes())).ReadAll()
+	if err != nil {
+		t.Fatalf("reading CSV back: %v", err)
+	}
+	kinds := map[string]int{}
+	for _, r := range records[1:] {
+		kinds[r[0]]++
+		if len(r) != len(records[0]) {
+			t.Errorf("record has %d fields, header %d", len(r), len(records[0]))
+		}
+	}
+	if diff := cmp.Diff(map[string]int{"figures": 5, "breach": 5}, kinds); diff != "" {
+		t.Errorf("records by kind (-want +got):\n%s", diff)
+	}
+	golden(t, "report.csv.golden", b.Bytes())
+}
+
+func TestCSVNeutralisesFormulas(t *testing.T) {
+	rep := timeliness.Report{Themes: []timeliness.ThemeSection{{Theme: timeliness.Theme{Number: 4, Name: "x"},
+		Breaches: []timeliness.Breach{{RecipientName: "=HYPERLINK(\"http://evil\")", Reason: "-1 day", RuleID: "R15"}}}}}
+	var b bytes.Buffer
+	if err := timeliness.WriteCSV(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := records[1]
+	if got[22] != `'=HYPERLINK("http://evil")` || got[26] != "'-1 day" {
+		t.Errorf("recipient %q, reason %q; want both neutralised with a leading apostrophe", got[22], got[26])
+	}
+}
