@@ -1,0 +1,45 @@
+// Package config holds the router's settings.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/lantern-safeguarding/lantern/pkg/config"
+)
+
+// Config is read from the environment at start.
+type Config struct {
+	config.Common
+	// ReferenceDir is the reference data folder.
+	ReferenceDir string `env:"LANTERN_REFERENCE_DIR, default=reference"`
+	// PolicyFile is the routing policy, relative to the working directory
+	// unless absolute.
+	PolicyFile string `env:"LANTERN_POLICY_FILE, default=policy/default.yaml"`
+	// PolicyPoll is how often the router looks for a changed policy file
+	// or reference data.
+	PolicyPoll time.Duration `env:"LANTERN_POLICY_POLL, default=5s"`
+	// MatchKey keys the hashes the router counts repeat incidents with. It
+	// is a secret: with it, nobody can test a guessed name against the
+	// stored keys. Changing it starts the repeat history afresh.
+	MatchKey string `env:"LANTERN_MATCH_KEY"`
+	// AckWait bounds how long a crashed router delays an event.
+	AckWait time.Duration `env:"LANTERN_ACK_WAIT, default=30s"`
+}
+
+// Validate reports every problem at once.
+func (c *Config) Validate() error {
+	errs := []error{c.Common.Validate(), config.CheckDir("LANTERN_REFERENCE_DIR", c.ReferenceDir)}
+	if st, err := os.Stat(c.PolicyFile); err != nil || st.IsDir() {
+		errs = append(errs, fmt.Errorf("LANTERN_POLICY_FILE: %q is not a readable file", c.PolicyFile))
+	}
+	if c.PolicyPoll < 100*time.Millisecond {
+		errs = append(errs, errors.New("LANTERN_POLICY_POLL must be at least 100ms"))
+	}
+	if c.AckWait < time.Second {
+		errs = append(errs, errors.New("LANTERN_ACK_WAIT must be at least 1s"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,37 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	pkgconfig "github.com/lantern-safeguarding/lantern/pkg/config"
+	"github.com/lantern-safeguarding/lantern/services/router/internal/config"
+)
+
+func TestValidateNamesEveryBadSetting(t *testing.T) {
+	cfg := config.Config{
+		Common:       pkgconfig.Common{DatabaseURL: "postgres://localhost/lantern", NATSURL: "nats://127.0.0.1:4222", LogMode: "production"},
+		ReferenceDir: t.TempDir(), PolicyFile: "no/such/policy.yaml", PolicyPoll: time.Millisecond, AckWait: 30 * time.Second,
+	}
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("Validate accepted a missing policy file and a 1ms poll")
+	}
+	for _, name := range []string{"LANTERN_POLICY_FILE", "LANTERN_POLICY_POLL"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error %q does not name %s", err, name)
+		}
+	}
+}
+
+func TestValidateAcceptsTheShippedPolicy(t *testing.T) {
+	cfg := config.Config{
+		Common:       pkgconfig.Common{DatabaseURL: "postgres://localhost/lantern", NATSURL: "nats://127.0.0.1:4222", LogMode: "production"},
+		ReferenceDir: "../../../../reference", PolicyFile: "../../../../policy/default.yaml", PolicyPoll: 5 * time.Second,
+		AckWait: 30 * time.Second,
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+}

@@ -1,0 +1,48 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Problem is one thing wrong with a policy file, located by line and by
+// the dotted path of the field, such as rules.R8.send_by.
+type Problem struct {
+	File    string
+	Line    int
+	Field   string
+	Message string
+}
+
+func (p Problem) String() string {
+	if p.Field == "" {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Field, p.Message)
+}
+
+// LoadError lists every problem found in a policy file, so that an editor
+// can fix them all in one pass.
+type LoadError struct {
+	File     string
+	Problems []Problem
+}
+
+func (e *LoadError) Error() string {
+	lines := make([]string, 0, len(e.Problems)+1)
+	lines = append(lines, fmt.Sprintf("policy file %s has %d problem(s):", e.File, len(e.Problems)))
+	for _, p := range e.Problems {
+		lines = append(lines, "  "+p.String())
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Locations returns "file:line field" for each problem, without the
+// values, for logs.
+func (e *LoadError) Locations() []string {
+	out := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = fmt.Sprintf("%s:%d %s", p.File, p.Line, p.Field)
+	}
+	return out
+}

@@ -1,0 +1,292 @@
+package routing
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/ppn"
+	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/services/router/internal/notice"
+	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
+)
+
+// Router is the Decider that applies the routing policy. Policy and
+// Reference are called once per event, so that every decision about one
+// event comes from one version of each.
+type Router struct {
+	Policy    func() *policy.Policy
+	Reference func() *refdata.Set
+}
+
+var _ Decider = (*Router)(nil)
+
+// The rule ids notices carry (domain.md section 8.3).
+const (
+	RuleMASH           = "R1"
+	RuleSchool         = "R8"
+	RuleHomeEducation  = "R9"
+	RuleEarlyYears     = "R10"
+	RuleHealthVisiting = "R11"
+	RuleSchoolNursing  = "R12"
+	RuleMidwifery      = "R13"
+	RuleGP             = "R14"
+	RuleProbation      = "R15"
+	RuleMARAC          = "R16"
+)
+
+// RuleRecipients lists, for each rule that sends notices, the recipient
+// kinds it names. No rule sends to any other kind.
+func RuleRecipients() map[string][]events.RecipientKind {
+	return map[string][]events.RecipientKind{
+		RuleMASH:           {events.KindMASH},
+		RuleSchool:         {events.KindSchool},
+		RuleHomeEducation:  {events.KindHomeEducation},
+		RuleEarlyYears:     {events.KindEarlyYears},
+		RuleHealthVisiting: {events.KindHealthVisiting},
+		RuleSchoolNursing:  {events.KindSchoolNursing},
+		RuleMidwifery:      {events.KindMidwifery},
+		RuleGP:             {events.KindGP},
+		RuleProbation:      {events.KindProbation},
+		RuleMARAC:          {events.KindMARAC, events.KindIDVA},
+	}
+}
+
+// evaluation is one event being routed.
+type evaluation struct {
+	pol        *policy.Policy
+	ref        *refdata.Set
+	incidentID string
+	in         ppn.Incident
+	now        time.Time
+	// mashReceived is when the MASH had the incident: Lantern accepted it
+	// and told the MASH at once.
+	mashReceived time.Time
+	cal          calendars
+	repeat       map[string]bool
+	out          []Decision
+	unrouted     []events.RecipientKind
+}
+
+// rating is the MASH rating a rule timed from rag_assigned works with:
+// the MASH's own, or the default with the latest time it is due.
+type rating struct {
+	rag      policy.RAG
+	assigned time.Time
+}
+
+func (r *Router) begin(incidentID string, in ppn.Incident, receivedAt, now time.Time) (*evaluation, error) {
+	ref := r.Reference()
+	la, ok := ref.LocalAuthority(in.LocalAuthorityCode)
+	if !ok {
+		return nil, fmt.Errorf("local authority %s is not in the reference data", in.LocalAuthorityCode)
+	}
+	return &evaluation{pol: r.Policy(), ref: ref, incidentID: incidentID, in: in, now: now,
+		mashReceived: latest(receivedAt, in.OccurredAt),
+		cal:          calendars{holidays: ref.Holidays(), mashHours: la.MASHHours}, repeat: map[string]bool{}}, nil
+}
+
+// OnIncident applies every rule that fires when an incident is reported.
+func (r *Router) OnIncident(_ context.Context, d events.IncidentReportedData, h History, now time.Time) (Outcome, error) {
+	e, err := r.begin(d.IncidentID, d.Incident, d.ReceivedAt, now)
+	if err != nil {
+		return Outcome{}, err
+	}
+	sameParties := max(e.in.IncidentsSameParties12m, h.SamePartiesIncidents) + 1
+	proposal := ProposeRAG(e.pol, e.in, sameParties)
+	escalate := e.markRepeatChildren(h)
+	anticipated := rating{rag: proposal.RAG, assigned: e.cal.after(e.pol.Triage.For(proposal.RAG), e.mashReceived).At}
+	sections := []func() error{
+		e.schools, e.homeEducation, e.earlyYears, e.probation,
+		func() error { return e.midwifery(proposal.RAG) },
+		func() error { return e.marac(sameParties) },
+	}
+	if e.pol.HealthVisiting.SendOn == policy.OnIncident {
+		sections = append(sections, func() error { return e.healthTeam(RuleHealthVisiting, e.pol.HealthVisiting, anticipated) })
+	}
+	if e.pol.SchoolNursing.SendOn == policy.OnIncident {
+		sections = append(sections, func() error { return e.healthTeam(RuleSchoolNursing, e.pol.SchoolNursing, anticipated) })
+	}
+	if e.pol.GP.OnDASHHigh && e.in.DASH.Level == ppn.DASHHigh {
+		sections = append(sections, func() error { return e.gps(anticipated) })
+	}
+	for _, section := range sections {
+		if err := section(); err != nil {
+			return Outcome{}, err
+		}
+	}
+	if err := e.mash(proposal, escalate, sameParties); err != nil {
+		return Outcome{}, err
+	}
+	c := Case{IncidentID: d.IncidentID, ReceivedAt: e.mashReceived, DefaultRAG: proposal.RAG,
+		RepeatChildren: e.repeatChildren(), Incident: caseIncident(e.in)}
+	return e.outcome(c), nil
+}
+
+// OnTriage applies the rules that wait for the MASH's rating.
+func (r *Router) OnTriage(_ context.Context, c Case, t events.TriageDecidedData, now time.Time) (Outcome, error) {
+	e, err := r.begin(c.IncidentID, c.Incident, c.ReceivedAt, now)
+	if err != nil {
+		return Outcome{}, err
+	}
+	for _, id := range c.RepeatChildren {
+		e.repeat[id] = true
+	}
+	rag := policy.RAG(t.RAG)
+	if rag.Rank() == 0 {
+		return Outcome{}, fmt.Errorf("triage of incident %s has an unknown rating %q", c.IncidentID, t.RAG)
+	}
+	given := rating{rag: rag, assigned: latest(t.DecidedAt, e.in.OccurredAt)}
+	if e.pol.HealthVisiting.SendOn == policy.OnTriage {
+		if err := e.healthTeam(RuleHealthVisiting, e.pol.HealthVisiting, given); err != nil {
+			return Outcome{}, err
+		}
+	}
+	if e.pol.SchoolNursing.SendOn == policy.OnTriage {
+		if err := e.healthTeam(RuleSchoolNursing, e.pol.SchoolNursing, given); err != nil {
+			return Outcome{}, err
+		}
+	}
+	if rag.Rank() >= e.pol.GP.MinRAG.Rank() {
+		if err := e.gps(given); err != nil {
+			return Outcome{}, err
+		}
+	}
+	return e.outcome(Case{}), nil
+}
+
+func (e *evaluation) outcome(c Case) Outcome {
+	slices.Sort(e.unrouted)
+	return Outcome{Decisions: e.out, Case: c, PolicyVersion: e.pol.Version, PolicyDigest: e.pol.Digest, Unrouted: slices.Compact(e.unrouted)}
+}
+
+// markRepeatChildren applies R17's count to each child and reports whether
+// any reached the threshold.
+func (e *evaluation) markRepeatChildren(h History) bool {
+	rule := e.pol.RepeatChild
+	if !rule.Enabled {
+		return false
+	}
+	police := 0
+	if rule.CountPoliceFigure {
+		police = e.in.IncidentsSameParties12m
+	}
+	reached := false
+	for _, c := range e.in.Children {
+		if max(h.ChildIncidents[c.PersonID], police)+1 >= rule.ChildIncidents {
+			e.repeat[c.PersonID] = true
+			reached = true
+		}
+	}
+	return reached
+}
+
+func (e *evaluation) repeatChildren() []string {
+	var ids []string
+	for _, c := range e.in.Children {
+		if e.repeat[c.PersonID] {
+			ids = append(ids, c.PersonID)
+		}
+	}
+	return ids
+}
+
+// anyRepeat reports whether any of the children is a repeat child.
+func (e *evaluation) anyRepeat(children []ppn.Child) bool {
+	for _, c := range children {
+		if e.repeat[c.PersonID] {
+			return true
+		}
+	}
+	return false
+}
+
+// request describes one notice before it is encoded.
+type request struct {
+	rule      string
+	purpose   string
+	recipient events.Recipient
+	children  []ppn.Child
+	due       due
+	sendBy    time.Time
+	profile   notice.Profile
+	body      any
+	flags     []string
+}
+
+// add encodes a notice and appends it. The notification id is derived
+// from the incident, the rule and the recipient, so that the same decision
+// taken twice, from a redelivery or a second triage, is the same notice.
+func (e *evaluation) add(r request) error {
+	body, err := json.Marshal(r.body)
+	if err != nil {
+		return fmt.Errorf("encoding the %s notice: %w", r.rule, err)
+	}
+	childIDs := make([]string, 0, len(r.children))
+	for _, c := range r.children {
+		childIDs = append(childIDs, c.PersonID)
+	}
+	repeat := e.anyRepeat(r.children)
+	flags := slices.Clone(r.flags)
+	flags = append(flags, r.due.Flags...)
+	if repeat {
+		flags = append(flags, FlagRepeatChild)
+	}
+	slices.Sort(flags)
+	n := events.NotificationRequestedData{
+		NotificationID: cloudevent.DeriveID(e.incidentID, r.rule, string(r.recipient.Kind), r.recipient.ID),
+		IncidentID:     e.incidentID, RuleID: r.rule, PolicyVersion: e.pol.Version, Recipient: r.recipient,
+		ChildIDs: childIDs, RequestedAt: e.now.UTC(), DueAt: latest(r.due.At, e.in.OccurredAt).UTC(),
+		Calendar: string(r.due.Calendar), Profile: string(r.profile), LawfulBasis: e.pol.LawfulBasis,
+		Purpose: r.purpose, Repeat: repeat, Flags: slices.Compact(flags), Notice: body,
+	}
+	d := Decision{Request: n}
+	if !r.sendBy.IsZero() {
+		d.SendBy = r.sendBy.UTC()
+	}
+	e.out = append(e.out, d)
+	return nil
+}
+
+// service returns the service of a kind in the incident's local authority,
+// noting it as unrouted when the reference data has none.
+func (e *evaluation) service(kind events.RecipientKind) (events.Recipient, bool) {
+	s, ok := e.ref.Service(e.in.LocalAuthorityCode, kind)
+	if !ok {
+		e.unrouted = append(e.unrouted, kind)
+		return events.Recipient{}, false
+	}
+	return events.Recipient{Kind: kind, ID: s.LocalAuthorityCode, Name: s.Name, Email: s.Email}, true
+}
+
+// caseIncident keeps of an incident only what the triage-time rules need
+// to build health notices: no narrative, no DASH answers, no police
+// history, no officer, no adult other than victims and perpetrators, and of
+// a perpetrator only the name and role.
+func caseIncident(in ppn.Incident) ppn.Incident {
+	out := ppn.Incident{ForceCode: in.ForceCode, PoliceReference: in.PoliceReference, OccurredAt: in.OccurredAt,
+		ReportedAt: in.ReportedAt, LocalAuthorityCode: in.LocalAuthorityCode, DASH: ppn.DASH{Level: in.DASH.Level},
+		Children: make([]ppn.Child, 0, len(in.Children))}
+	if in.Location != nil {
+		out.Location = &ppn.Location{Postcode: in.Location.Postcode, Description: in.Location.Description}
+	}
+	for _, a := range in.Adults {
+		switch a.Role {
+		case ppn.RoleVictim:
+			out.Adults = append(out.Adults, ppn.Adult{PersonID: a.PersonID, Role: a.Role, Name: a.Name,
+				DateOfBirth: a.DateOfBirth, Pregnant: a.Pregnant, ExpectedDueDate: a.ExpectedDueDate, GPODSCode: a.GPODSCode})
+		case ppn.RolePerpetrator:
+			out.Adults = append(out.Adults, ppn.Adult{PersonID: a.PersonID, Role: a.Role, Name: a.Name})
+		}
+	}
+	for _, c := range in.Children {
+		out.Children = append(out.Children, ppn.Child{PersonID: c.PersonID, Name: c.Name, DateOfBirth: c.DateOfBirth,
+			Present: c.Present, VoiceOfChild: c.VoiceOfChild, GPODSCode: c.GPODSCode, NHSNumber: c.NHSNumber,
+			OpenToCSC: c.OpenToCSC, CPPlan: c.CPPlan})
+	}
+	return out
+}

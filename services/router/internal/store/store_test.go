@@ -1,0 +1,268 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/lantern-safeguarding/lantern/pkg/calendar"
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/ppn"
+	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/services/router/internal/app"
+	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
+	"github.com/lantern-safeguarding/lantern/services/router/internal/routing"
+	"github.com/lantern-safeguarding/lantern/services/router/internal/store"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// The shipped sample reference data and policy.
+const (
+	sampleReference = "../../../../reference"
+	shippedPolicy   = "../../../../policy/default.yaml"
+	medway          = "E06000035"
+	chathamHill     = "118234"
+	chathamGP       = "G82001"
+)
+
+func migrate(ctx context.Context, url string) error {
+	pool, err := pgdb.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return store.New(pool).Migrate(ctx)
+}
+
+// bundle is a router handler on a database of its own.
+type bundle struct {
+	pool    *pgxpool.Pool
+	handler *routing.Handler
+}
+
+func setup(t *testing.T) bundle {
+	t.Helper()
+	url := pgtest.NewDatabase(t, "router", migrate)
+	pool, err := pgdb.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	pol, err := policy.Load(shippedPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := refdata.Load(sampleReference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := app.NewHandler(func() *policy.Policy { return pol }, func() *refdata.Set { return ref },
+		store.New(pool), routing.NewHasher("test-secret"), zaptest.NewLogger(t))
+	return bundle{pool: pool, handler: h}
+}
+
+// Sentinels that must never be stored by the router.
+const (
+	sCircumstances = "SENTINEL-CIRCUMSTANCES"
+	sOtherAdult    = "SENTINEL-OTHER-ADULT"
+	sOfficer       = "SENTINEL-OFFICER"
+)
+
+func incident(at time.Time, ref string) ppn.Incident {
+	yes := 5
+	return ppn.Incident{
+		ForceCode: "KENT", PoliceReference: ref, OccurredAt: at, ReportedAt: at.Add(10 * time.Minute),
+		LocalAuthorityCode: medway, DASH: ppn.DASH{Level: ppn.DASHMedium, YesCount: &yes},
+		Adults: []ppn.Adult{
+			{PersonID: "P-1", Role: ppn.RoleVictim, Name: "Jane Doe", DateOfBirth: "1994-03-02", GPODSCode: chathamGP},
+			{PersonID: "P-2", Role: ppn.RolePerpetrator, Name: "John Roe", DateOfBirth: "1990-07-15"},
+			{PersonID: "P-3", Role: ppn.RoleOther, Name: sOtherAdult},
+		},
+		Children: []ppn.Child{
+			{PersonID: "C-1", Name: "Amy Doe", DateOfBirth: "2019-05-01", Present: true,
+				Education: &ppn.Education{Type: ppn.EducationSchool, URN: chathamHill}, GPODSCode: chathamGP, NHSNumber: "9434765919"},
+			{PersonID: "C-2", Name: "Ben Doe", DateOfBirth: "2018-02-01", Present: false,
+				Education: &ppn.Education{Type: ppn.EducationSchool, URN: chathamHill}},
+		},
+		Circumstances: sCircumstances,
+		Officer:       &ppn.Officer{ID: "KNT-1", Name: sOfficer},
+	}
+}
+
+func incidentEvent(t *testing.T, id string, in ppn.Incident) cloudevent.Event {
+	t.Helper()
+	return newEvent(t, events.IncidentReported, cloudevent.DeriveID("reported", id), id, in.ReportedAt.Add(time.Minute),
+		events.IncidentReportedData{IncidentID: id, ReceivedAt: in.ReportedAt.Add(time.Minute), Incident: in})
+}
+
+func triageEvent(t *testing.T, incidentID, rag string, at time.Time) cloudevent.Event {
+	t.Helper()
+	data := events.TriageDecidedData{IncidentID: incidentID, NotificationID: cloudevent.DeriveID(incidentID, "R1"), RAG: rag,
+		DefaultRAG: rag, Decision: events.DecisionSection17, DecidedAt: at, DecidedBy: events.Person{UserID: "mash-worker-1"}}
+	return newEvent(t, events.TriageDecided, cloudevent.DeriveID("triage", incidentID, rag), incidentID, at, data)
+}
+
+func newEvent(t *testing.T, typ events.Type, id, incidentID string, at time.Time, data any) cloudevent.Event {
+	t.Helper()
+	e, err := cloudevent.New(cloudevent.Spec{ID: id, Type: typ, Source: events.SourceIntake, Subject: incidentID,
+		IncidentID: incidentID, Time: at, Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// requested returns the notification.requested events in the outbox,
+// as "rule kind:recipient" sorted, with their data.
+func requested(t *testing.T, pool *pgxpool.Pool) ([]string, []events.NotificationRequestedData) {
+	t.Helper()
+	rows, err := pool.Query(t.Context(), `SELECT subject, event FROM router.outbox ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var keys []string
+	var data []events.NotificationRequestedData
+	for rows.Next() {
+		var subject string
+		var raw []byte
+		if err := rows.Scan(&subject, &raw); err != nil {
+			t.Fatal(err)
+		}
+		var e cloudevent.Event
+		if err := json.Unmarshal(raw, &e); err != nil {
+			t.Fatal(err)
+		}
+		var n events.NotificationRequestedData
+		if err := json.Unmarshal(e.Data(), &n); err != nil {
+			t.Fatal(err)
+		}
+		if want := "sg.notification.requested." + string(n.Recipient.Kind); subject != want {
+			t.Errorf("subject %s, want %s", subject, want)
+		}
+		keys = append(keys, n.RuleID+" "+string(n.Recipient.Kind)+":"+n.Recipient.ID)
+		data = append(data, n)
+	}
+	slices.Sort(keys)
+	return keys, data
+}
+
+func handle(t *testing.T, b bundle, e cloudevent.Event) {
+	t.Helper()
+	if err := b.handler.Handle(t.Context(), e); err != nil {
+		t.Fatalf("Handle %s: %v", e.Type(), err)
+	}
+}
+
+func TestIncidentThenTriageEachRecipientOnceAcrossRedeliveries(t *testing.T) {
+	b := setup(t)
+	const id = "5b0c7a52-3f0e-4c59-9a0e-1f7d7c9b2a10"
+	in := incident(time.Date(2026, time.November, 20, 19, 0, 0, 0, calendar.London), "KNT-26-000101")
+
+	handle(t, b, incidentEvent(t, id, in))
+	handle(t, b, incidentEvent(t, id, in)) // redelivered
+	got, _ := requested(t, b.pool)
+	want := []string{"R1 mash:" + medway, "R8 school:" + chathamHill}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("after the incident (-want +got):\n%s", diff)
+	}
+
+	decided := in.ReportedAt.Add(3 * time.Hour)
+	handle(t, b, triageEvent(t, id, "amber", decided))
+	handle(t, b, triageEvent(t, id, "amber", decided)) // redelivered
+	handle(t, b, triageEvent(t, id, "red", decided))   // re-rated: same recipients
+	got, data := requested(t, b.pool)
+	want = []string{"R1 mash:" + medway, "R12 school_nursing:" + medway, "R14 gp:" + chathamGP, "R8 school:" + chathamHill}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("after triage (-want +got):\n%s", diff)
+	}
+	for _, n := range data {
+		if n.Recipient.Kind == events.KindSchool {
+			if diff := cmp.Diff([]string{"C-1", "C-2"}, n.ChildIDs); diff != "" {
+				t.Errorf("the school's one notice names (-want +got):\n%s", diff)
+			}
+		}
+	}
+	var sendBy time.Time
+	if err := b.pool.QueryRow(t.Context(), `SELECT send_by FROM router.notifications WHERE rule_id = 'R8'`).Scan(&sendBy); err != nil {
+		t.Fatal(err)
+	}
+	if want := in.OccurredAt.Add(24 * time.Hour); !sendBy.Equal(want) {
+		t.Errorf("stored send_by %s, want %s", sendBy, want)
+	}
+}
+
+func TestTriageBeforeItsIncidentIsRetried(t *testing.T) {
+	b := setup(t)
+	err := b.handler.Handle(t.Context(), triageEvent(t, "7e0c7a52-3f0e-4c59-9a0e-1f7d7c9b2a10", "red", time.Now()))
+	if err == nil || !strings.Contains(err.Error(), "before the incident was routed") {
+		t.Fatalf("Handle = %v, want a retryable error", err)
+	}
+}
+
+func TestThirdIncidentOfTheSameChildAndCoupleIsARepeat(t *testing.T) {
+	b := setup(t)
+	first := time.Date(2026, time.March, 2, 21, 0, 0, 0, calendar.London)
+	ids := []string{"a1000000-0000-4000-8000-000000000001", "a1000000-0000-4000-8000-000000000002", "a1000000-0000-4000-8000-000000000003"}
+	for i, id := range ids {
+		in := incident(first.AddDate(0, 4*i, 0), "KNT-26-00020"+string(rune('1'+i)))
+		if i == 2 {
+			// Written differently, and with no NHS number: still the same
+			// child and the same couple.
+			in.Children[0].Name, in.Children[0].NHSNumber = "  AMY  doe ", ""
+			in.Adults[0].Name = "jane DOE"
+		}
+		handle(t, b, incidentEvent(t, id, in))
+	}
+	_, data := requested(t, b.pool)
+	var third events.NotificationRequestedData
+	for _, n := range data {
+		if n.IncidentID == ids[2] && n.Recipient.Kind == events.KindMASH {
+			third = n
+		}
+	}
+	for _, flag := range []string{"escalation", "repeat_child", "repeat_same_parties", "cumulative_harm", "marac_criteria_met"} {
+		if !slices.Contains(third.Flags, flag) {
+			t.Errorf("third MASH notice flags %v lack %s", third.Flags, flag)
+		}
+	}
+	if !third.Repeat {
+		t.Error("the third MASH notice is not marked repeat")
+	}
+}
+
+func TestRouterKeepsNoNamesInItsKeysAndNoNarrativeInItsCases(t *testing.T) {
+	b := setup(t)
+	const id = "b2000000-0000-4000-8000-000000000001"
+	handle(t, b, incidentEvent(t, id, incident(time.Date(2026, time.November, 18, 14, 0, 0, 0, calendar.London), "KNT-26-000301")))
+
+	var keys string
+	if err := b.pool.QueryRow(t.Context(), `SELECT string_agg(key_kind || ' ' || key_hash, ' ') FROM router.identity_keys`).Scan(&keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, personal := range []string{"Amy", "amy", "Jane", "jane", "9434765919", "2019-05-01"} {
+		if strings.Contains(keys, personal) {
+			t.Errorf("identity keys hold %q: %s", personal, keys)
+		}
+	}
+	var kept string
+	if err := b.pool.QueryRow(t.Context(), `SELECT incident::text FROM router.cases WHERE incident_id = $1`, id).Scan(&kept); err != nil {
+		t.Fatal(err)
+	}
+	for _, forbidden := range []string{sCircumstances, sOtherAdult, sOfficer, "yes_count", "1990-07-15"} {
+		if strings.Contains(kept, forbidden) {
+			t.Errorf("the kept case holds %q: %s", forbidden, kept)
+		}
+	}
+}
