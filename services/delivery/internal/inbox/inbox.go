@@ -1,0 +1,111 @@
+// Package inbox delivers each requested notice into its recipient's inbox
+// in PostgreSQL and announces the delivery.
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap"
+
+	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/eventschema"
+	"github.com/lantern-safeguarding/lantern/pkg/outbox"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/services/delivery/migrations"
+)
+
+// Schema is the delivery service's PostgreSQL schema.
+const Schema = "delivery"
+
+// Consumer is the delivery service's durable consumer name.
+const Consumer = "delivery"
+
+// Deliverer writes notices into inboxes.
+type Deliverer struct {
+	pool   *pgxpool.Pool
+	outbox *outbox.Store
+	clock  clock.Clock
+	log    *zap.Logger
+}
+
+// New returns a deliverer.
+func New(pool *pgxpool.Pool, c clock.Clock, log *zap.Logger) *Deliverer {
+	return &Deliverer{pool: pool, outbox: outbox.New(Schema), clock: c, log: log}
+}
+
+// Outbox is the deliverer's outbox, for the relay.
+func (d *Deliverer) Outbox() *outbox.Store { return d.outbox }
+
+// Migrate brings the schema up to date.
+func (d *Deliverer) Migrate(ctx context.Context) error {
+	if err := pgdb.Migrate(ctx, d.pool, Schema, migrations.FS); err != nil {
+		return err
+	}
+	return d.outbox.Migrate(ctx, d.pool)
+}
+
+// Handle is a bus.Handler for notification.requested.
+func (d *Deliverer) Handle(ctx context.Context, e cloudevent.Event) error {
+	if events.Type(e.Type()) != events.NotificationRequested {
+		return nil
+	}
+	if err := eventschema.ValidateData(events.NotificationRequested, e.Data()); err != nil {
+		return bus.Permanent(fmt.Errorf("event %s: %w", e.ID(), err))
+	}
+	var n events.NotificationRequestedData
+	if err := cloudevent.DecodeData(e, &n); err != nil {
+		return bus.Permanent(err)
+	}
+	delivered := false
+	err := d.outbox.InTx(ctx, d.pool, func(tx pgx.Tx) error {
+		first, err := d.outbox.Claim(ctx, tx, Consumer, e.ID())
+		if err != nil || !first {
+			return err
+		}
+		delivered, err = d.deliver(ctx, tx, n, e.Data())
+		return err
+	})
+	if err == nil && delivered {
+		d.log.Info("notice delivered", zap.String("notification_id", n.NotificationID), zap.String("recipient_kind", string(n.Recipient.Kind)))
+	}
+	return err
+}
+
+func (d *Deliverer) deliver(ctx context.Context, tx pgx.Tx, n events.NotificationRequestedData, raw json.RawMessage) (bool, error) {
+	now := d.clock.Now().UTC()
+	tag, err := tx.Exec(ctx, `INSERT INTO delivery.inbox (notification_id, incident_id, rule_id, policy_version,
+		recipient_kind, recipient_id, recipient_name, child_ids, profile, calendar, lawful_basis, due_at, requested_at,
+		delivered_at, request) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+		ON CONFLICT (notification_id) DO NOTHING`,
+		n.NotificationID, n.IncidentID, n.RuleID, n.PolicyVersion, string(n.Recipient.Kind), n.Recipient.ID, n.Recipient.Name,
+		n.ChildIDs, n.Profile, n.Calendar, n.LawfulBasis, n.DueAt, n.RequestedAt, now, []byte(raw))
+	if err != nil || tag.RowsAffected() == 0 {
+		return false, err
+	}
+	return true, d.announce(ctx, tx, n, now)
+}
+
+func (d *Deliverer) announce(ctx context.Context, tx pgx.Tx, n events.NotificationRequestedData, at time.Time) error {
+	e, err := cloudevent.New(cloudevent.Spec{
+		ID: cloudevent.DeriveID(n.NotificationID, string(events.NotificationDelivered)), Type: events.NotificationDelivered,
+		Source: events.SourceDelivery, Subject: n.NotificationID, IncidentID: n.IncidentID, Actor: "service:delivery", Time: at,
+		Data: events.NotificationDeliveredData{NotificationID: n.NotificationID, IncidentID: n.IncidentID,
+			Recipient: n.Recipient, DeliveredAt: at, Channel: "inbox", DueAt: n.DueAt},
+	})
+	if err != nil {
+		return err
+	}
+	subject, err := events.Subject(events.NotificationDelivered, n.Recipient.Kind)
+	if err != nil {
+		return err
+	}
+	return d.outbox.Enqueue(ctx, tx, subject, e)
+}
