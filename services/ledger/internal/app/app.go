@@ -1,0 +1,100 @@
+// Package app wires the ledger service: it consumes every event on sg.>,
+// appends each exactly once while keeping the audit projections current,
+// signs checkpoints of the chain into a folder outside the database, and
+// serves timelines and the timeliness report.
+package app
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
+	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
+	"github.com/lantern-safeguarding/lantern/services/ledger/internal/api"
+	"github.com/lantern-safeguarding/lantern/services/ledger/internal/config"
+	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"
+)
+
+// finalCheckpointTimeout bounds the checkpoint written at shutdown.
+const finalCheckpointTimeout = 10 * time.Second
+
+// Run records until ctx ends.
+func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	l := ledger.New(pool, clock.System, log)
+	if err := l.Migrate(ctx); err != nil {
+		return err
+	}
+	cp, err := newCheckpointer(cfg, l, log)
+	if err != nil {
+		return err
+	}
+	defer finalCheckpoint(cp, log)
+	nc, js, err := bus.Connect(ctx, cfg.NATSURL, "lantern-ledger", log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
+		return err
+	}
+	srv, err := httpserver.Listen(cfg.HTTPAddr, newAPI(cfg, l, log).Handler())
+	if err != nil {
+		return err
+	}
+	spec := bus.ConsumerSpec{Durable: ledger.Consumer, Subjects: []string{bus.EventsSubjects}, AckWait: cfg.AckWait}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return bus.Consume(ctx, js, spec, l.Handle, log) })
+	g.Go(func() error { return srv.Serve(ctx, log, 10*time.Second) })
+	g.Go(func() error { return cp.Run(ctx) })
+	return g.Wait()
+}
+
+// newCheckpointer loads (or makes) the signing key and continues from the
+// newest checkpoint in the folder, and has the ledger tell it of appends.
+func newCheckpointer(cfg *config.Config, l *ledger.Ledger, log *zap.Logger) (*auditlog.Checkpointer, error) {
+	key, err := auditlog.LoadOrCreateKey(cfg.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := auditlog.NewCheckpointer(l.Pool(), auditlog.CheckpointerConfig{Dir: cfg.CheckpointDir, Key: key,
+		Every: cfg.CheckpointEvery, Interval: cfg.CheckpointInterval, Clock: clock.System}, log)
+	if err != nil {
+		return nil, err
+	}
+	l.OnAppend(cp.Appended)
+	log.Info("checkpointing the ledger", zap.String("dir", cfg.CheckpointDir),
+		zap.String("public_key", auditlog.PublicKeyPath(cfg.KeyFile)))
+	return cp, nil
+}
+
+// finalCheckpoint covers whatever was appended since the last checkpoint,
+// once the consumer has stopped appending.
+func finalCheckpoint(cp *auditlog.Checkpointer, log *zap.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), finalCheckpointTimeout)
+	defer cancel()
+	c, err := cp.Checkpoint(ctx)
+	switch {
+	case err != nil:
+		log.Error("final ledger checkpoint failed", zap.Error(err))
+	case c != nil:
+		log.Info("ledger checkpoint written at shutdown", zap.Int64("seq", c.Seq))
+	}
+}
+
+func newAPI(cfg *config.Config, l *ledger.Ledger, log *zap.Logger) *api.API {
+	tokens, _ := policeauth.Parse(cfg.IntakeTokens)
+	return &api.API{Ledger: l, Auth: api.PoliceTokens{Tokens: tokens},
+		Recorder: auditlog.DBRecorder{DB: l.Pool()}, Clock: clock.System, Log: log}
+}

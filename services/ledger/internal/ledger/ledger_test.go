@@ -1,0 +1,69 @@
+package ledger_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
+	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/projection"
+	pt "github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
+	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+var t0 = time.Date(2026, 11, 20, 22, 40, 0, 0, time.UTC)
+
+func TestHandleAppendsOnceAndKeepsProjectionsCurrent(t *testing.T) {
+	_, pool := pt.NewDatabase(t)
+	ctx := context.Background()
+	l := ledger.New(pool, clock.NewFake(t0), zaptest.NewLogger(t))
+	if err := l.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var told []int64
+	l.OnAppend(func(seq int64) { told = append(told, seq) })
+	pubs := pt.All(pt.Simulate(t, 2, t0, 5))
+	for _, p := range append(pubs, pubs[0], pubs[1]) { // the first two redelivered
+		if err := l.Handle(ctx, p.Event); err != nil {
+			t.Fatalf("Handle(%s): %v", p.Event.Type(), err)
+		}
+	}
+	if len(told) != len(pubs) || told[len(told)-1] != int64(len(pubs)) {
+		t.Errorf("appends told = %v, want 1..%d once each", told, len(pubs))
+	}
+	var facts []projection.Fact
+	for _, p := range pubs {
+		f, _, _ := projection.FactOf(p.Event)
+		facts = append(facts, f)
+	}
+	live, err := projection.DigestDatabase(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(projection.DigestOf(projection.Project(facts)), live); diff != "" {
+		t.Errorf("projections kept by Handle (-rebuilt +kept):\n%s", diff)
+	}
+	res, err := auditlog.VerifyDatabase(ctx, pool, auditlog.VerifyOptions{})
+	if err != nil || res.Problem != nil || res.Entries != int64(len(pubs)) {
+		t.Errorf("verify: %+v, %v", res, err)
+	}
+}
+
+func TestHandleDeadLettersAnEventWithoutIncident(t *testing.T) {
+	_, pool := pt.NewDatabase(t)
+	l := ledger.New(pool, clock.NewFake(t0), zaptest.NewLogger(t))
+	e := pt.NewIncident(t, pt.IncidentID(1)).Reported(t0, "high", false).Events()[0].Event
+	e.SetExtension(events.ExtIncidentID, "")
+	if err := l.Handle(context.Background(), e); !bus.IsPermanent(err) {
+		t.Errorf("Handle() = %v, want a permanent error", err)
+	}
+}
