@@ -1,0 +1,82 @@
+package sla
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/services/escalation/internal/contacts"
+)
+
+// Actor is the actor extension on the escalation service's events.
+const Actor = "service:escalation"
+
+// raisedEvent is what one raise did, for the log after commit.
+type raisedEvent struct {
+	step          dueStep
+	level         string
+	contactSource contacts.Source
+}
+
+// EventID returns the id of the SLA event of a notice's step at a level.
+// It is derived from the three, so however often the alarm is raised (two
+// replicas, a retried transaction) it is one event.
+func EventID(notificationID, step, level string) string {
+	return cloudevent.DeriveID(notificationID, step, level)
+}
+
+// raise puts the step's SLA event in the outbox, records whom it warns and
+// moves the step to the level, all inside tx.
+func (x *Escalator) raise(ctx context.Context, tx pgx.Tx, d dueStep, level string, now time.Time, contact contacts.Contact) (raisedEvent, error) {
+	e, subject, err := slaEvent(d, level, now, contact)
+	if err != nil {
+		return raisedEvent{}, err
+	}
+	if err := x.outbox.Enqueue(ctx, tx, subject, e); err != nil {
+		return raisedEvent{}, err
+	}
+	if err := recordEscalation(ctx, tx, e.ID(), d, level, now, contact); err != nil {
+		return raisedEvent{}, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE escalation.steps SET state = $3 WHERE notification_id = $1 AND step = $2`,
+		d.NotificationID, d.Step, level); err != nil {
+		return raisedEvent{}, fmt.Errorf("moving %s step of %s to %s: %w", d.Step, d.NotificationID, level, err)
+	}
+	return raisedEvent{step: d, level: level, contactSource: contact.Source}, nil
+}
+
+// slaEvent builds the SLA event for a step at a level and its subject.
+func slaEvent(d dueStep, level string, now time.Time, contact contacts.Contact) (cloudevent.Event, string, error) {
+	t := events.SLAAtRisk
+	if level == LevelBreached {
+		t = events.SLABreached
+	}
+	subject, err := events.Subject(t, d.Recipient.Kind)
+	if err != nil {
+		return cloudevent.Event{}, "", err
+	}
+	e, err := cloudevent.New(cloudevent.Spec{
+		ID: EventID(d.NotificationID, d.Step, level), Type: t, Source: events.SourceEscalation,
+		Subject: d.NotificationID, IncidentID: d.IncidentID, Actor: Actor, Time: now,
+		Data: events.SLAData{NotificationID: d.NotificationID, IncidentID: d.IncidentID, Recipient: d.Recipient,
+			RuleID: d.RuleID, Step: d.Step, DueAt: d.DueAt.UTC(), ObservedAt: now.UTC(), ManagerContact: contact.Address},
+	})
+	return e, subject, err
+}
+
+// recordEscalation keeps the record that the recipient's manager was told.
+func recordEscalation(ctx context.Context, tx pgx.Tx, eventID string, d dueStep, level string, now time.Time, contact contacts.Contact) error {
+	_, err := tx.Exec(ctx, `INSERT INTO escalation.escalations (event_id, notification_id, step, level, due_at,
+		observed_at, manager_name, manager_contact, contact_source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT DO NOTHING`,
+		eventID, d.NotificationID, d.Step, level, d.DueAt, now, emptyAsNull(contact.Name), emptyAsNull(contact.Address),
+		string(contact.Source))
+	if err != nil {
+		return fmt.Errorf("recording %s escalation of %s: %w", level, d.NotificationID, err)
+	}
+	return nil
+}
