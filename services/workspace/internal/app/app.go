@@ -1,0 +1,131 @@
+// Package app wires the workspace: it builds the projection from events,
+// relays the events the workspace emits, and serves the pages and the API.
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
+	"github.com/lantern-safeguarding/lantern/pkg/outbox"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/services/workspace/internal/casework"
+	"github.com/lantern-safeguarding/lantern/services/workspace/internal/config"
+	"github.com/lantern-safeguarding/lantern/services/workspace/internal/devidp"
+	"github.com/lantern-safeguarding/lantern/services/workspace/internal/projection"
+	"github.com/lantern-safeguarding/lantern/services/workspace/internal/signin"
+	"github.com/lantern-safeguarding/lantern/services/workspace/internal/store"
+	"github.com/lantern-safeguarding/lantern/services/workspace/internal/web"
+)
+
+// Workspace is the service's parts, built once.
+type Workspace struct {
+	Handler   http.Handler
+	Projector *projection.Projector
+	Outbox    *outbox.Store
+	Cases     *casework.Service
+}
+
+// New migrates the schema and builds the workspace. listenAddr is the
+// address the workspace itself listens on, where it reaches its built-in
+// identity provider without going through the gateway.
+func New(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, c clock.Clock, log *zap.Logger, listenAddr string) (*Workspace, error) {
+	ob := outbox.New(store.Schema)
+	if err := store.Migrate(ctx, pool); err != nil {
+		return nil, err
+	}
+	if err := ob.Migrate(ctx, pool); err != nil {
+		return nil, err
+	}
+	opts := signin.Options{Issuer: cfg.Issuer(), ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+		Audience: cfg.Audience(), RedirectURL: cfg.Public() + signin.CallbackPath, RoleClaim: cfg.RoleClaim,
+		OrgClaim: cfg.OrgClaim, OrgNameClaim: cfg.OrgNameClaim, SessionTTL: cfg.SessionTTL,
+		Secure: strings.HasPrefix(cfg.Public(), "https://")}
+	var idp http.Handler
+	if cfg.DevIdP {
+		p, err := devProvider(cfg, c)
+		if err != nil {
+			return nil, err
+		}
+		idp = p.Handler()
+		opts.Backchannel = "http://" + loopback(listenAddr) + devidp.Prefix
+		log.Warn("the development identity provider is on; never use it in production", zap.String("issuer", p.Issuer()))
+	}
+	cases := casework.New(pool, ob, c)
+	server, err := web.New(web.Options{Cases: cases, Auth: signin.New(opts, pool, c), DevIdP: idp, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	return &Workspace{Handler: server.Handler(), Projector: projection.New(pool, ob), Outbox: ob, Cases: cases}, nil
+}
+
+func devProvider(cfg *config.Config, c clock.Clock) (*devidp.Provider, error) {
+	users, err := devidp.LoadUsers(cfg.DevUsersFile)
+	if err != nil {
+		return nil, err
+	}
+	return devidp.New(devidp.Options{Issuer: cfg.Issuer(), ClientID: cfg.OIDCClientID, Audience: cfg.Audience(),
+		RedirectURIs: []string{cfg.Public() + signin.CallbackPath}, Users: users.Users, Clock: c})
+}
+
+// loopback turns a listen address such as 0.0.0.0:8086 into one this
+// process can dial.
+func loopback(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// Consume builds the projection from the stream until ctx ends.
+func (w *Workspace) Consume(ctx context.Context, js jetstream.JetStream, ackWait time.Duration, log *zap.Logger) error {
+	spec := bus.ConsumerSpec{Durable: projection.Consumer, Subjects: projection.Subjects(), AckWait: ackWait}
+	return bus.Consume(ctx, js, spec, w.Projector.Handle, log)
+}
+
+// Run serves until ctx ends.
+func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
+	pool, err := pgdb.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	var root http.Handler = http.NotFoundHandler()
+	srv, err := httpserver.Listen(cfg.Addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { root.ServeHTTP(w, r) }))
+	if err != nil {
+		return err
+	}
+	ws, err := New(ctx, cfg, pool, clock.System, log, srv.Addr())
+	if err != nil {
+		return err
+	}
+	root = ws.Handler
+	nc, js, err := bus.Connect(ctx, cfg.NATSURL, "lantern-workspace", log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
+		return fmt.Errorf("declaring streams: %w", err)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ws.Consume(ctx, js, cfg.AckWait, log) })
+	g.Go(func() error { return ws.Outbox.NewRelay(pool, bus.NewPublisher(js), log).Run(ctx) })
+	g.Go(func() error { return srv.Serve(ctx, log, 10*time.Second) })
+	return g.Wait()
+}

@@ -1,0 +1,473 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	"github.com/lantern-safeguarding/lantern/pkg/config"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/natstest"
+	"github.com/lantern-safeguarding/lantern/pkg/outbox"
+	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
+	"github.com/lantern-safeguarding/lantern/services/workspace/internal/app"
+	wsconfig "github.com/lantern-safeguarding/lantern/services/workspace/internal/config"
+	"github.com/lantern-safeguarding/lantern/services/workspace/internal/devidp"
+	"github.com/lantern-safeguarding/lantern/services/workspace/internal/store"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// referenceDir is the shipped sample reference data.
+const referenceDir = "../../../../reference"
+
+// start is the instant the tests' clock shows: a Saturday morning after
+// the fixtures' Friday-night incidents.
+var start = time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
+
+// migrate prepares a database as `make run` has it: the workspace's own
+// schema, and the ledger's with the audit projections it keeps, which the
+// auditor's pages read.
+func migrate(ctx context.Context, url string) error {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := store.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	if err := outbox.New(store.Schema).Migrate(ctx, pool); err != nil {
+		return err
+	}
+	return projectiontest.MigrateTemplate(ctx, url)
+}
+
+// bundle is a running workspace with real PostgreSQL and JetStream.
+type bundle struct {
+	t     *testing.T
+	url   string
+	pool  *pgxpool.Pool
+	js    jetstream.JetStream
+	clock *clock.Fake
+	users devidp.UsersFile
+	ws    *app.Workspace
+	log   *zap.Logger
+	// stop stops the consumer and the relay and waits for them.
+	stop func()
+}
+
+// setup starts the workspace, its consumer and its relay, with the
+// development identity provider and the shipped reference data's users.
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	return setupWith(t, nil)
+}
+
+// configure adjusts the workspace's configuration before it starts; it is
+// given the workspace's public address, the sample users and the clock.
+type configure func(cfg *wsconfig.Config, public string, users devidp.UsersFile, c *clock.Fake)
+
+func setupWith(t *testing.T, adjust configure) *bundle {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	dbURL := pgtest.NewDatabase(t, "workspace", migrate)
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatalf("opening pool: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	srv := natstest.RunServer(t)
+	nc := srv.Connect(t)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("opening jetstream: %v", err)
+	}
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
+		t.Fatalf("declaring streams: %v", err)
+	}
+	usersFile := filepath.Join(t.TempDir(), "dev-users.json")
+	users, err := devidp.GenerateUsersFile(referenceDir, usersFile)
+	if err != nil {
+		t.Fatalf("generating users: %v", err)
+	}
+	hs := httptest.NewUnstartedServer(nil)
+	addr := hs.Listener.Addr().String()
+	cfg := &wsconfig.Config{Common: config.Common{DatabaseURL: dbURL, NATSURL: srv.URL(), LogMode: "development"},
+		Addr: addr, HTTPAddr: addr, AckWait: 5 * time.Second, DevIdP: true, DevUsersFile: usersFile,
+		OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role", OrgClaim: "lantern_org",
+		OrgNameClaim: "lantern_org_name", SessionTTL: 8 * time.Hour}
+	fake := clock.NewFake(start)
+	if adjust != nil {
+		adjust(cfg, "http://"+addr, users, fake)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	ws, err := app.New(ctx, cfg, pool, fake, log, addr)
+	if err != nil {
+		t.Fatalf("building workspace: %v", err)
+	}
+	hs.Config.Handler = ws.Handler
+	hs.Start()
+	t.Cleanup(hs.Close)
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = ws.Consume(ctx, js, 5*time.Second, log) })
+	relay := ws.Outbox.NewRelay(pool, bus.NewPublisher(js), log)
+	relay.Poll = 50 * time.Millisecond
+	wg.Go(func() { _ = relay.Run(ctx) })
+	stop := func() {
+		cancel()
+		wg.Wait()
+	}
+	t.Cleanup(stop)
+	return &bundle{t: t, url: hs.URL, pool: pool, js: js, clock: fake, users: users, ws: ws, stop: stop, log: log}
+}
+
+// user returns the sample user with that username.
+func (b *bundle) user(username string) devidp.User {
+	b.t.Helper()
+	for _, u := range b.users.Users {
+		if u.Username == username {
+			return u
+		}
+	}
+	b.t.Fatalf("no sample user %s", username)
+	return devidp.User{}
+}
+
+// publish sends an event to the stream as its producer would.
+func (b *bundle) publish(spec cloudevent.Spec, subject string) {
+	b.t.Helper()
+	e, err := cloudevent.New(spec)
+	if err != nil {
+		b.t.Fatalf("building event: %v", err)
+	}
+	if _, err := bus.NewPublisher(b.js).Publish(context.Background(), e, subject); err != nil {
+		b.t.Fatalf("publishing: %v", err)
+	}
+}
+
+// deliver publishes a notice as the router requests it and the delivery
+// service delivers it.
+func (b *bundle) deliver(n events.NotificationRequestedData) {
+	b.t.Helper()
+	subject, _ := events.Subject(events.NotificationRequested, n.Recipient.Kind)
+	b.publish(cloudevent.Spec{ID: cloudevent.DeriveID(n.NotificationID, "requested"), Type: events.NotificationRequested,
+		Source: events.SourceRouter, Subject: n.NotificationID, IncidentID: n.IncidentID, Actor: "service:router",
+		Time: n.RequestedAt, Data: n}, subject)
+	subject, _ = events.Subject(events.NotificationDelivered, n.Recipient.Kind)
+	b.publish(cloudevent.Spec{ID: cloudevent.DeriveID(n.NotificationID, "delivered"), Type: events.NotificationDelivered,
+		Source: events.SourceDelivery, Subject: n.NotificationID, IncidentID: n.IncidentID, Actor: "service:delivery",
+		Time: n.RequestedAt.Add(time.Minute), Data: events.NotificationDeliveredData{NotificationID: n.NotificationID,
+			IncidentID: n.IncidentID, Recipient: n.Recipient, DeliveredAt: n.RequestedAt.Add(time.Minute),
+			Channel: "inbox", DueAt: n.DueAt}}, subject)
+}
+
+// waitDelivered waits until the projection has every notice delivered.
+func (b *bundle) waitDelivered(ids ...string) {
+	b.t.Helper()
+	natstest.CheckFor(b.t, 20*time.Second, 20*time.Millisecond, func() error {
+		var n int
+		err := b.pool.QueryRow(context.Background(), `SELECT count(*) FROM workspace.notices n
+			JOIN workspace.deliveries d USING (notification_id) WHERE n.notification_id = ANY($1)`, ids).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if n != len(ids) {
+			return fmt.Errorf("%d of %d notices delivered", n, len(ids))
+		}
+		return nil
+	})
+}
+
+// token signs a sample user in for the API with the development
+// provider's password grant.
+func (b *bundle) token(username string) string {
+	b.t.Helper()
+	u := b.user(username)
+	resp, err := http.PostForm(b.url+"/dev-idp/token", url.Values{"grant_type": {"password"},
+		"client_id": {"lantern-workspace"}, "username": {u.Username}, "password": {u.Password}})
+	if err != nil {
+		b.t.Fatalf("requesting token: %v", err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.AccessToken == "" {
+		b.t.Fatalf("token response %d: %v", resp.StatusCode, err)
+	}
+	return body.AccessToken
+}
+
+// response is what a request got back.
+type response struct {
+	status   int
+	body     string
+	location string
+	header   http.Header
+}
+
+// api sends an API request with a bearer token.
+func (b *bundle) api(token, method, path, body string) response {
+	b.t.Helper()
+	req, err := http.NewRequest(method, b.url+path, strings.NewReader(body))
+	if err != nil {
+		b.t.Fatalf("building request: %v", err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return b.do(http.DefaultClient, req)
+}
+
+func (b *bundle) do(client *http.Client, req *http.Request) response {
+	b.t.Helper()
+	resp, err := client.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.t.Fatalf("reading response: %v", err)
+	}
+	return response{status: resp.StatusCode, body: string(data), location: resp.Header.Get("Location"), header: resp.Header}
+}
+
+// browser is a cookie-keeping HTTP client signed in through the real
+// OpenID Connect flow, as a person's browser would be.
+type browser struct {
+	b      *bundle
+	client *http.Client
+	csrf   string
+}
+
+// signIn goes through the sign-in flow: the workspace sends the browser
+// to the provider, the provider's form signs the user in and sends the
+// browser back with a code, and the workspace starts a session.
+func (b *bundle) signIn(username string) *browser {
+	b.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	u := b.user(username)
+	resp, err := client.Get(b.url + "/signin")
+	if err != nil {
+		b.t.Fatalf("starting sign-in: %v", err)
+	}
+	form := readForm(b.t, resp)
+	form.Set("username", u.Username)
+	form.Set("password", u.Password)
+	resp, err = client.PostForm(b.url+"/dev-idp/authorize", form)
+	if err != nil {
+		b.t.Fatalf("signing in: %v", err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.t.Fatalf("sign-in ended with %d:\n%s", resp.StatusCode, page)
+	}
+	br := &browser{b: b, client: client}
+	br.csrf = hiddenValue(string(page), "csrf")
+	if br.csrf == "" {
+		b.t.Fatalf("signed-in page has no CSRF token:\n%s", page)
+	}
+	return br
+}
+
+// readForm reads the hidden fields of the provider's sign-in form.
+func readForm(t *testing.T, resp *http.Response) url.Values {
+	t.Helper()
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in form: %d\n%s", resp.StatusCode, data)
+	}
+	v := url.Values{}
+	for _, name := range []string{"client_id", "redirect_uri", "state", "nonce", "code_challenge",
+		"code_challenge_method", "scope", "form_token"} {
+		v.Set(name, hiddenValue(string(data), name))
+	}
+	return v
+}
+
+// hiddenValue finds <input type="hidden" name="NAME" value="..."> in a page.
+func hiddenValue(page, name string) string {
+	marker := `name="` + name + `" value="`
+	i := strings.Index(page, marker)
+	if i < 0 {
+		return ""
+	}
+	rest := page[i+len(marker):]
+	return htmlUnescape(rest[:strings.Index(rest, `"`)])
+}
+
+func htmlUnescape(s string) string {
+	r := strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">", "&#61;", "=")
+	return r.Replace(s)
+}
+
+// get fetches a page without following redirects.
+func (br *browser) get(path string) response {
+	br.b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, br.b.url+path, nil)
+	return br.b.do(noRedirects(br.client), req)
+}
+
+// post submits a form with the session's CSRF token, without following
+// the redirect that answers it.
+func (br *browser) post(path string, form url.Values) response {
+	br.b.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("csrf", br.csrf)
+	req, _ := http.NewRequest(http.MethodPost, br.b.url+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return br.b.do(noRedirects(br.client), req)
+}
+
+func noRedirects(c *http.Client) *http.Client {
+	return &http.Client{Jar: c.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// outboxEvents returns the events of a type in the workspace's outbox.
+func (b *bundle) outboxEvents(t events.Type) []map[string]any {
+	b.t.Helper()
+	rows, err := b.pool.Query(context.Background(), `SELECT event FROM workspace.outbox ORDER BY seq`)
+	if err != nil {
+		b.t.Fatalf("reading outbox: %v", err)
+	}
+	defer rows.Close()
+	var out []map[string]any
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			b.t.Fatalf("scanning outbox: %v", err)
+		}
+		var e map[string]any
+		if err := json.Unmarshal(raw, &e); err != nil {
+			b.t.Fatalf("decoding outbox event: %v", err)
+		}
+		if e["type"] == string(t) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// artefactDir is where browser tests keep their screenshots: testdata/artifacts
+// under the package, ignored by git, or LANTERN_TEST_ARTIFACTS when set.
+func artefactDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("LANTERN_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("testdata", "artifacts")
+	}
+	dir = filepath.Join(dir, t.Name())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("creating artefact folder: %v", err)
+	}
+	abs, _ := filepath.Abs(dir)
+	return abs
+}
+
+func jetstreamFilter(subject string) jetstream.OrderedConsumerConfig {
+	return jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}}
+}
+
+func wantCount(got, want int) error {
+	if got != want {
+		return fmt.Errorf("counted %d, want %d", got, want)
+	}
+	return nil
+}
+
+func newJar() http.CookieJar {
+	jar, _ := cookiejar.New(nil)
+	return jar
+}
+
+// issuerOf reads the issuer the workspace sends browsers to.
+func issuerOf(t *testing.T, b *bundle) string {
+	t.Helper()
+	resp, err := noRedirects(&http.Client{Jar: newJar()}).Get(b.url + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	u, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in redirect: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return u.Scheme + "://" + u.Host + devidp.Prefix
+}
+
+// tokenAt asks an issuer for an API token for a sample user.
+func (b *bundle) tokenAt(issuer, username string) string {
+	b.t.Helper()
+	u := b.user(username)
+	resp, err := http.PostForm(issuer+"/token", url.Values{"grant_type": {"password"},
+		"client_id": {"lantern-workspace"}, "username": {u.Username}, "password": {u.Password}})
+	if err != nil {
+		b.t.Fatalf("requesting token: %v", err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.AccessToken == "" {
+		b.t.Fatalf("token response %d: %v", resp.StatusCode, err)
+	}
+	return body.AccessToken
+}
+
+// signInAt signs in through an issuer at its own address.
+func (b *bundle) signInAt(issuer, username string) *browser {
+	b.t.Helper()
+	client := &http.Client{Jar: newJar()}
+	u := b.user(username)
+	resp, err := client.Get(b.url + "/signin")
+	if err != nil {
+		b.t.Fatalf("starting sign-in: %v", err)
+	}
+	form := readForm(b.t, resp)
+	form.Set("username", u.Username)
+	form.Set("password", u.Password)
+	resp, err = client.PostForm(issuer+"/authorize", form)
+	if err != nil {
+		b.t.Fatalf("signing in: %v", err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.t.Fatalf("sign-in ended with %d:\n%s", resp.StatusCode, page)
+	}
+	return &browser{b: b, client: client, csrf: hiddenValue(string(page), "csrf")}
+}

@@ -1,0 +1,111 @@
+// Package config holds the workspace's settings.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/lantern-safeguarding/lantern/pkg/config"
+)
+
+// Config is read from the environment at start.
+type Config struct {
+	config.Common
+	// Addr is where the workspace listens; the gateway forwards /, /v1/workspace/, /dev-idp/ and /static/ to it.
+	Addr string `env:"WORKSPACE_HTTP_ADDR, default=127.0.0.1:8086"`
+	// HTTPAddr is the gateway's address, the one people use.
+	HTTPAddr string `env:"LANTERN_HTTP_ADDR, default=127.0.0.1:8080"`
+	// PublicURL is the address browsers reach the gateway at, when it is not http://LANTERN_HTTP_ADDR (behind TLS, say).
+	PublicURL string `env:"LANTERN_PUBLIC_URL"`
+	// AckWait bounds how long a crashed workspace delays an event.
+	AckWait time.Duration `env:"LANTERN_ACK_WAIT, default=30s"`
+	// DevIdP turns on the built-in development identity provider at /dev-idp. Never in production.
+	DevIdP bool `env:"LANTERN_DEV_IDP, default=false"`
+	// DevUsersFile is the sample users file `workspace dev-users` writes.
+	DevUsersFile string `env:"LANTERN_DEV_USERS_FILE"`
+	// OIDCIssuer is a real OpenID Connect issuer; leave it empty with LANTERN_DEV_IDP=true.
+	OIDCIssuer       string `env:"LANTERN_OIDC_ISSUER"`
+	OIDCClientID     string `env:"LANTERN_OIDC_CLIENT_ID, default=lantern-workspace"`
+	OIDCClientSecret string `env:"LANTERN_OIDC_CLIENT_SECRET"`
+	// OIDCAudience is the aud API bearer tokens must carry; it defaults to the client id.
+	OIDCAudience string `env:"LANTERN_OIDC_AUDIENCE"`
+	// RoleClaim, OrgClaim and OrgNameClaim name the claims that carry a person's role and organisation.
+	RoleClaim    string `env:"LANTERN_OIDC_ROLE_CLAIM, default=lantern_role"`
+	OrgClaim     string `env:"LANTERN_OIDC_ORG_CLAIM, default=lantern_org"`
+	OrgNameClaim string `env:"LANTERN_OIDC_ORG_NAME_CLAIM, default=lantern_org_name"`
+	// SessionTTL is how long a browser stays signed in.
+	SessionTTL time.Duration `env:"LANTERN_SESSION_TTL, default=8h"`
+}
+
+// Public is the address browsers use, without a trailing slash.
+func (c *Config) Public() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	return "http://" + c.HTTPAddr
+}
+
+// Issuer is the OpenID Connect issuer: the configured one, or the built-in
+// development provider under the public address.
+func (c *Config) Issuer() string {
+	if c.DevIdP {
+		return c.Public() + "/dev-idp"
+	}
+	return strings.TrimRight(c.OIDCIssuer, "/")
+}
+
+// Audience is the aud API bearer tokens must carry.
+func (c *Config) Audience() string {
+	if c.OIDCAudience != "" {
+		return c.OIDCAudience
+	}
+	return c.OIDCClientID
+}
+
+// Validate reports every problem at once.
+func (c *Config) Validate() error {
+	errs := []error{c.Common.Validate(), config.CheckAddr("WORKSPACE_HTTP_ADDR", c.Addr),
+		config.CheckAddr("LANTERN_HTTP_ADDR", c.HTTPAddr)}
+	if c.AckWait < time.Second {
+		errs = append(errs, errors.New("LANTERN_ACK_WAIT must be at least 1s"))
+	}
+	if u, err := url.Parse(c.Public()); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+		errs = append(errs, fmt.Errorf("LANTERN_PUBLIC_URL: %q is not an http or https base address", c.PublicURL))
+	}
+	errs = append(errs, c.validateSignIn()...)
+	if c.SessionTTL < 5*time.Minute || c.SessionTTL > 24*time.Hour {
+		errs = append(errs, errors.New("LANTERN_SESSION_TTL must be between 5m and 24h"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateSignIn() []error {
+	var errs []error
+	switch {
+	case c.DevIdP && c.OIDCIssuer != "":
+		errs = append(errs, errors.New("set LANTERN_DEV_IDP=true or LANTERN_OIDC_ISSUER, not both"))
+	case !c.DevIdP && c.OIDCIssuer == "":
+		errs = append(errs, errors.New("set LANTERN_OIDC_ISSUER to your identity provider, or LANTERN_DEV_IDP=true for development"))
+	case c.DevIdP:
+		if c.DevUsersFile == "" {
+			errs = append(errs, errors.New("LANTERN_DEV_USERS_FILE is required with LANTERN_DEV_IDP=true (write it with `workspace dev-users`)"))
+		} else if _, err := os.Stat(c.DevUsersFile); err != nil {
+			errs = append(errs, fmt.Errorf("LANTERN_DEV_USERS_FILE: %q cannot be read", c.DevUsersFile))
+		}
+	default:
+		if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("LANTERN_OIDC_ISSUER: %q is not a URL", c.OIDCIssuer))
+		}
+	}
+	if c.OIDCClientID == "" {
+		errs = append(errs, errors.New("LANTERN_OIDC_CLIENT_ID must not be empty"))
+	}
+	if c.RoleClaim == "" || c.OrgClaim == "" {
+		errs = append(errs, errors.New("LANTERN_OIDC_ROLE_CLAIM and LANTERN_OIDC_ORG_CLAIM must not be empty"))
+	}
+	return errs
+}

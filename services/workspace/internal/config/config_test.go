@@ -1,0 +1,76 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	pkgconfig "github.com/lantern-safeguarding/lantern/pkg/config"
+	"github.com/lantern-safeguarding/lantern/services/workspace/internal/config"
+)
+
+func valid(t *testing.T) config.Config {
+	t.Helper()
+	users := filepath.Join(t.TempDir(), "users.json")
+	if err := os.WriteFile(users, []byte(`{"users":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return config.Config{Common: pkgconfig.Common{DatabaseURL: "postgres://x@127.0.0.1/db", NATSURL: "nats://127.0.0.1:4222",
+		LogMode: "production"}, Addr: "127.0.0.1:8086", HTTPAddr: "127.0.0.1:8080", AckWait: 30 * time.Second,
+		DevIdP: true, DevUsersFile: users, OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role",
+		OrgClaim: "lantern_org", SessionTTL: 8 * time.Hour}
+}
+
+func TestValidate(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(*config.Config)
+		want   []string
+	}{
+		{"the development provider", func(*config.Config) {}, nil},
+		{"a real issuer", func(c *config.Config) { c.DevIdP, c.OIDCIssuer = false, "https://login.example.org/tenant" }, nil},
+		{"no way to sign in", func(c *config.Config) { c.DevIdP = false }, []string{"LANTERN_OIDC_ISSUER"}},
+		{"both ways to sign in", func(c *config.Config) { c.OIDCIssuer = "https://login.example.org" }, []string{"not both"}},
+		{"a missing users file", func(c *config.Config) { c.DevUsersFile = "/nonexistent/users.json" }, []string{"LANTERN_DEV_USERS_FILE"}},
+		{"every problem at once", func(c *config.Config) {
+			c.PublicURL, c.SessionTTL, c.AckWait = "ftp://x", time.Minute, 0
+		}, []string{"LANTERN_PUBLIC_URL", "LANTERN_SESSION_TTL", "LANTERN_ACK_WAIT"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := valid(t)
+			tc.change(&c)
+			err := c.Validate()
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate() = nil, want errors naming %v", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate() = %v, want it to name %s", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestIssuerAndPublicAddress(t *testing.T) {
+	c := valid(t)
+	if got, want := c.Issuer(), "http://127.0.0.1:8080/dev-idp"; got != want {
+		t.Errorf("Issuer() = %q, want %q", got, want)
+	}
+	c.PublicURL = "https://lantern.example.org/"
+	if got, want := c.Issuer(), "https://lantern.example.org/dev-idp"; got != want {
+		t.Errorf("Issuer() behind TLS = %q, want %q", got, want)
+	}
+	if got := c.Audience(); got != "lantern-workspace" {
+		t.Errorf("Audience() = %q, want the client id", got)
+	}
+}

@@ -1,0 +1,258 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/problem"
+	"github.com/lantern-safeguarding/lantern/services/workspace/internal/authz"
+	"github.com/lantern-safeguarding/lantern/services/workspace/internal/casework"
+	"github.com/lantern-safeguarding/lantern/services/workspace/internal/signin"
+)
+
+// APIPrefix is where the JSON API lives.
+const APIPrefix = "/v1/workspace"
+
+// maxBody bounds a request body; a triage decision is small.
+const maxBody = 16 << 10
+
+func (s *Server) apiRoutes(mux *http.ServeMux) {
+	api := func(pattern string, h func(http.ResponseWriter, *http.Request, casework.Caller)) {
+		mux.Handle(pattern, s.bearer(h))
+	}
+	api("GET "+APIPrefix+"/me", s.apiMe)
+	api("GET "+APIPrefix+"/notices", s.apiInbox)
+	api("GET "+APIPrefix+"/notices/{id}", s.apiNotice)
+	api("POST "+APIPrefix+"/notices/{id}/acknowledge", s.apiAcknowledge)
+	api("GET "+APIPrefix+"/notices/{id}/record", s.apiRecord)
+	api("GET "+APIPrefix+"/mash/queue", s.apiQueue)
+	api("GET "+APIPrefix+"/mash/incidents/{id}", s.apiIncident)
+	api("POST "+APIPrefix+"/mash/incidents/{id}/claim", s.apiClaim)
+	api("POST "+APIPrefix+"/mash/incidents/{id}/release", s.apiRelease)
+	api("POST "+APIPrefix+"/mash/incidents/{id}/triage", s.apiTriage)
+	api("GET "+APIPrefix+"/overview", s.apiOverview)
+	api("GET "+APIPrefix+"/audit/report", s.apiAuditReport)
+	api("GET "+APIPrefix+"/audit/incidents/{id}/timeline", s.apiAuditTimeline)
+	mux.HandleFunc(APIPrefix+"/", func(w http.ResponseWriter, r *http.Request) { problem.Write(w, r, problem.NotFound) })
+}
+
+// bearer authenticates an API request by its bearer token.
+func (s *Server) bearer(h func(http.ResponseWriter, *http.Request, casework.Caller)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, err := s.auth.Bearer(r)
+		if err != nil {
+			if !errors.Is(err, signin.ErrNoToken) && !errors.Is(err, signin.ErrBadToken) {
+				s.log.Warn("bearer authentication failed", zap.Error(err))
+				problem.Write(w, r, problem.Unavailable)
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="lantern"`)
+			problem.Write(w, r, problem.Unauthorized)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		h(w, r, casework.Caller{User: u, Via: events.AccessViaAPI})
+	})
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		s.log.Warn("writing response", zap.Error(err))
+	}
+}
+
+// apiError answers with the problem an operation's error calls for.
+func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
+	var conflict *casework.ConflictError
+	var invalid *casework.InvalidError
+	switch status := statusOf(err); status {
+	case http.StatusForbidden:
+		problem.Write(w, r, problem.Forbidden)
+	case http.StatusNotFound:
+		problem.Write(w, r, problem.NotFound)
+	case http.StatusServiceUnavailable:
+		detail := "The access could not be recorded, so nothing is shown. Try again shortly."
+		if errors.Is(err, casework.ErrAuditUnavailable) {
+			detail = "The audit record cannot be read yet: the ledger service has not created it. Try again shortly."
+		}
+		s.log.Error("read refused", zap.Error(err))
+		w.Header().Set("Retry-After", "5")
+		problem.Write(w, r, problem.New(status, "unavailable", "Service unavailable", detail))
+	case http.StatusConflict:
+		errors.As(err, &conflict)
+		problem.Write(w, r, problem.New(status, "conflict", "Conflict", conflict.Reason))
+	case http.StatusUnprocessableEntity:
+		errors.As(err, &invalid)
+		fields := make([]problem.FieldError, 0, len(invalid.Fields))
+		for _, f := range invalid.Fields {
+			fields = append(fields, problem.FieldError{Pointer: f.Pointer, Detail: f.Detail})
+		}
+		problem.Write(w, r, problem.New(status, "invalid", "Invalid request", "Correct the fields listed.", fields...))
+	default:
+		s.log.Error("request failed", zap.String("path", r.Pattern), zap.Error(err))
+		problem.Write(w, r, problem.Internal)
+	}
+}
+
+func (s *Server) apiMe(w http.ResponseWriter, r *http.Request, c casework.Caller) {
+	if err := s.cases.Account(r.Context(), c); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, meOf(c.User))
+}
+
+func (s *Server) apiInbox(w http.ResponseWriter, r *http.Request, c casework.Caller) {
+	list, err := s.cases.Inbox(r.Context(), c)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	now := s.cases.Clock().Now()
+	out := make([]noticeSummaryBody, 0, len(list))
+	for _, v := range list {
+		out = append(out, summaryOf(v, now))
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"notices": out})
+}
+
+func (s *Server) apiNotice(w http.ResponseWriter, r *http.Request, c casework.Caller) {
+	v, err := s.cases.Notice(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, noticeOf(v, s.cases.Clock().Now()))
+}
+
+func (s *Server) apiRecord(w http.ResponseWriter, r *http.Request, c casework.Caller) {
+	v, err := s.cases.Record(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, noticeOf(v, s.cases.Clock().Now()))
+}
+
+func (s *Server) apiAcknowledge(w http.ResponseWriter, r *http.Request, c casework.Caller) {
+	ack, created, err := s.cases.Acknowledge(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	s.writeJSON(w, status, ackOf(&ack))
+}
+
+func (s *Server) apiQueue(w http.ResponseWriter, r *http.Request, c casework.Caller) {
+	list, err := s.cases.Queue(r.Context(), c)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	now := s.cases.Clock().Now()
+	out := make([]queueItemBody, 0, len(list))
+	for _, v := range list {
+		out = append(out, queueItemOf(v, now))
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"queue": out})
+}
+
+func (s *Server) apiIncident(w http.ResponseWriter, r *http.Request, c casework.Caller) {
+	v, err := s.cases.Incident(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, incidentOf(v, s.cases.Clock().Now()))
+}
+
+func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, c casework.Caller) {
+	claim, err := s.cases.Claim(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, claimOf(&claim))
+}
+
+func (s *Server) apiRelease(w http.ResponseWriter, r *http.Request, c casework.Caller) {
+	if err := s.cases.Release(r.Context(), c, r.PathValue("id")); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// triageRequest is the body of a triage decision.
+type triageRequest struct {
+	RAG       string `json:"rag"`
+	RAGReason string `json:"rag_reason,omitempty"`
+	Decision  string `json:"decision"`
+}
+
+func (s *Server) apiTriage(w http.ResponseWriter, r *http.Request, c casework.Caller) {
+	if err := s.cases.Permit(r.Context(), c, authz.Triage); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	in, p, ok := readTriage(r)
+	if !ok {
+		problem.Write(w, r, p)
+		return
+	}
+	d, created, err := s.cases.Triage(r.Context(), c, r.PathValue("id"), casework.TriageInput(in))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	s.writeJSON(w, status, decisionOf(&d))
+}
+
+// readTriage reads a JSON body strictly: one object, known fields only.
+func readTriage(r *http.Request) (triageRequest, problem.Details, bool) {
+	var in triageRequest
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return in, problem.New(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+			"Send the decision as application/json."), false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(body) > maxBody {
+		return in, problem.New(http.StatusRequestEntityTooLarge, "too-large", "Request too large",
+			fmt.Sprintf("A decision is at most %d bytes.", maxBody)), false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil || dec.More() {
+		return in, problem.New(http.StatusBadRequest, "malformed", "Malformed request",
+			"The body must be one JSON object with the fields rag, decision and, when needed, rag_reason."), false
+	}
+	return in, problem.Details{}, true
+}
+
+func (s *Server) apiOverview(w http.ResponseWriter, r *http.Request, c casework.Caller) {
+	counts, err := s.cases.Overview(r.Context(), c)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, overviewOf(counts))
+}
