@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/projection"
+)
+
+// ErrDigestMismatch is returned when a replay does not reach the live state.
+var ErrDigestMismatch = errors.New("the replayed projections differ from the live ones")
+
+type replayOptions struct {
+	from      string
+	target    string
+	natsURL   string
+	noCompare bool
+}
+
+func auditReplay(ctx context.Context, args []string, out, errOut io.Writer) error {
+	fs := flag.NewFlagSet("audit replay", flag.ContinueOnError)
+	var o replayOptions
+	fs.StringVar(&o.from, "from", "stream", "where to read the events: stream (JetStream, NATS_URL) or ledger (DATABASE_URL)")
+	fs.StringVar(&o.target, "target-database-url", "", "an empty database to rebuild the projections in")
+	fs.BoolVar(&o.noCompare, "no-compare", false, "do not compare with the live digest")
+	who := addReaderFlags(fs)
+	pos, err := parseFlags(fs, args)
+	if err == nil && (len(pos) != 0 || o.target == "" || (o.from != "stream" && o.from != "ledger")) {
+		err = errors.New("usage: lantern audit replay [--from stream|ledger] --target-database-url URL [--no-compare]")
+	}
+	if err != nil {
+		return err
+	}
+	o.natsURL = envOrDefault("NATS_URL", "nats://127.0.0.1:4222")
+	s, err := openLive(ctx, who)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if err := s.record(ctx, "replay", "from "+o.from); err != nil {
+		return err
+	}
+	return replay(ctx, s, o, out, errOut)
+}
+
+func replay(ctx context.Context, s *session, o replayOptions, out, errOut io.Writer) error {
+	target, err := openEmptyTarget(ctx, o.target)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	facts, read, err := readFacts(ctx, s, o, errOut)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Replayed %d events from the %s (%d used by the projections).\n", read, o.from, len(facts))
+	if err := writeProjections(ctx, target, projection.Project(facts)); err != nil {
+		return err
+	}
+	got, err := projection.DigestDatabase(ctx, target)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nReplayed digest:\n%s", got)
+	if o.noCompare {
+		return nil
+	}
+	return compareWithLive(ctx, s.pool, got, out)
+}
+
+func readFacts(ctx context.Context, s *session, o replayOptions, errOut io.Writer) ([]projection.Fact, int64, error) {
+	if o.from == "ledger" {
+		return ledgerFacts(ctx, s.pool, errOut)
+	}
+	return streamFacts(ctx, o.natsURL, errOut)
+}
+
+// openEmptyTarget connects to the target and refuses it unless it has no
+// projection tables yet: a replay into a database that already holds some
+// would prove nothing.
+func openEmptyTarget(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pool, err := pgdb.Open(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("opening the target database: %w", err)
+	}
+	var tables int
+	err = pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = $1`, projection.Schema).Scan(&tables)
+	if err == nil && tables > 0 {
+		err = fmt.Errorf("the target database already has %d tables in schema %q; replay needs an empty database", tables, projection.Schema)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+func writeProjections(ctx context.Context, pool *pgxpool.Pool, set projection.Set) error {
+	if err := projection.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	return pgdb.InTx(ctx, pool, func(tx pgx.Tx) error { return projection.Write(ctx, tx, set) })
+}
+
+// ledgerFacts reads every ledger entry in order, with a progress bar.
+func ledgerFacts(ctx context.Context, pool *pgxpool.Pool, errOut io.Writer) ([]projection.Fact, int64, error) {
+	head, err := auditlog.ReadHead(ctx, pool)
+	if err != nil {
+		return nil, 0, err
+	}
+	bar := newProgress(errOut, "replaying ledger", head.Seq, clock.System)
+	var facts []projection.Fact
+	var n int64
+	err = auditlog.ScanEntries(ctx, pool, 0, head.Seq, func(e auditlog.Entry) error {
+		if f, ok := projection.FactOfEntry(e); ok {
+			facts = append(facts, f)
+		}
+		n++
+		bar.set(n)
+		return nil
+	})
+	bar.finish()
+	return facts, n, err
+}
+
+// compareWithLive prints whether the replay reached the live state, and
+// which projections differ if not.
+func compareWithLive(ctx context.Context, live *pgxpool.Pool, got projection.Digest, out io.Writer) error {
+	want, err := liveDigest(ctx, live, out)
+	if err != nil {
+		return err
+	}
+	if want.Total == got.Total {
+		fmt.Fprintf(out, "\nThe replay matches the live projections (sha256:%s).\n", got.Total)
+		return nil
+	}
+	fmt.Fprintf(out, "\nLive digest:\n%s\nThe replay differs from the live projections in: %s\n", want, strings.Join(got.Differences(want), ", "))
+	return ErrDigestMismatch
+}
+
+// liveDigest reads the live projection tables, after saying whether the
+// ledger service has brought them up to the ledger's head: if it has not,
+// a difference may only mean it is behind.
+func liveDigest(ctx context.Context, pool *pgxpool.Pool, out io.Writer) (projection.Digest, error) {
+	head, err := auditlog.ReadHead(ctx, pool)
+	if err != nil {
+		return projection.Digest{}, err
+	}
+	done, err := projection.ProjectedSeq(ctx, pool)
+	if err != nil {
+		return projection.Digest{}, err
+	}
+	if done != head.Seq {
+		fmt.Fprintf(out, "Warning: the live projections reach ledger entry %d of %d; the ledger service is behind.\n", done, head.Seq)
+	}
+	return projection.DigestDatabase(ctx, pool)
+}

@@ -1,0 +1,144 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
+	pt "github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cli"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run with -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-golden +got):\n%s", name, diff)
+	}
+}
+
+// run runs the lantern command and returns its exit code and output.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := cli.Run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// t0 is a Friday evening in November (GMT); t1 is in British Summer Time,
+// so that both zones appear in the text.
+var (
+	t0 = time.Date(2026, 11, 20, 19, 0, 0, 0, time.UTC)
+	t1 = time.Date(2026, 6, 12, 19, 0, 0, 0, time.UTC)
+)
+
+// sampleIncident has two children: C-1 at school, whose key adult
+// acknowledges late, and C-2 under five, whose health visitor notice fails;
+// a midwifery notice names no child; the MASH triages with an override.
+func sampleIncident(t *testing.T) *pt.Incident {
+	id := pt.IncidentID(42)
+	mash, school, hv, mw := pt.NotificationID(42, 1), pt.NotificationID(42, 2), pt.NotificationID(42, 3), pt.NotificationID(42, 4)
+	due := time.Date(2026, 11, 23, 8, 30, 0, 0, time.UTC)
+	return pt.NewIncident(t, id).
+		Reported(t0, "high", true, pt.Child{ID: "C-1", Present: true, Voice: true}, pt.Child{ID: "C-2"}).
+		Requested(pt.Request{NotificationID: mash, RuleID: "R1", Kind: events.KindMASH, RecipientID: "E06000035",
+			RecipientName: "Medway MASH", ChildIDs: []string{"C-1", "C-2"}, At: t0.Add(5 * time.Second), Due: t0.Add(time.Hour)}).
+		Requested(pt.Request{NotificationID: school, RuleID: "R8", Kind: events.KindSchool, RecipientID: "118234",
+			RecipientName: "Example Primary School", ChildIDs: []string{"C-1"}, At: t0.Add(6 * time.Second), Due: due}).
+		Requested(pt.Request{NotificationID: mw, RuleID: "R13", Kind: events.KindMidwifery, RecipientID: "MW-1",
+			RecipientName: "Medway maternity safeguarding", At: t0.Add(7 * time.Second), Due: t0.Add(4 * time.Hour)}).
+		Delivered(mash, t0.Add(9*time.Second)).
+		Delivered(school, t0.Add(10*time.Second)).
+		Delivered(mw, t0.Add(11*time.Second)).
+		Triaged(mash, events.RAGRed, events.RAGAmber, "unborn child", "mash-worker-7", t0.Add(2*time.Hour)).
+		Requested(pt.Request{NotificationID: hv, RuleID: "R11", Kind: events.KindHealthVisiting, RecipientID: "HV-ME",
+			RecipientName: "Medway health visiting", ChildIDs: []string{"C-2"}, At: t0.Add(2*time.Hour + time.Minute),
+			Due: t0.Add(72 * time.Hour)}).
+		Failed(hv, "endpoint refused the notice", t0.Add(3*time.Hour)).
+		AtRisk(school, events.StepAcknowledgement, due.Add(-time.Hour)).
+		Breached(school, events.StepAcknowledgement, due.Add(time.Minute)).
+		Acknowledged(school, "dsl-118234", due.Add(47*time.Minute))
+}
+
+func TestAuditTimelineGolden(t *testing.T) {
+	url, pool := pt.NewDatabase(t)
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("LANTERN_ACTOR", "auditor-1")
+	in := sampleIncident(t)
+	summer := pt.NewIncident(t, pt.IncidentID(43)).Reported(t1, "standard", false, pt.Child{ID: "C-9"})
+	pt.Record(t, pool, append(in.Events(), summer.Events()...)...)
+
+	for _, tc := range []struct{ name, format, incident string }{
+		{"timeline.txt.golden", "text", in.ID},
+		{"timeline.json.golden", "json", in.ID},
+		{"timeline_bst.txt.golden", "text", summer.ID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := run(t, "audit", "timeline", tc.incident, "--format", tc.format, "--purpose", "jtai_sample")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden(t, tc.name, []byte(out))
+		})
+	}
+	var recorded int
+	err := pool.QueryRow(context.Background(), `SELECT count(*) FROM ledger.consultations
+		WHERE actor = 'auditor-1' AND action = 'timeline' AND purpose = 'jtai_sample'`).Scan(&recorded)
+	if err != nil || recorded != 3 {
+		t.Errorf("consultations recorded = %d (%v), want 3", recorded, err)
+	}
+}
+
+func TestAuditTimelineOfAnUnknownIncident(t *testing.T) {
+	url, _ := pt.NewDatabase(t)
+	t.Setenv("DATABASE_URL", url)
+	code, _, errOut := run(t, "audit", "timeline", pt.IncidentID(404))
+	if code != 1 || !bytes.Contains([]byte(errOut), []byte("no ledger entries for incident")) {
+		t.Errorf("exit %d, stderr %q; want 1 and no ledger entries", code, errOut)
+	}
+}
+
+func TestAuditCommandsNeedTheirArguments(t *testing.T) {
+	cases := [][]string{
+		{"audit"},
+		{"audit", "nonsense"},
+		{"audit", "timeline"},
+		{"audit", "timeline", "a", "b"},
+		{"audit", "timeline", "a", "--format", "xml"},
+		{"audit", "report", "--from", "2026-11-01"},
+		{"audit", "report", "--from", "2026-11-31", "--to", "2026-12-01"},
+		{"audit", "report", "--from", "2026-12-01", "--to", "2026-11-01"},
+		{"audit", "replay", "--from", "somewhere", "--target-database-url", "postgres://x"},
+		{"audit", "replay"},
+	}
+	for _, args := range cases {
+		if code, _, _ := run(t, args...); code == 0 {
+			t.Errorf("lantern %v exited 0", args)
+		}
+	}
+}

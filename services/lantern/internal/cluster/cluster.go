@@ -1,0 +1,199 @@
+// Package cluster runs a whole Lantern as separate processes, for the
+// end-to-end, fault and benchmark runs: every service is built once, started
+// with its own environment, and can be stopped, killed with SIGKILL, paused
+// with SIGSTOP and restarted, against a real PostgreSQL and NATS JetStream.
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lantern-safeguarding/lantern/pkg/natstest"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/pglocal"
+	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
+)
+
+// PoliceToken is the bearer token a cluster accepts for every force.
+const PoliceToken = "cluster-police-token"
+
+// Pipeline lists the services of the police-to-inbox path, in start order.
+var Pipeline = []string{"intake", "router", "delivery", "ledger", "gateway"}
+
+// Options shape a cluster.
+type Options struct {
+	// Services to start; nil means Pipeline.
+	Services []string
+	// NATSProcess runs the broker as its own process (lantern-nats), so
+	// that it can be killed or paused; otherwise it runs in the test
+	// process.
+	NATSProcess bool
+	// OwnPostgres starts a PostgreSQL server for this cluster alone, so
+	// that it can be killed or paused; otherwise a database on the shared
+	// test server is used.
+	OwnPostgres bool
+	// Env is added to every service's environment.
+	Env []string
+}
+
+// Cluster is a running Lantern.
+type Cluster struct {
+	t           testing.TB
+	BaseURL     string
+	DatabaseURL string
+	NATSURL     string
+	Pool        *pgxpool.Pool
+	PG          *pglocal.Server
+	nats        *natstest.Server
+	natsArgs    []string
+	env         []string
+	health      []string
+	mu          sync.Mutex
+	procs       map[string]*proc
+}
+
+// Root is the project's root folder.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..")
+}
+
+// New starts a cluster and stops it when the test ends.
+func New(t testing.TB, o Options) *Cluster {
+	t.Helper()
+	binDir := mustBuild(t)
+	c := &Cluster{t: t, procs: map[string]*proc{}}
+	c.startDatabase(o.OwnPostgres)
+	c.startNATS(binDir, o.NATSProcess)
+	c.configure(o.Env)
+	t.Cleanup(c.stopAll)
+	for _, name := range orDefault(o.Services, Pipeline) {
+		c.Start(name)
+	}
+	pool, err := pgdb.Open(context.Background(), c.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	c.Pool = pool
+	c.WaitHealthy()
+	return c
+}
+
+func orDefault(list, def []string) []string {
+	if list == nil {
+		return def
+	}
+	return list
+}
+
+func (c *Cluster) startDatabase(own bool) {
+	if !own {
+		c.DatabaseURL = pgtest.NewDatabase(c.t, "cluster-empty", nil)
+		return
+	}
+	pg, err := pglocal.Start(context.Background(), pglocal.Options{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { _ = pg.Stop(context.Background()) })
+	c.PG = pg
+	c.DatabaseURL = pg.URL()
+}
+
+func (c *Cluster) configure(extra []string) {
+	ports := FreePorts(c.t, 3)
+	c.BaseURL = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+	intake := fmt.Sprintf("127.0.0.1:%d", ports[1])
+	ledger := fmt.Sprintf("127.0.0.1:%d", ports[2])
+	c.health = []string{c.BaseURL + "/healthz", "http://" + intake + "/healthz", "http://" + ledger + "/healthz"}
+	state := c.t.TempDir()
+	c.env = append([]string{
+		"DATABASE_URL=" + c.DatabaseURL, "NATS_URL=" + c.NATSURL,
+		"LANTERN_CHECKPOINT_DIR=" + filepath.Join(state, "checkpoints"),
+		"LANTERN_LEDGER_KEY_FILE=" + filepath.Join(state, "ledger.key"),
+		"LANTERN_REFERENCE_DIR=" + filepath.Join(Root(), "reference"),
+		"LANTERN_POLICY_FILE=" + filepath.Join(Root(), "policy", "default.yaml"),
+		"LANTERN_MATCH_KEY=cluster-match-key", "LANTERN_INTAKE_TOKENS=*=" + policeauth.Hash(PoliceToken),
+		"LANTERN_ACK_WAIT=2s", "LOG_LEVEL=info", "INTAKE_HTTP_ADDR=" + intake, "LEDGER_HTTP_ADDR=" + ledger,
+		"LANTERN_HTTP_ADDR=" + strings.TrimPrefix(c.BaseURL, "http://"),
+		"GATEWAY_ROUTES=/v1/incidents/{id}/timeline=http://" + ledger + ";/v1/audit/=http://" + ledger +
+			";/v1/incidents=http://" + intake +
+			";/v1/incidents/=http://" + intake,
+	}, extra...)
+}
+
+// FreePorts returns n ports that were free a moment ago.
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		defer l.Close()
+	}
+	return ports
+}
+
+var (
+	buildOnce sync.Once
+	builtDir  string
+	buildErr  error
+)
+
+// mustBuild compiles every service once per test process, into one fixed
+// folder so that repeated runs leave no copies behind.
+func mustBuild(t testing.TB) string {
+	buildOnce.Do(func() {
+		builtDir = filepath.Join(os.TempDir(), "lantern-cluster-bin")
+		buildErr = build(builtDir)
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtDir
+}
+
+func build(dir string) error {
+	services := filepath.Join(Root(), "services")
+	entries, err := os.ReadDir(services)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		cmds, _ := filepath.Glob(filepath.Join(services, e.Name(), "cmd", "*"))
+		for _, cmdDir := range cmds {
+			name := filepath.Base(cmdDir)
+			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
+			cmd.Dir = filepath.Join(services, e.Name())
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return fmt.Errorf("building %s: %v\n%s", name, err, out)
+			}
+		}
+	}
+	return nil
+}
+
+// Env returns the environment every service of the cluster gets.
+func (c *Cluster) Env() []string { return append([]string(nil), c.env...) }
+
+// WaitFor polls f until it returns nil or the timeout passes.
+func (c *Cluster) WaitFor(timeout time.Duration, f func() error) {
+	c.t.Helper()
+	natstest.CheckFor(c.t, timeout, 50*time.Millisecond, f)
+}

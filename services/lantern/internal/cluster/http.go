@@ -1,0 +1,87 @@
+package cluster
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Response is a decoded answer from the cluster's HTTP API.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+}
+
+// SamplePPN returns the README's sample notice.
+func SamplePPN(t interface{ Fatal(...any) }) []byte {
+	b, err := os.ReadFile(filepath.Join(Root(), "docs", "sample-ppn.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Post submits a notice with the police token; header holds name, value
+// pairs.
+func (c *Cluster) Post(body []byte, header ...string) (Response, error) {
+	req, err := http.NewRequest(http.MethodPost, c.BaseURL+"/v1/incidents", bytes.NewReader(body))
+	if err != nil {
+		return Response{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return c.do(req, header)
+}
+
+// Get reads a path with the police token.
+func (c *Cluster) Get(path string) (Response, error) {
+	req, err := http.NewRequest(http.MethodGet, c.BaseURL+path, nil)
+	if err != nil {
+		return Response{}, err
+	}
+	return c.do(req, nil)
+}
+
+var client = &http.Client{Timeout: 30 * time.Second}
+
+func (c *Cluster) do(req *http.Request, header []string) (Response, error) {
+	req.Header.Set("Authorization", "Bearer "+PoliceToken)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return Response{}, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return Response{}, err
+	}
+	r := Response{Status: resp.StatusCode, Header: resp.Header}
+	_ = json.Unmarshal(raw, &r.Body)
+	return r, nil
+}
+
+// WaitHealthy waits until every HTTP service answers its health check.
+func (c *Cluster) WaitHealthy() {
+	c.t.Helper()
+	c.WaitFor(60*time.Second, func() error {
+		for _, url := range c.health {
+			resp, err := client.Get(url)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNoContent {
+				return fmt.Errorf("%s answered %d", url, resp.StatusCode)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,48 @@
+package devstack
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/lantern-safeguarding/lantern/pkg/config"
+)
+
+func printBanner(w io.Writer, o Options, c Credentials, users string) {
+	fmt.Fprintf(w, `
+================================================================
+ Lantern is running.
+
+ Sign in to the workspace:   http://%[1]s/
+ Intake API and timelines:   http://%[1]s/v1/incidents
+ Development credentials:    %[2]s  (every sample user is listed there)
+
+ Sample users (password, role, organisation):
+%[7]s
+ Police intake token (Authorization: Bearer …):
+   %[3]s
+
+ Try it: post the sample notice, then read its timeline:
+   curl -sS -X POST http://%[1]s/v1/incidents \
+     -H "Authorization: Bearer %[3]s" \
+     -H "Content-Type: application/json" \
+     --data @docs/sample-ppn.json
+   curl -sS http://%[1]s/v1/incidents/<incident_id>/timeline \
+     -H "Authorization: Bearer %[3]s"
+
+ PostgreSQL: %[4]s
+ NATS:       %[5]s
+ Reference data: %[6]s
+ Press Ctrl-C to stop.
+================================================================
+`, o.HTTPAddr, filepath.Join(o.StateDir, "dev-credentials.json"), c.PoliceIntakeToken, config.Redact(o.DatabaseURL), o.NATSURL, o.ReferenceDir, indent(users))
+}
+
+func indent(s string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString("   " + line + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,74 @@
+package devstack
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Credentials are the development sign-ins `make run` writes to
+// .lantern/dev-credentials.json. They are generated on first run and kept,
+// so scripts written against one run keep working on the next.
+type Credentials struct {
+	BaseURL           string `json:"base_url"`
+	PoliceIntakeToken string `json:"police_intake_token"`
+	PoliceForce       string `json:"police_force"`
+	Note              string `json:"note"`
+	// Users are the sample sign-ins of the development identity provider,
+	// one per role and organisation in the reference data.
+	Users []json.RawMessage `json:"users"`
+	// MatchKey keys the hashes the router uses to recognise the same
+	// people across incidents; it must stay the same between runs.
+	MatchKey string `json:"match_key"`
+}
+
+func loadOrCreateCredentials(path, baseURL string, users []json.RawMessage) (Credentials, error) {
+	var c Credentials
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(data, &c); err != nil {
+			return Credentials{}, fmt.Errorf("reading %s: %w (delete it to regenerate)", path, err)
+		}
+	case errors.Is(err, os.ErrNotExist):
+		c.PoliceIntakeToken, err = randomToken()
+		if err != nil {
+			return Credentials{}, err
+		}
+	default:
+		return Credentials{}, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if c.MatchKey == "" {
+		if c.MatchKey, err = randomToken(); err != nil {
+			return Credentials{}, err
+		}
+	}
+	c.BaseURL = baseURL
+	c.Users = users
+	c.PoliceForce = "*"
+	c.Note = "Development credentials for a local Lantern. The police token may submit for any force."
+	return c, writeCredentials(path, c)
+}
+
+func writeCredentials(path string, c Credentials) error {
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o600)
+}
+
+func randomToken() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generating token: %w", err)
+	}
+	return "dev-police-" + base64.RawURLEncoding.EncodeToString(b), nil
+}

@@ -1,0 +1,9 @@
+package e2e_test
+
+import (
+	"testing"
+
+	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
