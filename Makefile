@@ -1,0 +1,63 @@
+# Lantern: getting word of domestic abuse to the people who protect children.
+#
+#   make run    start the whole pipeline locally (embedded NATS, PostgreSQL)
+#   make test   run every test against real NATS JetStream and PostgreSQL
+#
+# Narrow a test run with PKG (a module directory) and T (a test regexp):
+#   make test PKG=services/intake T=TestEndToEnd
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+MODULES  := $(shell go list -m -f '{{.Dir}}' 2>/dev/null)
+SERVICES := intake router delivery ledger escalation workspace gateway lantern
+BIN      := $(CURDIR)/bin
+PKG      ?=
+T        ?=
+TEST_FLAGS ?= -race -count=1 -shuffle=on -timeout=30m
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+.PHONY: help
+
+build: ## build every service binary into bin/
+	@mkdir -p $(BIN)
+	@for s in $(SERVICES); do (cd services/$$s && go build -o $(BIN)/$$s ./cmd/$$s) || exit 1; done
+.PHONY: build
+
+run: build ## run the whole pipeline locally and print where to go
+	@$(BIN)/lantern run --root $(CURDIR)
+.PHONY: run
+
+test: ## run every module's tests with the race detector, then each fuzz target briefly
+	@scripts/install-chromium.sh
+	@set -e; dirs="$(if $(PKG),$(CURDIR)/$(PKG),$(MODULES))"; \
+	for d in $$dirs; do echo "== $${d#$(CURDIR)/}"; (cd $$d && go test $(TEST_FLAGS) $(if $(T),-run '$(T)') ./...); done
+	@$(if $(PKG)$(T),,$(MAKE) --no-print-directory fuzz)
+.PHONY: test
+
+chaos: ## run the long fault suite (kill -9, SIGSTOP, a 10-minute restart storm) and print its figures; T=F5 runs one fault
+	cd services/lantern && LANTERN_CHAOS=long go test -count=1 -timeout 60m -v -run 'TestChaos/$(T)' ./internal/chaos/
+.PHONY: chaos
+
+FUZZ_TIME ?= 5s
+FUZZ_TARGETS := pkg/ppn:FuzzDecodeIncident pkg/cloudevent:FuzzFromMsg pkg/calendar:FuzzDeadlines
+
+fuzz: ## run each fuzz target for FUZZ_TIME (seed corpora live in testdata/fuzz)
+	@set -e; for t in $(FUZZ_TARGETS); do dir=$${t%%:*}; name=$${t##*:}; \
+	echo "== fuzz $$name ($(FUZZ_TIME))"; (cd $$dir && go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZ_TIME) .); done
+.PHONY: fuzz
+
+BENCH ?= .
+bench: ## measure Lantern end to end against this machine's raw JetStream and PostgreSQL (about 10 min; see docs/benchmarks.md)
+	@cd services/lantern && go test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 30m ./internal/bench/
+.PHONY: bench
+
+lint: ## gofmt, go vet and staticcheck on every module
+	@test -z "$$(gofmt -l pkg schemas services)" || { gofmt -l pkg schemas services; exit 1; }
+	@for d in $(MODULES); do (cd $$d && go vet ./... && staticcheck ./...) || exit 1; done
+.PHONY: lint
+
+clean: ## remove binaries (keeps .lantern, the local data)
+	rm -rf $(BIN)
+.PHONY: clean
