@@ -36,10 +36,6 @@ var Pipeline = []string{"intake", "router", "delivery", "ledger", "gateway"}
 type Options struct {
 	// Services to start; nil means Pipeline.
 	Services []string
-	// NATSProcess runs the broker as its own process (lantern-nats), so
-	// that it can be killed or paused; otherwise it runs in the test
-	// process.
-	NATSProcess bool
 	// OwnPostgres starts a PostgreSQL server for this cluster alone, so
 	// that it can be killed or paused; otherwise a database on the shared
 	// test server is used.
@@ -56,7 +52,6 @@ type Cluster struct {
 	NATSURL     string
 	Pool        *pgxpool.Pool
 	PG          *pglocal.Server
-	nats        *natstest.Server
 	natsArgs    []string
 	env         []string
 	health      []string
@@ -73,10 +68,10 @@ func Root() string {
 // New starts a cluster and stops it when the test ends.
 func New(t testing.TB, o Options) *Cluster {
 	t.Helper()
-	binDir := mustBuild(t)
+	mustBuild(t)
 	c := &Cluster{t: t, procs: map[string]*proc{}}
 	c.startDatabase(o.OwnPostgres)
-	c.startNATS(binDir, o.NATSProcess)
+	c.startNATS()
 	c.configure(o.Env)
 	t.Cleanup(c.stopAll)
 	for _, name := range orDefault(o.Services, Pipeline) {
