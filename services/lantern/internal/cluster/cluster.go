@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -53,10 +54,14 @@ type Cluster struct {
 	Pool        *pgxpool.Pool
 	PG          *pglocal.Server
 	natsArgs    []string
-	env         []string
-	health      []string
-	mu          sync.Mutex
-	procs       map[string]*proc
+	// usersFile holds the development identity provider's sample users,
+	// written before the workspace starts.
+	usersFile       string
+	workspaceHealth string
+	env             []string
+	health          []string
+	mu              sync.Mutex
+	procs           map[string]*proc
 }
 
 // Root is the project's root folder.
@@ -74,7 +79,12 @@ func New(t testing.TB, o Options) *Cluster {
 	c.startNATS()
 	c.configure(o.Env)
 	t.Cleanup(c.stopAll)
-	for _, name := range orDefault(o.Services, Pipeline) {
+	services := orDefault(o.Services, Pipeline)
+	if slices.Contains(services, "workspace") {
+		c.writeSampleUsers()
+		c.health = append(c.health, c.workspaceHealth)
+	}
+	for _, name := range services {
 		c.Start(name)
 	}
 	pool, err := pgdb.Open(context.Background(), c.DatabaseURL)
@@ -109,12 +119,15 @@ func (c *Cluster) startDatabase(own bool) {
 }
 
 func (c *Cluster) configure(extra []string) {
-	ports := FreePorts(c.t, 3)
+	ports := FreePorts(c.t, 4)
 	c.BaseURL = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
 	intake := fmt.Sprintf("127.0.0.1:%d", ports[1])
 	ledger := fmt.Sprintf("127.0.0.1:%d", ports[2])
+	workspace := fmt.Sprintf("127.0.0.1:%d", ports[3])
 	c.health = []string{c.BaseURL + "/healthz", "http://" + intake + "/healthz", "http://" + ledger + "/healthz"}
 	state := c.t.TempDir()
+	c.usersFile = filepath.Join(state, "dev-users.json")
+	c.workspaceHealth = "http://" + workspace + "/healthz"
 	c.env = append([]string{
 		"DATABASE_URL=" + c.DatabaseURL, "NATS_URL=" + c.NATSURL,
 		"LANTERN_CHECKPOINT_DIR=" + filepath.Join(state, "checkpoints"),
@@ -124,9 +137,10 @@ func (c *Cluster) configure(extra []string) {
 		"LANTERN_MATCH_KEY=cluster-match-key", "LANTERN_INTAKE_TOKENS=*=" + policeauth.Hash(PoliceToken),
 		"LANTERN_ACK_WAIT=2s", "LOG_LEVEL=info", "INTAKE_HTTP_ADDR=" + intake, "LEDGER_HTTP_ADDR=" + ledger,
 		"LANTERN_HTTP_ADDR=" + strings.TrimPrefix(c.BaseURL, "http://"),
+		"WORKSPACE_HTTP_ADDR=" + workspace, "LANTERN_DEV_IDP=true", "LANTERN_DEV_USERS_FILE=" + c.usersFile,
 		"GATEWAY_ROUTES=/v1/incidents/{id}/timeline=http://" + ledger + ";/v1/audit/=http://" + ledger +
 			";/v1/incidents=http://" + intake +
-			";/v1/incidents/=http://" + intake,
+			";/v1/incidents/=http://" + intake + ";/=http://" + workspace,
 	}, extra...)
 }
 
@@ -183,6 +197,23 @@ func build(dir string) error {
 	}
 	return nil
 }
+
+// Binary is the path of the named command as the cluster built it.
+func Binary(name string) string { return filepath.Join(builtDir, name) }
+
+// writeSampleUsers has the workspace binary write one sample user per role
+// and organisation of the reference data, as make run does.
+func (c *Cluster) writeSampleUsers() {
+	cmd := exec.Command(Binary("workspace"), "dev-users",
+		"--reference", filepath.Join(Root(), "reference"), "--out", c.usersFile)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		c.t.Fatalf("writing the sample users: %v\n%s", err, out)
+	}
+}
+
+// UsersFile is the development identity provider's users file: usernames,
+// passwords, roles and organisations of the workspace's sample users.
+func (c *Cluster) UsersFile() string { return c.usersFile }
 
 // Env returns the environment every service of the cluster gets.
 func (c *Cluster) Env() []string { return append([]string(nil), c.env...) }
