@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -110,10 +111,17 @@ func (s *Store) Accept(ctx context.Context, sub Submission) (Accepted, error) {
 
 // unanswered reports whether a transaction whose statements all succeeded
 // failed without PostgreSQL refusing it, after the commit may have been
-// sent: its outcome is then unknown.
+// sent: its outcome is then unknown. A lost connection leaves it unknown,
+// and so does a server going down (a FATAL or PANIC error, or the
+// operator-intervention and connection-exception classes 57 and 08), since
+// the commit may have been made durable just before.
 func unanswered(err error) bool {
 	var pgErr *pgconn.PgError
-	return !errors.As(err, &pgErr) && !pgconn.SafeToRetry(err)
+	if errors.As(err, &pgErr) {
+		return pgErr.Severity == "FATAL" || pgErr.Severity == "PANIC" ||
+			strings.HasPrefix(pgErr.Code, "57") || strings.HasPrefix(pgErr.Code, "08")
+	}
+	return !pgconn.SafeToRetry(err)
 }
 
 func (s *Store) findPrior(ctx context.Context, sub Submission) (Accepted, bool, error) {
