@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,15 +20,37 @@ type Store interface {
 	// History counts the earlier incidents of the same children and the
 	// same pairs of adults within months of occurredAt, not counting
 	// incidentID itself.
-	History(ctx context.Context, incidentID string, occurredAt time.Time, months int, ids Identities) (History, error)
+	History(ctx context.Context, q HistoryQuery) (History, error)
 	// RecordIncident stores the case, the identity keys and the decisions
-	// of an incident.reported event.
-	RecordIncident(ctx context.Context, consumer, eventID string, occurredAt time.Time, ids Identities, out Outcome) error
+	// of an incident.reported event, decided on seen. If another incident
+	// of the same children or adults was recorded since seen was read, it
+	// records nothing and returns ErrHistoryChanged.
+	RecordIncident(ctx context.Context, consumer, eventID string, q HistoryQuery, seen History, out Outcome) error
 	// Case returns the case kept for an incident, and false if there is none.
 	Case(ctx context.Context, incidentID string) (Case, bool, error)
 	// RecordTriage stores the decisions of a triage.decided event.
 	RecordTriage(ctx context.Context, consumer, eventID string, out Outcome) error
 }
+
+// HistoryQuery names an incident whose other incidents are counted: those
+// of the same children and the same pairs of adults within Months of
+// OccurredAt.
+type HistoryQuery struct {
+	IncidentID string
+	OccurredAt time.Time
+	Months     int
+	IDs        Identities
+}
+
+// ErrHistoryChanged means an incident of the same family was recorded
+// between reading the history and recording the decisions taken on it, as
+// when two routers handle a family's incidents at once: the decisions may
+// miss a repeat, so they are taken again.
+var ErrHistoryChanged = errors.New("the family's history changed while the incident was being routed")
+
+// maxDecideAttempts bounds how often an incident is decided again because
+// its history moved; beyond it the message is redelivered later.
+const maxDecideAttempts = 5
 
 // Consumer is the router's durable consumer name.
 const Consumer = "router"
@@ -71,22 +94,40 @@ func (h *Handler) onIncident(ctx context.Context, e cloudevent.Event) error {
 	if err := decode(e, events.IncidentReported, &d); err != nil {
 		return err
 	}
-	ids := h.Hasher.Identify(d.Incident)
-	history, err := h.Store.History(ctx, d.IncidentID, d.Incident.OccurredAt, h.RepeatWindowMonths(), ids)
+	q := HistoryQuery{IncidentID: d.IncidentID, OccurredAt: d.Incident.OccurredAt,
+		Months: h.RepeatWindowMonths(), IDs: h.Hasher.Identify(d.Incident)}
+	var out Outcome
+	var err error
+	for range maxDecideAttempts {
+		out, err = h.decideAndRecord(ctx, e, d, q)
+		if !errors.Is(err, ErrHistoryChanged) {
+			break
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("reading the history of incident %s: %w", d.IncidentID, err)
+		return err
+	}
+	h.logOutcome("incident routed", d.IncidentID, out)
+	return nil
+}
+
+// decideAndRecord routes the incident on its history as it stands and
+// records the outcome, unless the history moved in between.
+func (h *Handler) decideAndRecord(ctx context.Context, e cloudevent.Event, d events.IncidentReportedData, q HistoryQuery) (Outcome, error) {
+	history, err := h.Store.History(ctx, q)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("reading the history of incident %s: %w", d.IncidentID, err)
 	}
 	// Decisions are timed by the event, not the wall clock, so that a
 	// redelivery hours later decides exactly as the first delivery did.
 	out, err := h.Decider.OnIncident(ctx, d, history, e.Time())
 	if err != nil {
-		return fmt.Errorf("routing incident %s: %w", d.IncidentID, err)
+		return Outcome{}, fmt.Errorf("routing incident %s: %w", d.IncidentID, err)
 	}
-	if err := h.Store.RecordIncident(ctx, Consumer, e.ID(), d.Incident.OccurredAt, ids, out); err != nil {
-		return fmt.Errorf("recording the routing of incident %s: %w", d.IncidentID, err)
+	if err := h.Store.RecordIncident(ctx, Consumer, e.ID(), q, history, out); err != nil {
+		return Outcome{}, fmt.Errorf("recording the routing of incident %s: %w", d.IncidentID, err)
 	}
-	h.logOutcome("incident routed", d.IncidentID, out)
-	return nil
+	return out, nil
 }
 
 func (h *Handler) onTriage(ctx context.Context, e cloudevent.Event) error {

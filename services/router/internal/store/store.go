@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,9 +56,19 @@ func (s *Store) Migrate(ctx context.Context) error {
 // child with an NHS number matches earlier records of that number, and
 // name-only records of a child whose NHS number was not known; a child
 // without one matches on name and date of birth alone.
-func (s *Store) History(ctx context.Context, incidentID string, occurredAt time.Time, months int, ids routing.Identities) (routing.History, error) {
+func (s *Store) History(ctx context.Context, q routing.HistoryQuery) (routing.History, error) {
+	return countHistory(ctx, s.pool, q)
+}
+
+// batchSender is a pool or a transaction.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+func countHistory(ctx context.Context, db batchSender, q routing.HistoryQuery) (routing.History, error) {
 	h := routing.History{ChildIncidents: map[string]int{}}
-	from, to := occurredAt.AddDate(0, -months, 0), occurredAt.AddDate(0, months, 0)
+	incidentID, ids := q.IncidentID, q.IDs
+	from, to := q.OccurredAt.AddDate(0, -q.Months, 0), q.OccurredAt.AddDate(0, q.Months, 0)
 	// Every count goes in one round trip.
 	batch := &pgx.Batch{}
 	for _, c := range ids.Children {
@@ -90,7 +102,7 @@ func (s *Store) History(ctx context.Context, incidentID string, occurredAt time.
 	if batch.Len() == 0 {
 		return h, nil
 	}
-	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+	if err := db.SendBatch(ctx, batch).Close(); err != nil {
 		return routing.History{}, fmt.Errorf("counting earlier incidents: %w", err)
 	}
 	return h, nil
@@ -103,17 +115,32 @@ func (s *Store) History(ctx context.Context, incidentID string, occurredAt time.
 // round trips, whatever the number of children and notices: the router
 // handles incidents one at a time, so its rate is one over the time a
 // transaction takes.
-func (s *Store) RecordIncident(ctx context.Context, consumer, eventID string, occurredAt time.Time, ids routing.Identities, out routing.Outcome) error {
+//
+// Two incidents of one family routed at once would each miss the other, so
+// the transaction locks the family's identity keys and counts the history
+// again under the lock: if it moved since seen was read, nothing is
+// recorded and routing.ErrHistoryChanged tells the caller to decide again.
+func (s *Store) RecordIncident(ctx context.Context, consumer, eventID string, q routing.HistoryQuery, seen routing.History, out routing.Outcome) error {
 	return s.outbox.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		first, err := s.outbox.Claim(ctx, tx, consumer, eventID)
 		if err != nil || !first {
 			return err
 		}
+		if err := lockFamily(ctx, tx, q.IDs); err != nil {
+			return err
+		}
+		now, err := countHistory(ctx, tx, q)
+		if err != nil {
+			return err
+		}
+		if !sameHistory(now, seen) {
+			return routing.ErrHistoryChanged
+		}
 		batch := &pgx.Batch{}
 		if err := queueCase(batch, out.Case, out.PolicyVersion); err != nil {
 			return err
 		}
-		queueIdentities(batch, out.Case.IncidentID, occurredAt, ids)
+		queueIdentities(batch, out.Case.IncidentID, q.OccurredAt, q.IDs)
 		return s.recordDecisions(ctx, tx, batch, out)
 	})
 }
@@ -145,6 +172,38 @@ func queueCase(batch *pgx.Batch, c routing.Case, version string) error {
 		c.IncidentID, c.Incident.OccurredAt, c.ReceivedAt, c.Incident.LocalAuthorityCode, string(c.DefaultRAG),
 		repeat, body, version)
 	return nil
+}
+
+// lockFamily takes a transaction-scoped advisory lock on each identity key
+// of the incident, in a fixed order so that two families sharing keys
+// cannot deadlock.
+func lockFamily(ctx context.Context, tx pgx.Tx, ids routing.Identities) error {
+	var keys []string
+	for _, c := range ids.Children {
+		if c.NHS != "" {
+			keys = append(keys, "child_nhs:"+c.NHS)
+		}
+		if c.Name != "" {
+			keys = append(keys, "child_name:"+c.Name)
+		}
+	}
+	for _, p := range ids.Pairs {
+		keys = append(keys, "pair:"+p)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	batch := &pgx.Batch{}
+	for _, k := range keys {
+		batch.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, k)
+	}
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("locking the family's identity keys: %w", err)
+	}
+	return nil
+}
+
+func sameHistory(a, b routing.History) bool {
+	return a.SamePartiesIncidents == b.SamePartiesIncidents && maps.Equal(a.ChildIncidents, b.ChildIncidents)
 }
 
 func queueIdentities(batch *pgx.Batch, incidentID string, occurredAt time.Time, ids routing.Identities) {

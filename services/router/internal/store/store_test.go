@@ -3,8 +3,10 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -263,6 +265,40 @@ func TestRouterKeepsNoNamesInItsKeysAndNoNarrativeInItsCases(t *testing.T) {
 	for _, forbidden := range []string{sCircumstances, sOtherAdult, sOfficer, "yes_count", "1990-07-15"} {
 		if strings.Contains(kept, forbidden) {
 			t.Errorf("the kept case holds %q: %s", forbidden, kept)
+		}
+	}
+}
+
+// Three incidents of one family routed at the same moment, as by three
+// routers sharing the consumer: whichever is recorded last must count the
+// other two, so exactly the last carries the cumulative-harm flags.
+func TestAFamilysIncidentsRoutedAtOnceStillSeeEachOther(t *testing.T) {
+	for round := range 5 {
+		b := setup(t)
+		first := time.Date(2026, time.March, 2, 21, 0, 0, 0, calendar.London)
+		var wg sync.WaitGroup
+		errs := make(chan error, 3)
+		for i := range 3 {
+			id := fmt.Sprintf("b%d000000-0000-4000-8000-00000000000%d", round, i+1)
+			e := incidentEvent(t, id, incident(first.AddDate(0, i, 0), fmt.Sprintf("KNT-26-1%d%03d", round, i)))
+			wg.Go(func() { errs <- b.handler.Handle(t.Context(), e) })
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, data := requested(t, b.pool)
+		flagged := 0
+		for _, n := range data {
+			if n.Recipient.Kind == events.KindMASH && slices.Contains(n.Flags, "cumulative_harm") {
+				flagged++
+			}
+		}
+		if flagged != 1 {
+			t.Fatalf("round %d: %d MASH notices flag cumulative harm, want exactly 1 (the incident recorded last)", round, flagged)
 		}
 	}
 }
