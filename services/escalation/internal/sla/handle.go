@@ -17,11 +17,11 @@ import (
 // Subjects are the subjects the escalation service consumes.
 func Subjects() []string {
 	return []string{"sg.notification.requested.>", "sg.notification.delivered.>",
-		"sg.notification.acknowledged.>", "sg.triage.decided"}
+		"sg.notification.acknowledged.>", "sg.notification.failed.>", "sg.triage.decided"}
 }
 
 // Handle is a bus.Handler for notification.requested, .delivered,
-// .acknowledged and triage.decided. It records the event's fact and plans
+// .acknowledged, .failed and triage.decided. It records the event's fact and plans
 // the notice's steps again in one transaction with the inbox claim, so a
 // redelivered event changes nothing. Other types are ignored.
 func (x *Escalator) Handle(ctx context.Context, e cloudevent.Event) error {
@@ -60,6 +60,11 @@ func (x *Escalator) applier(e cloudevent.Event) (string, applyFunc, error) {
 		a, err := decode[events.NotificationAcknowledgedData](e)
 		return a.IncidentID, func(ctx context.Context, tx pgx.Tx) error {
 			return x.onTime(ctx, tx, columnAcknowledged, a.NotificationID, a.IncidentID, a.AcknowledgedAt)
+		}, err
+	case events.NotificationFailed:
+		d, err := decode[events.NotificationFailedData](e)
+		return d.IncidentID, func(ctx context.Context, tx pgx.Tx) error {
+			return x.onTime(ctx, tx, columnFailed, d.NotificationID, d.IncidentID, d.FailedAt)
 		}, err
 	case events.TriageDecided:
 		t, err := decode[events.TriageDecidedData](e)

@@ -28,6 +28,8 @@ type facts struct {
 	AcknowledgedAt time.Time
 	// TriagedAt is when the MASH rated the notice's incident.
 	TriagedAt time.Time
+	// FailedAt is when delivery gave the notice up.
+	FailedAt time.Time
 }
 
 // step is one deadline to watch, as planned from the facts.
@@ -39,6 +41,9 @@ type step struct {
 	DueAt    time.Time
 	// DoneAt is zero while the step is open.
 	DoneAt time.Time
+	// Failed is true when delivery gave the notice up, which brings an
+	// existing step's at-risk time forward.
+	Failed bool
 }
 
 // plan returns the steps the facts call for. It is pure, so that the same
@@ -47,7 +52,8 @@ type step struct {
 // Every notice has a delivery step, due at the notice's due_at. Notices to
 // the acknowledging kinds have an acknowledgement step, due at the same
 // time. A MASH notice has, once its delivery is known, a triage step: R2,
-// from receipt. Anything that shows a notice arrived also completes its
+// from receipt. A notice whose delivery failed is at risk from the
+// failure. Anything that shows a notice arrived also completes its
 // delivery step, because an acknowledgement or a triage decision can be
 // seen before the delivery event that preceded it.
 func (r Rules) plan(f facts, ref *refdata.Set) []step {
@@ -58,7 +64,13 @@ func (r Rules) plan(f facts, ref *refdata.Set) []step {
 	if f.Recipient.Kind == events.KindMASH {
 		deliveredBy = append(deliveredBy, f.TriagedAt)
 	}
-	steps := []step{r.window(events.StepDelivery, f.RuleID, f.RequestedAt, f.DueAt, earliest(deliveredBy...))}
+	delivery := r.window(events.StepDelivery, f.RuleID, f.RequestedAt, f.DueAt, earliest(deliveredBy...))
+	if !f.FailedAt.IsZero() && delivery.DoneAt.IsZero() {
+		// Delivery gave up: waiting for the usual lead time would only
+		// let the deadline come closer with nobody trying.
+		delivery.AtRiskAt, delivery.Failed = earliest(delivery.AtRiskAt, f.FailedAt), true
+	}
+	steps := []step{delivery}
 	if r.acknowledges(f.Recipient.Kind) {
 		steps = append(steps, r.window(events.StepAcknowledgement, f.RuleID, f.RequestedAt, f.DueAt, f.AcknowledgedAt))
 	}

@@ -2,6 +2,8 @@ package sla_test
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -402,13 +404,63 @@ func TestInvalidEventIsPermanent(t *testing.T) {
 func TestOtherEventTypesAreIgnored(t *testing.T) {
 	b := setup(t, fridayNight)
 	n := newNotice("school-other", chathamHill, fridayNight, mondayStart)
-	failed := mustEvent(t, events.NotificationFailed, n.ID, n.IncidentID, fridayNight, events.NotificationFailedData{
-		NotificationID: n.ID, IncidentID: n.IncidentID, Recipient: n.Recipient, FailedAt: fridayNight, Reason: "test", Attempts: 1})
-	if err := b.esc.Handle(t.Context(), failed); err != nil {
-		t.Errorf("Handle(notification.failed) = %v, want nil", err)
+	other := mustEvent(t, events.IncidentReported, n.IncidentID, n.IncidentID, fridayNight, map[string]string{"incident_id": n.IncidentID})
+	if err := b.esc.Handle(t.Context(), other); err != nil {
+		t.Errorf("Handle(incident.reported) = %v, want nil", err)
 	}
 	if got := b.steps(t, n.ID); len(got) != 0 {
-		t.Errorf("steps made from notification.failed: %+v", got)
+		t.Errorf("steps made from incident.reported: %+v", got)
+	}
+}
+
+// A notice whose delivery failed is put at risk at the next tick, whoever
+// hears first (the request or the failure), and breached at its deadline
+// as before; the failure alone, with no request known, makes no step.
+func TestFailedDeliveryIsAtRiskAtOnce(t *testing.T) {
+	failedAt := fridayNight.Add(10 * time.Minute)
+	for _, order := range []string{"request first", "failure first"} {
+		t.Run(order, func(t *testing.T) {
+			b := setup(t, fridayNight)
+			n := newNotice("school-failed-"+order, chathamHill, fridayNight, mondayStart)
+			failed := mustEvent(t, events.NotificationFailed, n.ID, n.IncidentID, failedAt, events.NotificationFailedData{
+				NotificationID: n.ID, IncidentID: n.IncidentID, Recipient: n.Recipient, FailedAt: failedAt,
+				Reason: "inbox refused", Attempts: 5})
+			if order == "request first" {
+				b.handle(t, n.requested(t), failed)
+			} else {
+				b.handle(t, failed)
+				if got := b.steps(t, n.ID); len(got) != 0 {
+					t.Fatalf("steps made from notification.failed alone: %+v", got)
+				}
+				b.handle(t, n.requested(t))
+			}
+			b.handle(t, failed) // redelivered: changes nothing
+			for _, tick := range []struct {
+				at   time.Time
+				want int
+			}{{failedAt.Add(-time.Microsecond), 0}, {failedAt, 1}, {mondayRisk, 1}, {mondayStart.Add(time.Microsecond), 2}} {
+				if got := b.tickAt(t, tick.at); got != tick.want {
+					t.Errorf("tick at %v raised %d alarms, want %d", tick.at, got, tick.want)
+				}
+			}
+			want := []alarm{
+				schoolAlarm(n, events.SLAAtRisk, events.StepDelivery, failedAt),
+				schoolAlarm(n, events.SLAAtRisk, events.StepAcknowledgement, mondayRisk),
+				schoolAlarm(n, events.SLABreached, events.StepAcknowledgement, mondayStart.Add(time.Microsecond)),
+				schoolAlarm(n, events.SLABreached, events.StepDelivery, mondayStart.Add(time.Microsecond)),
+			}
+			// Alarms raised in one tick come in no particular order.
+			got := b.alarms(t)
+			slices.SortStableFunc(got, func(a, b alarm) int {
+				if c := a.ObservedAt.Compare(b.ObservedAt); c != 0 {
+					return c
+				}
+				return strings.Compare(a.Step, b.Step)
+			})
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("alarms (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -51,6 +51,7 @@ func recordRequest(ctx context.Context, tx pgx.Tx, n events.NotificationRequeste
 const (
 	columnDelivered    = "delivered_at"
 	columnAcknowledged = "acknowledged_at"
+	columnFailed       = "failed_at"
 )
 
 // recordTime stores the time of a fact about a notice (its delivery or its
@@ -97,15 +98,16 @@ func lockFacts(ctx context.Context, tx pgx.Tx, notificationID string) (facts, bo
 	var (
 		f                                          facts
 		requestedAt, dueAt, delivered, acked, tria pgtype.Timestamptz
+		failed                                     pgtype.Timestamptz
 		ruleID, kind, id, name, email, rag         pgtype.Text
 	)
 	err := tx.QueryRow(ctx, `SELECT n.notification_id::text, n.incident_id::text, n.requested_at, n.rule_id,
 			n.recipient_kind, n.recipient_id, n.recipient_name, n.recipient_email, n.due_at, n.default_rag,
-			n.delivered_at, n.acknowledged_at, t.decided_at
+			n.delivered_at, n.acknowledged_at, t.decided_at, n.failed_at
 		FROM escalation.notifications n LEFT JOIN escalation.triage_decisions t USING (incident_id)
 		WHERE n.notification_id = $1 FOR UPDATE OF n`, notificationID).
 		Scan(&f.NotificationID, &f.IncidentID, &requestedAt, &ruleID, &kind, &id, &name, &email, &dueAt, &rag,
-			&delivered, &acked, &tria)
+			&delivered, &acked, &tria, &failed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return facts{}, false, nil
 	}
@@ -117,17 +119,20 @@ func lockFacts(ctx context.Context, tx pgx.Tx, notificationID string) (facts, bo
 	f.RuleID, f.DefaultRAG = ruleID.String, rag.String
 	f.Recipient = events.Recipient{Kind: events.RecipientKind(kind.String), ID: id.String, Name: name.String, Email: email.String}
 	f.DeliveredAt, f.AcknowledgedAt, f.TriagedAt = delivered.Time, acked.Time, tria.Time
+	f.FailedAt = failed.Time
 	return f, true, nil
 }
 
 // saveStep makes a step, or marks it done. A step's deadline is fixed when
 // it is made: planning it again with later reference data does not move
-// it. Its done time only ever moves earlier.
+// it. Its done time only ever moves earlier, and so does its at-risk time
+// when a failed delivery brings it forward.
 func saveStep(ctx context.Context, tx pgx.Tx, notificationID string, s step) error {
 	_, err := tx.Exec(ctx, `INSERT INTO escalation.steps (notification_id, step, rule_id, starts_at, at_risk_at, due_at, done_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (notification_id, step) DO UPDATE SET done_at = LEAST(steps.done_at, EXCLUDED.done_at)`,
-		notificationID, s.Name, s.RuleID, s.StartsAt, s.AtRiskAt, s.DueAt, zeroAsNull(s.DoneAt))
+		ON CONFLICT (notification_id, step) DO UPDATE SET done_at = LEAST(steps.done_at, EXCLUDED.done_at),
+			at_risk_at = CASE WHEN $8 THEN LEAST(steps.at_risk_at, EXCLUDED.at_risk_at) ELSE steps.at_risk_at END`,
+		notificationID, s.Name, s.RuleID, s.StartsAt, s.AtRiskAt, s.DueAt, zeroAsNull(s.DoneAt), s.Failed)
 	if err != nil {
 		return fmt.Errorf("saving %s step of %s: %w", s.Name, notificationID, err)
 	}
