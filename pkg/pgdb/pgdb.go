@@ -16,7 +16,8 @@ import (
 
 // Open connects to url and waits, with backoff, until the server answers or
 // ctx ends, so that services started alongside PostgreSQL do not fail on a
-// race at boot.
+// race at boot. An answer that waiting cannot change (no such database, a
+// refused login) is returned at once.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -44,6 +45,9 @@ func waitReady(ctx context.Context, pool *pgxpool.Pool) error {
 		if err == nil {
 			return nil
 		}
+		if refusedForGood(err) {
+			return fmt.Errorf("connecting to PostgreSQL: %w", err)
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for PostgreSQL: %w", errors.Join(err, ctx.Err()))
@@ -51,6 +55,21 @@ func waitReady(ctx context.Context, pool *pgxpool.Pool) error {
 		}
 		delay = min(delay*2, 2*time.Second)
 	}
+}
+
+// refusedForGood reports whether the server refused the connection for a
+// reason that retrying will not cure: the database does not exist, or the
+// login or its password is wrong.
+func refusedForGood(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	case "3D000", "28000", "28P01":
+		return true
+	}
+	return false
 }
 
 // InTx runs fn in a transaction and commits it if fn returns nil. The commit
