@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/lantern-safeguarding/lantern/pkg/reload"
 )
 
 // Store holds the reference data a running service uses and replaces it
@@ -57,24 +59,13 @@ func (s *Store) LastError() error {
 // Watch checks the folder every interval until ctx ends. Run it in its own
 // goroutine. The interval must be positive, as for time.NewTicker.
 func (s *Store) Watch(ctx context.Context, interval time.Duration) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	s.WatchTicks(ctx, ticker.C)
+	reload.Every(ctx, interval, s)
 }
 
 // WatchTicks checks the folder each time ticks delivers, until ctx ends. It
 // lets tests drive the watch loop without waiting on real time.
 func (s *Store) WatchTicks(ctx context.Context, ticks <-chan time.Time) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticks:
-			// The outcome is logged and kept for LastError, so nothing is
-			// lost by not looking at it here.
-			_, _ = s.CheckNow()
-		}
-	}
+	reload.OnTicks(ctx, ticks, s)
 }
 
 // CheckNow compares the folder with the set in use and, if it changed,

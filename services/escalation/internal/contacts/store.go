@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/lantern-safeguarding/lantern/pkg/reload"
 )
 
 // Store holds the contacts book in use and reloads it when the file
@@ -46,23 +48,13 @@ func (s *Store) Current() *Book { return s.current.Load() }
 // Watch checks the file every interval until ctx ends. The interval must be
 // positive, as for time.NewTicker.
 func (s *Store) Watch(ctx context.Context, interval time.Duration) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	s.WatchTicks(ctx, ticker.C)
+	reload.Every(ctx, interval, s)
 }
 
 // WatchTicks checks the file each time ticks delivers, until ctx ends, so
 // that tests can drive the loop without waiting on real time.
 func (s *Store) WatchTicks(ctx context.Context, ticks <-chan time.Time) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticks:
-			// The outcome is logged; the book in use stays good either way.
-			_, _ = s.CheckNow()
-		}
-	}
+	reload.OnTicks(ctx, ticks, s)
 }
 
 // CheckNow reloads the file if its content changed. It reports whether a

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/lantern-safeguarding/lantern/pkg/reload"
 )
 
 // Watcher holds the policy a running router uses and replaces it when the
@@ -60,23 +62,13 @@ func (w *Watcher) LastError() error {
 
 // Watch checks the file every interval until ctx ends.
 func (w *Watcher) Watch(ctx context.Context, interval time.Duration) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	w.WatchTicks(ctx, ticker.C)
+	reload.Every(ctx, interval, w)
 }
 
 // WatchTicks checks the file each time ticks delivers, until ctx ends, so
 // that tests can drive it without waiting on real time.
 func (w *Watcher) WatchTicks(ctx context.Context, ticks <-chan time.Time) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticks:
-			// The outcome is logged and kept for LastError.
-			_, _ = w.CheckNow()
-		}
-	}
+	reload.OnTicks(ctx, ticks, w)
 }
 
 // ErrVersionUnchanged reports a policy file whose text changed while its
