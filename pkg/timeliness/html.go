@@ -81,57 +81,23 @@ type bar struct {
 
 func newBarChart(rows []Row) barChart {
 	var c barChart
-	for i, t := range sumByRule(rows) {
+	for i, t := range TotalsByRule(rows) {
 		y := i * barRowHeight
-		b := bar{Y: y + 4, TextY: y + 19, Label: t.label, Share: percent(t.share()), Colour: colourOf(t.share())}
-		if s := t.share(); s != nil {
+		label := fmt.Sprintf("%s %s (%s)", t.RuleID, t.RecipientKind, t.Step)
+		b := bar{Y: y + 4, TextY: y + 19, Label: label, Share: percent(t.Share()), Colour: bandColours[BandOf(t.Share())]}
+		if s := t.Share(); s != nil {
 			b.Width = *s * barAreaWidth
 		}
-		b.Share += fmt.Sprintf(" (%d of %d)", t.onTime, t.decided)
+		b.Share += fmt.Sprintf(" (%d of %d)", t.OnTime, t.Known)
 		c.Bars = append(c.Bars, b)
 	}
 	c.Height = len(c.Bars)*barRowHeight + 24
 	return c
 }
 
-type ruleTotal struct {
-	label           string
-	onTime, decided int
-}
-
-func (t ruleTotal) share() *float64 { return share(t.onTime, t.decided) }
-
-// sumByRule adds each rule's months together, keeping the rows' order.
-func sumByRule(rows []Row) []ruleTotal {
-	var out []ruleTotal
-	index := map[string]int{}
-	for _, r := range rows {
-		label := fmt.Sprintf("%s %s (%s)", r.RuleID, r.RecipientKind, r.Step)
-		i, ok := index[label]
-		if !ok {
-			i = len(out)
-			index[label] = i
-			out = append(out, ruleTotal{label: label})
-		}
-		out[i].onTime += r.OnTime
-		out[i].decided += r.Count - r.Pending
-	}
-	return out
-}
-
-// colourOf marks a share green, amber or red; the text beside each bar
-// says the same, so that colour is never the only cue.
-func colourOf(s *float64) string {
-	switch {
-	case s == nil:
-		return "#9e9e9e"
-	case *s >= 0.95:
-		return "#2e7d32"
-	case *s >= 0.8:
-		return "#b26a00"
-	}
-	return "#c62828"
-}
+// bandColours colour the share bands; the text beside each bar says the
+// same, so that colour is never the only cue.
+var bandColours = map[Band]string{BandNone: "#9e9e9e", BandGood: "#2e7d32", BandFair: "#b26a00", BandPoor: "#c62828"}
 
 // monthChart stacks each month's notices: on time, not on time, pending.
 type monthChart struct {

@@ -115,11 +115,12 @@ type shareBar struct {
 func newBarChart(rows []timeliness.Row) barChart {
 	c := barChart{Width: barLabelSpace + barArea + 160, AxisX: barLabelSpace, MidX: barLabelSpace + barArea/2,
 		EndX: barLabelSpace + barArea}
-	for i, t := range totalsByRule(rows) {
+	for i, t := range timeliness.TotalsByRule(rows) {
 		y := i * barRowHeight
-		s := share(t.onTime, t.known)
-		b := shareBar{Label: t.label, Y: y + 4, TextY: y + 19, Class: shareClass(s),
-			Text: fmt.Sprintf("%s (%d of %d)", percent(s), t.onTime, t.known)}
+		s := t.Share()
+		label := fmt.Sprintf("%s %s (%s)", t.RuleID, kindLabel(t.RecipientKind), t.Step)
+		b := shareBar{Label: label, Y: y + 4, TextY: y + 19, Class: "share-" + string(timeliness.BandOf(s)),
+			Text: fmt.Sprintf("%s (%d of %d)", percent(s), t.OnTime, t.Known)}
 		if s != nil {
 			b.Width = math.Round(*s*barArea*10) / 10
 		}
@@ -128,52 +129,6 @@ func newBarChart(rows []timeliness.Row) barChart {
 	}
 	c.Height = len(c.Bars)*barRowHeight + barChartMargin
 	return c
-}
-
-// ruleTotal is one rule, recipient and step over every month.
-type ruleTotal struct {
-	label         string
-	onTime, known int
-}
-
-// totalsByRule adds each rule's months together, in the rows' order.
-func totalsByRule(rows []timeliness.Row) []ruleTotal {
-	var out []ruleTotal
-	index := map[string]int{}
-	for _, r := range rows {
-		label := fmt.Sprintf("%s %s (%s)", r.RuleID, kindLabel(r.RecipientKind), r.Step)
-		i, ok := index[label]
-		if !ok {
-			i = len(out)
-			index[label] = i
-			out = append(out, ruleTotal{label: label})
-		}
-		out[i].onTime += r.OnTime
-		out[i].known += r.Count - r.Pending
-	}
-	return out
-}
-
-func share(n, of int) *float64 {
-	if of == 0 {
-		return nil
-	}
-	v := float64(n) / float64(of)
-	return &v
-}
-
-// shareClass colours a share; the words beside each bar say the same, so
-// colour is never the only cue.
-func shareClass(s *float64) string {
-	switch {
-	case s == nil:
-		return "share-none"
-	case *s >= 0.95:
-		return "share-good"
-	case *s >= 0.8:
-		return "share-fair"
-	}
-	return "share-poor"
 }
 
 // percent shows a share to one decimal place, as the report's own page
