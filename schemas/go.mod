@@ -1,3 +1,0 @@
-module github.com/lantern-safeguarding/lantern/schemas
-
-go 1.26.0
