@@ -42,6 +42,10 @@ type NotificationRequestedData struct {
 	Repeat         bool            `json:"repeat,omitempty"`
 	Flags          []string        `json:"flags,omitempty"`
 	Notice         json.RawMessage `json:"notice"`
+	// TriageDueAt is on MASH notices only: when R2 of the policy in force
+	// wants the MASH's rating, counted from the MASH's receipt. It is the
+	// one source of the triage deadline for every service.
+	TriageDueAt *time.Time `json:"triage_due_at,omitempty"`
 }
 
 // NotificationDeliveredData is the data of

@@ -32,10 +32,6 @@ type Config struct {
 	// CatchUp bounds how long the scheduler waits at start for the
 	// consumer to apply the events that arrived while the service was down.
 	CatchUp time.Duration `env:"LANTERN_SLA_CATCHUP, default=2m"`
-	// TriageLimits are R2's limits per proposed rating.
-	TriageLimits string `env:"LANTERN_SLA_TRIAGE, default=red=4h/clock,amber=24h/mash_hours,green=72h/mash_hours"`
-	// TriageFallback is the rating assumed when a MASH notice proposes none.
-	TriageFallback string `env:"LANTERN_SLA_TRIAGE_DEFAULT_RAG, default=amber"`
 	// AcknowledgingKinds are the recipient kinds that must acknowledge.
 	AcknowledgingKinds string `env:"LANTERN_SLA_ACK_KINDS, default=school,early_years,home_education,health_visiting,school_nursing,midwifery,gp,probation,marac,idva"`
 }
@@ -70,14 +66,6 @@ func (c *Config) Rules() (sla.Rules, error) {
 	if c.LeadFraction <= 0 || c.LeadFraction >= 1 {
 		errs = append(errs, fmt.Errorf("LANTERN_SLA_LEAD_FRACTION must be above 0 and below 1, got %v", c.LeadFraction))
 	}
-	limits, err := sla.ParseTriageLimits(c.TriageLimits)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("LANTERN_SLA_TRIAGE: %w", err))
-	}
-	fallback, err := sla.ParseRating(c.TriageFallback)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("LANTERN_SLA_TRIAGE_DEFAULT_RAG: %w", err))
-	}
 	kinds, err := sla.ParseKinds(c.AcknowledgingKinds)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("LANTERN_SLA_ACK_KINDS: %w", err))
@@ -85,6 +73,5 @@ func (c *Config) Rules() (sla.Rules, error) {
 	if err := errors.Join(errs...); err != nil {
 		return sla.Rules{}, err
 	}
-	return sla.Rules{Lead: c.Lead, LeadFraction: c.LeadFraction, AcknowledgingKinds: kinds,
-		Triage: sla.TriageRule{RuleID: sla.DefaultTriageRuleID, Limits: limits, Fallback: fallback}}, nil
+	return sla.Rules{Lead: c.Lead, LeadFraction: c.LeadFraction, AcknowledgingKinds: kinds}, nil
 }

@@ -87,11 +87,7 @@ func decode[T any](e cloudevent.Event) (T, error) {
 }
 
 func (x *Escalator) onRequested(ctx context.Context, tx pgx.Tx, n events.NotificationRequestedData) error {
-	rag := ""
-	if n.Recipient.Kind == events.KindMASH {
-		rag = proposedRAG(n)
-	}
-	if err := recordRequest(ctx, tx, n, rag); err != nil {
+	if err := recordRequest(ctx, tx, n); err != nil {
 		return err
 	}
 	return x.replan(ctx, tx, n.NotificationID)
@@ -125,7 +121,7 @@ func (x *Escalator) replan(ctx context.Context, tx pgx.Tx, notificationID string
 	if err != nil || !ok {
 		return err
 	}
-	for _, s := range x.opts.Rules.plan(f, x.opts.Reference()) {
+	for _, s := range x.opts.Rules.plan(f) {
 		if err := saveStep(ctx, tx, notificationID, s); err != nil {
 			return err
 		}

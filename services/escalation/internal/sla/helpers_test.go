@@ -211,6 +211,8 @@ type notice struct {
 	RequestedAt time.Time
 	DueAt       time.Time
 	Flags       []string
+	// TriageDueAt is R2's deadline the router puts on a MASH notice.
+	TriageDueAt time.Time
 }
 
 // newNotice is a notice with ids derived from name, so that each test's
@@ -238,8 +240,15 @@ func (n notice) requested(t *testing.T) cloudevent.Event {
 		NotificationID: n.ID, IncidentID: n.IncidentID, RuleID: n.RuleID, PolicyVersion: "default-2026.1",
 		Recipient: n.Recipient, ChildIDs: []string{"C-1"}, RequestedAt: n.RequestedAt, DueAt: n.DueAt,
 		Calendar: cal, Profile: profile, LawfulBasis: "UK GDPR Art 6(1)(e) public task",
-		Flags: slices.Clone(n.Flags), Notice: json.RawMessage(body),
+		Flags: slices.Clone(n.Flags), Notice: json.RawMessage(body), TriageDueAt: optionalTime(n.TriageDueAt),
 	})
+}
+
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 func (n notice) delivered(t *testing.T, at time.Time) cloudevent.Event {

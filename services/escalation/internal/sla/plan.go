@@ -1,14 +1,9 @@
 package sla
 
 import (
-	"encoding/json"
-	"slices"
-	"strings"
 	"time"
 
-	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 )
 
 // facts is everything known of one notice, gathered from events that may
@@ -18,12 +13,14 @@ type facts struct {
 	IncidentID     string
 	// Requested is set once notification.requested has arrived; until then
 	// only the ids and the times below are known.
-	Requested      bool
-	RequestedAt    time.Time
-	RuleID         string
-	Recipient      events.Recipient
-	DueAt          time.Time
-	DefaultRAG     string
+	Requested   bool
+	RequestedAt time.Time
+	RuleID      string
+	Recipient   events.Recipient
+	DueAt       time.Time
+	// TriageDueAt is R2's deadline on a MASH notice, as the router
+	// computed it from the policy; zero on other notices.
+	TriageDueAt    time.Time
 	DeliveredAt    time.Time
 	AcknowledgedAt time.Time
 	// TriagedAt is when the MASH rated the notice's incident.
@@ -51,12 +48,12 @@ type step struct {
 //
 // Every notice has a delivery step, due at the notice's due_at. Notices to
 // the acknowledging kinds have an acknowledgement step, due at the same
-// time. A MASH notice has, once its delivery is known, a triage step: R2,
-// from receipt. A notice whose delivery failed is at risk from the
+// time. A MASH notice has a triage step, due at its triage_due_at: R2 of
+// the routing policy, counted from the MASH's receipt. A notice whose delivery failed is at risk from the
 // failure. Anything that shows a notice arrived also completes its
 // delivery step, because an acknowledgement or a triage decision can be
 // seen before the delivery event that preceded it.
-func (r Rules) plan(f facts, ref *refdata.Set) []step {
+func (r Rules) plan(f facts) []step {
 	if !f.Requested {
 		return nil
 	}
@@ -74,26 +71,14 @@ func (r Rules) plan(f facts, ref *refdata.Set) []step {
 	if r.acknowledges(f.Recipient.Kind) {
 		steps = append(steps, r.window(events.StepAcknowledgement, f.RuleID, f.RequestedAt, f.DueAt, f.AcknowledgedAt))
 	}
-	if f.Recipient.Kind == events.KindMASH && !f.DeliveredAt.IsZero() {
-		hours, hol := mashCalendar(ref, f.Recipient.ID)
-		due := r.Triage.TriageDue(f.DefaultRAG, f.DeliveredAt, hours, hol)
-		steps = append(steps, r.window(events.StepTriage, r.Triage.RuleID, f.DeliveredAt, due, f.TriagedAt))
+	if f.Recipient.Kind == events.KindMASH && !f.TriageDueAt.IsZero() {
+		steps = append(steps, r.window(events.StepTriage, TriageRuleID, f.RequestedAt, f.TriageDueAt, f.TriagedAt))
 	}
 	return steps
 }
 
 func (r Rules) window(name, ruleID string, start, due, done time.Time) step {
 	return step{Name: name, RuleID: ruleID, StartsAt: start, AtRiskAt: r.AtRisk(start, due), DueAt: due, DoneAt: done}
-}
-
-// mashCalendar returns the opening hours of the MASH of a local authority
-// and the bank holidays; zero hours when the authority is unknown.
-func mashCalendar(ref *refdata.Set, localAuthorityCode string) (calendar.OpeningHours, calendar.Holidays) {
-	if ref == nil {
-		return calendar.OpeningHours{}, nil
-	}
-	la, _ := ref.LocalAuthority(localAuthorityCode)
-	return la.MASHHours, ref.Holidays()
 }
 
 // earliest returns the earliest non-zero time, or zero if all are zero.
@@ -105,26 +90,4 @@ func earliest(times ...time.Time) time.Time {
 		}
 	}
 	return first
-}
-
-// defaultRAGFlagPrefix marks the router's proposed rating among a notice's
-// flags, as in default_rag_red.
-const defaultRAGFlagPrefix = "default_rag_"
-
-// proposedRAG returns the RAG rating the router proposed to the MASH: the
-// notice's default_rag member if it has one, else a default_rag_<rating>
-// flag, else empty (and the triage rule's fallback applies).
-func proposedRAG(n events.NotificationRequestedData) string {
-	var notice struct {
-		DefaultRAG string `json:"default_rag"`
-	}
-	if json.Unmarshal(n.Notice, &notice) == nil && slices.Contains(ratings(), notice.DefaultRAG) {
-		return notice.DefaultRAG
-	}
-	for _, flag := range n.Flags {
-		if rag, ok := strings.CutPrefix(flag, defaultRAGFlagPrefix); ok && slices.Contains(ratings(), rag) {
-			return rag
-		}
-	}
-	return ""
 }

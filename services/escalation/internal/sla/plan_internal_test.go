@@ -1,7 +1,6 @@
 package sla
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -9,28 +8,6 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 )
-
-func TestProposedRAG(t *testing.T) {
-	cases := []struct {
-		name   string
-		notice string
-		flags  []string
-		want   string
-	}{
-		{name: "the notice's own member wins", notice: `{"default_rag":"green"}`, flags: []string{"default_rag_red"}, want: "green"},
-		{name: "the router's flag", notice: `{}`, flags: []string{"rag_reason_dash_high", "default_rag_red"}, want: "red"},
-		{name: "nonsense in both is ignored", notice: `{"default_rag":"blue"}`, flags: []string{"default_rag_blue"}, want: ""},
-		{name: "nothing proposed", notice: `{}`, want: ""},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			n := events.NotificationRequestedData{Notice: json.RawMessage(tc.notice), Flags: tc.flags}
-			if got := proposedRAG(n); got != tc.want {
-				t.Errorf("proposedRAG(%s, %v) = %q, want %q", tc.notice, tc.flags, got, tc.want)
-			}
-		})
-	}
-}
 
 func TestPlan(t *testing.T) {
 	rules := DefaultRules()
@@ -71,26 +48,34 @@ func TestPlan(t *testing.T) {
 				watch(events.StepAcknowledgement, "R1", requested, due, acked)},
 		},
 		{
-			name:  "MASH not yet delivered: no triage step yet",
+			name:  "MASH notice without the router's triage deadline: no triage step",
 			facts: with(mash, func(*facts) {}),
 			want:  []step{watch(events.StepDelivery, "R1", requested, due, time.Time{})},
 		},
 		{
-			name:  "MASH delivered: triage runs from receipt, amber by default",
-			facts: with(mash, func(f *facts) { f.DeliveredAt = delivered }),
-			want: []step{watch(events.StepDelivery, "R1", requested, due, delivered),
-				watch(events.StepTriage, "R2", delivered, delivered.Add(24*time.Hour), time.Time{})},
+			name:  "MASH: triage runs from receipt to the router's deadline, before delivery is heard of",
+			facts: with(mash, func(f *facts) { f.TriageDueAt = requested.Add(24 * time.Hour) }),
+			want: []step{watch(events.StepDelivery, "R1", requested, due, time.Time{}),
+				watch(events.StepTriage, "R2", requested, requested.Add(24*time.Hour), time.Time{})},
 		},
 		{
-			name:  "MASH red and triaged",
-			facts: with(mash, func(f *facts) { f.DeliveredAt, f.DefaultRAG, f.TriagedAt = delivered, "red", triaged }),
+			name: "MASH triaged",
+			facts: with(mash, func(f *facts) {
+				f.DeliveredAt, f.TriageDueAt, f.TriagedAt = delivered, requested.Add(4*time.Hour), triaged
+			}),
 			want: []step{watch(events.StepDelivery, "R1", requested, due, delivered),
-				watch(events.StepTriage, "R2", delivered, delivered.Add(4*time.Hour), triaged)},
+				watch(events.StepTriage, "R2", requested, requested.Add(4*time.Hour), triaged)},
+		},
+		{
+			name:  "a triage deadline on a notice to anyone but the MASH is ignored",
+			facts: with(school, func(f *facts) { f.TriageDueAt = requested.Add(time.Hour) }),
+			want: []step{watch(events.StepDelivery, "R1", requested, due, time.Time{}),
+				watch(events.StepAcknowledgement, "R1", requested, due, time.Time{})},
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := rules.plan(tc.facts, nil)
+			got := rules.plan(tc.facts)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("plan (-want +got):\n%s", diff)
 			}

@@ -190,6 +190,7 @@ func TestNothingFiresForStepsDoneInTime(t *testing.T) {
 
 func TestEventsInAnyOrder(t *testing.T) {
 	n := newNotice("mash-shuffled", medwayMASH, fridayNight, fridayNight.Add(time.Hour))
+	n.TriageDueAt = fridayNight.Add(72 * time.Hour)
 	delivered := fridayNight.Add(10 * time.Minute)
 	requested, deliveredEvt, triaged := n.requested(t), n.delivered(t, delivered), n.triaged(t, delivered.Add(time.Hour))
 	school := newNotice("school-shuffled", chathamHill, fridayNight, mondayStart)
@@ -212,7 +213,7 @@ func TestEventsInAnyOrder(t *testing.T) {
 			b.handle(t, tc.events...)
 			wantMASH := []stepState{
 				{Step: events.StepDelivery, DueAt: n.DueAt, State: "watching", Done: true},
-				{Step: events.StepTriage, DueAt: b.medwayAmberDue(delivered), State: "watching", Done: true},
+				{Step: events.StepTriage, DueAt: n.TriageDueAt.UTC(), State: "watching", Done: true},
 			}
 			if diff := cmp.Diff(wantMASH, b.steps(t, n.ID)); diff != "" {
 				t.Errorf("MASH steps (-want +got):\n%s", diff)
@@ -232,65 +233,70 @@ func TestEventsInAnyOrder(t *testing.T) {
 	}
 }
 
-// medwayAmberDue is R2's amber deadline from a receipt at the Medway MASH,
-// which opens Mon-Fri 09:00-17:00.
-func (b *bundle) medwayAmberDue(received time.Time) time.Time {
-	la, _ := b.ref.LocalAuthority(medwayMASH.ID)
-	return sla.DefaultRules().Triage.TriageDue(events.RAGAmber, received, la.MASHHours, b.ref.Holidays()).UTC()
-}
-
+// TestTriageDeadline: the triage step is due when the router's R2
+// deadline on the MASH notice says, counted from the receipt, whether or
+// not the delivery has been heard of; a notice without one has no triage
+// step.
 func TestTriageDeadline(t *testing.T) {
-	london := time.FixedZone("BST", 3600)
-	// Friday 23 October 2026, 16:00 BST: an hour before the MASH closes
-	// for the weekend, two days before the clocks go back.
-	received := time.Date(2026, 10, 23, 16, 0, 0, 0, london)
+	received := time.Date(2026, 10, 23, 16, 0, 0, 0, time.FixedZone("BST", 3600))
 	cases := []struct {
-		name  string
-		flags []string
-		// wantDue is R2's deadline for the proposed rating.
-		wantDue time.Time
-		// wantRisk is when the triage step becomes at risk.
-		wantRisk time.Time
+		name      string
+		triageDue time.Duration
+		delivered bool
+		// wantRisk is how long before the deadline the step is at risk.
+		wantRisk time.Duration
 	}{
-		{
-			name: "red: four hours on the clock", flags: []string{"default_rag_red", "rag_reason_dash_high"},
-			wantDue: received.Add(4 * time.Hour), wantRisk: received.Add(3 * time.Hour),
-		},
-		{
-			name: "amber: 24 opening hours, across the weekend and into GMT", flags: []string{"default_rag_amber"},
-			wantDue:  time.Date(2026, 10, 28, 16, 0, 0, 0, time.UTC),
-			wantRisk: time.Date(2026, 10, 28, 15, 0, 0, 0, time.UTC),
-		},
-		{
-			name: "no proposal: amber", flags: nil,
-			wantDue:  time.Date(2026, 10, 28, 16, 0, 0, 0, time.UTC),
-			wantRisk: time.Date(2026, 10, 28, 15, 0, 0, 0, time.UTC),
-		},
+		{name: "four hours: at risk an hour before", triageDue: 4 * time.Hour, delivered: true, wantRisk: time.Hour},
+		{name: "one hour, delivery not yet heard of: a quarter of it", triageDue: time.Hour, wantRisk: 15 * time.Minute},
+		{name: "five days: the full lead", triageDue: 120 * time.Hour, delivered: true, wantRisk: time.Hour},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			b := setup(t, received)
-			n := newNotice("mash-triage", medwayMASH, received.Add(-time.Hour), received.Add(time.Hour))
-			n.Flags = tc.flags
-			b.handle(t, n.requested(t), n.delivered(t, received))
-			if got := b.tickAt(t, tc.wantRisk.Add(-time.Second)); got != 0 {
-				t.Errorf("a second before the at-risk time: %d alarms", got)
+			n := newNotice("mash-triage", medwayMASH, received, received.Add(time.Hour))
+			n.TriageDueAt = received.Add(tc.triageDue)
+			b.handle(t, n.requested(t))
+			if tc.delivered {
+				b.handle(t, n.delivered(t, received.Add(time.Minute)))
 			}
-			b.tickAt(t, tc.wantRisk)
-			b.tickAt(t, tc.wantDue)
-			b.tickAt(t, tc.wantDue.Add(time.Second))
+			due, risk := n.TriageDueAt, n.TriageDueAt.Add(-tc.wantRisk)
+			b.tickAt(t, risk.Add(-time.Second))
+			if got := onlyStep(b.alarms(t), events.StepTriage); len(got) != 0 {
+				t.Errorf("a second before the at-risk time: triage alarms %+v", got)
+			}
+			b.tickAt(t, risk)
+			b.tickAt(t, due.Add(time.Second))
 			subject := func(typ events.Type) string { s, _ := events.Subject(typ, events.KindMASH); return s }
 			want := []alarm{
 				{Type: events.SLAAtRisk, Subject: subject(events.SLAAtRisk), NotificationID: n.ID, Step: events.StepTriage,
-					RuleID: "R2", DueAt: tc.wantDue.UTC(), ObservedAt: tc.wantRisk.UTC(), ManagerContact: medwayMASH.Email},
+					RuleID: "R2", DueAt: due.UTC(), ObservedAt: risk.UTC(), ManagerContact: medwayMASH.Email},
 				{Type: events.SLABreached, Subject: subject(events.SLABreached), NotificationID: n.ID, Step: events.StepTriage,
-					RuleID: "R2", DueAt: tc.wantDue.UTC(), ObservedAt: tc.wantDue.Add(time.Second).UTC(), ManagerContact: medwayMASH.Email},
+					RuleID: "R2", DueAt: due.UTC(), ObservedAt: due.Add(time.Second).UTC(), ManagerContact: medwayMASH.Email},
 			}
-			if diff := cmp.Diff(want, b.alarms(t)); diff != "" {
-				t.Errorf("alarms (-want +got):\n%s", diff)
+			if diff := cmp.Diff(want, onlyStep(b.alarms(t), events.StepTriage)); diff != "" {
+				t.Errorf("triage alarms (-want +got):\n%s", diff)
 			}
 		})
 	}
+	t.Run("no deadline on the notice: no triage step", func(t *testing.T) {
+		b := setup(t, received)
+		n := newNotice("mash-untimed", medwayMASH, received, received.Add(time.Hour))
+		b.handle(t, n.requested(t), n.delivered(t, received))
+		b.tickAt(t, received.Add(30*24*time.Hour))
+		if got := onlyStep(b.alarms(t), events.StepTriage); len(got) != 0 {
+			t.Errorf("triage alarms for a notice without a triage deadline: %+v", got)
+		}
+	})
+}
+
+func onlyStep(alarms []alarm, step string) []alarm {
+	var out []alarm
+	for _, a := range alarms {
+		if a.Step == step {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func TestDeadlineAcrossTheClockChange(t *testing.T) {

@@ -119,7 +119,7 @@ func (r *Router) OnIncident(_ context.Context, d events.IncidentReportedData, h 
 			return Outcome{}, err
 		}
 	}
-	if err := e.mash(proposal, escalate, sameParties); err != nil {
+	if err := e.mash(proposal, anticipated.assigned, escalate, sameParties); err != nil {
 		return Outcome{}, err
 	}
 	c := Case{IncidentID: d.IncidentID, ReceivedAt: e.mashReceived, DefaultRAG: proposal.RAG,
@@ -216,6 +216,8 @@ type request struct {
 	profile   notice.Profile
 	body      any
 	flags     []string
+	// triageDue is R2's deadline, on the MASH notice only.
+	triageDue time.Time
 }
 
 // add encodes a notice and appends it. The notification id is derived
@@ -243,6 +245,10 @@ func (e *evaluation) add(r request) error {
 		ChildIDs: childIDs, RequestedAt: e.now.UTC(), DueAt: latest(r.due.At, e.in.OccurredAt).UTC(),
 		Calendar: string(r.due.Calendar), Profile: string(r.profile), LawfulBasis: e.pol.LawfulBasis,
 		Purpose: r.purpose, Repeat: repeat, Flags: slices.Compact(flags), Notice: body,
+	}
+	if !r.triageDue.IsZero() {
+		at := latest(r.triageDue, e.in.OccurredAt).UTC()
+		n.TriageDueAt = &at
 	}
 	d := Decision{Request: n}
 	if !r.sendBy.IsZero() {

@@ -1,6 +1,8 @@
 package routing
 
 import (
+	"time"
+
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
@@ -10,7 +12,7 @@ import (
 
 // mash is R1: every incident with a child or a pregnancy goes to the MASH
 // of its local authority, with the full notice and the default rating.
-func (e *evaluation) mash(proposal RAGProposal, escalate bool, sameParties int) error {
+func (e *evaluation) mash(proposal RAGProposal, triageDue time.Time, escalate bool, sameParties int) error {
 	rule := e.pol.MASH
 	if !rule.Enabled || (len(e.in.Children) == 0 && !anyPregnant(e.in)) {
 		return nil
@@ -39,7 +41,7 @@ func (e *evaluation) mash(proposal RAGProposal, escalate bool, sameParties int) 
 	err := e.add(request{rule: RuleMASH, purpose: rule.Purpose,
 		recipient: events.Recipient{Kind: events.KindMASH, ID: la.Code, Name: la.Name + " MASH", Email: la.MASHEmail},
 		children:  e.in.Children, due: e.cal.after(deadline, e.in.OccurredAt), profile: notice.ProfileA,
-		body: notice.BuildA(e.in, e.in.Adults), flags: flags})
+		body: notice.BuildA(e.in, e.in.Adults), flags: flags, triageDue: triageDue})
 	if err != nil {
 		return err
 	}

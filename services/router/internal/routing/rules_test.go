@@ -431,3 +431,40 @@ func TestR17RepeatChild(t *testing.T) {
 			}},
 	})
 }
+
+// TestR2TriageDeadlineOnMASHNotice: the MASH notice carries R2's deadline
+// from the MASH's receipt for the proposed rating, and an edit of R2 in
+// the policy moves it.
+func TestR2TriageDeadlineOnMASHNotice(t *testing.T) {
+	ref := writeReference(t, worldOptions{})
+	received := wednesday.Add(20 * time.Minute)
+	in := baseIncident(wednesday)
+	in.Children = []ppn.Child{pupil7}
+	triageDue := func(p *policy.Policy, level string) time.Time {
+		in := in
+		in.DASH.Level = level
+		d := only(t, decideIncident(t, newRouter(p, ref), in, received, routing.History{}), events.KindMASH)
+		if d.Request.TriageDueAt == nil {
+			t.Fatalf("the MASH notice has no triage_due_at")
+		}
+		return d.Request.TriageDueAt.In(calendar.London)
+	}
+	shipped := defaultPolicy(t)
+	if got, want := triageDue(shipped, ppn.DASHHigh), received.Add(4*time.Hour); !got.Equal(want) {
+		t.Errorf("red: triage due %s, want four hours on the clock %s", got, want)
+	}
+	// Green: 72 opening hours of a Mon-Fri 09:00-17:00 MASH from Wednesday
+	// 14:20 is nine working days on, at 14:20.
+	if got, want := triageDue(shipped, ppn.DASHStandard), london(2026, time.December, 1, 14, 20); !got.Equal(want) {
+		t.Errorf("green: triage due %s, want %s", got, want)
+	}
+	edited := editedPolicy(t, "green: {calendar: mash_hours, limit: 72h}", "green: {calendar: clock, limit: 8h}")
+	if got, want := triageDue(edited, ppn.DASHStandard), received.Add(8*time.Hour); !got.Equal(want) {
+		t.Errorf("edited green: triage due %s, want %s", got, want)
+	}
+	for _, d := range decideIncident(t, newRouter(shipped, ref), in, received, routing.History{}).Decisions {
+		if d.Request.Recipient.Kind != events.KindMASH && d.Request.TriageDueAt != nil {
+			t.Errorf("the %s notice carries a triage deadline", d.Request.Recipient.Kind)
+		}
+	}
+}

@@ -218,3 +218,25 @@ func kinds(out routing.Outcome) []events.RecipientKind {
 	slices.Sort(ks)
 	return ks
 }
+
+// editedPolicy is the shipped policy with each old text replaced by its
+// new text and a new version, as a partnership would edit the file.
+func editedPolicy(t *testing.T, replacements ...string) *policy.Policy {
+	t.Helper()
+	data, err := os.ReadFile(shippedPolicyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(data), "version: default-2026.1", "version: edited-1", 1)
+	for i := 0; i+1 < len(replacements); i += 2 {
+		if !strings.Contains(text, replacements[i]) {
+			t.Fatalf("the shipped policy has no %q", replacements[i])
+		}
+		text = strings.Replace(text, replacements[i], replacements[i+1], 1)
+	}
+	p, err := policy.Parse("edited.yaml", []byte(text))
+	if err != nil {
+		t.Fatalf("loading the edited policy: %v", err)
+	}
+	return p
+}
