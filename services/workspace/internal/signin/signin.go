@@ -168,12 +168,3 @@ func hash(s string) []byte {
 	sum := sha256.Sum256([]byte(s))
 	return sum[:]
 }
-
-// SafeReturn keeps a return address on this site: a path, never another
-// host.
-func SafeReturn(s string) string {
-	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\\r\n") {
-		return "/"
-	}
-	return s
-}
