@@ -51,7 +51,8 @@ func New(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, c clock.Cl
 	opts := signin.Options{Issuer: cfg.Issuer(), ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 		Audience: cfg.Audience(), RedirectURL: cfg.Public() + signin.CallbackPath, RoleClaim: cfg.RoleClaim,
 		OrgClaim: cfg.OrgClaim, OrgNameClaim: cfg.OrgNameClaim, SessionTTL: cfg.SessionTTL,
-		Secure: strings.HasPrefix(cfg.Public(), "https://")}
+		SessionIdle: cfg.SessionIdle,
+		Secure:      strings.HasPrefix(cfg.Public(), "https://")}
 	var idp http.Handler
 	if cfg.DevIdP {
 		p, err := devProvider(cfg, c)

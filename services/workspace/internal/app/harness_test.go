@@ -117,7 +117,7 @@ func setupWith(t *testing.T, adjust configure) *bundle {
 	cfg := &wsconfig.Config{Common: config.Common{DatabaseURL: dbURL, NATSURL: srv.URL(), LogMode: "development"},
 		Addr: addr, HTTPAddr: addr, AckWait: 5 * time.Second, DevIdP: true, DevUsersFile: usersFile,
 		OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role", OrgClaim: "lantern_org",
-		OrgNameClaim: "lantern_org_name", SessionTTL: 8 * time.Hour}
+		OrgNameClaim: "lantern_org_name", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute}
 	fake := clock.NewFake(start)
 	if adjust != nil {
 		adjust(cfg, "http://"+addr, users, fake)

@@ -97,3 +97,90 @@ func TestSignInRefusesAStateFromAnotherBrowser(t *testing.T) {
 		t.Errorf("callback from another browser: %d, want 400", r.status)
 	}
 }
+
+// TestSessionEndsWhenIdleAndAtItsEnd shows the two limits of a session:
+// used every 29 minutes it lasts until its absolute expiry, and left alone
+// for more than the idle timeout it ends at once.
+func TestSessionEndsWhenIdleAndAtItsEnd(t *testing.T) {
+	b := setup(t)
+	signedIn := func(br *browser) bool {
+		t.Helper()
+		r := br.get("/mash")
+		if r.status != http.StatusOK && r.status != http.StatusSeeOther {
+			t.Fatalf("queue: %d", r.status)
+		}
+		return r.status == http.StatusOK
+	}
+	busy := b.signIn("mash-worker.e06000035")
+	for used := time.Duration(0); used+29*time.Minute < 8*time.Hour; used += 29 * time.Minute {
+		b.clock.Advance(29 * time.Minute)
+		if !signedIn(busy) {
+			t.Fatalf("a session in use ended after %v", used+29*time.Minute)
+		}
+	}
+	b.clock.Set(start.Add(8 * time.Hour))
+	if signedIn(busy) {
+		t.Error("a session in use outlived its absolute expiry")
+	}
+
+	b.clock.Set(start)
+	idle := b.signIn("mash-worker.e06000035")
+	b.clock.Advance(29 * time.Minute)
+	if !signedIn(idle) {
+		t.Fatal("the session ended before its idle timeout")
+	}
+	b.clock.Advance(30*time.Minute + time.Second)
+	if signedIn(idle) {
+		t.Error("a session left unused for more than 30 minutes still works")
+	}
+	b.clock.Advance(-30 * time.Minute)
+	if signedIn(idle) {
+		t.Error("an idle session came back to life")
+	}
+}
+
+// TestSignInReturnsOnlyToThisSite signs in from addresses an attacker
+// crafts and checks where the browser is sent back to.
+func TestSignInReturnsOnlyToThisSite(t *testing.T) {
+	b := setup(t)
+	for _, next := range []string{"%2F%09%2Fevil.example", "/%09/evil.example", "/%0D/evil.example",
+		"/%0A/evil.example", "/%5Cevil.example", "/%255C%255Cevil.example", "//evil.example"} {
+		if got := b.returnAfterSignIn(next, "mash-worker.e06000035"); got != "/mash" {
+			t.Errorf("next=%s sent the browser to %q, want the worker's home page /mash", next, got)
+		}
+	}
+	if got := b.returnAfterSignIn(url.QueryEscape("/inbox?page=2"), "mash-worker.e06000035"); got != "/inbox?page=2" {
+		t.Errorf("a page of this site was not returned to: %q", got)
+	}
+}
+
+// returnAfterSignIn signs in from /signin?next=RAW and returns where the
+// callback sends the browser.
+func (b *bundle) returnAfterSignIn(rawNext, username string) string {
+	b.t.Helper()
+	var back string
+	client := &http.Client{Jar: newJar(), CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if prev := via[len(via)-1]; prev.URL.Path == "/auth/callback" {
+			back = req.Response.Header.Get("Location")
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	resp, err := client.Get(b.url + "/signin?next=" + rawNext)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	form := readForm(b.t, resp)
+	u := b.user(username)
+	form.Set("username", u.Username)
+	form.Set("password", u.Password)
+	resp, err = client.PostForm(b.url+"/dev-idp/authorize", form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if back == "" {
+		b.t.Fatalf("next=%s: the sign-in never came back through the callback (%d)", rawNext, resp.StatusCode)
+	}
+	return back
+}

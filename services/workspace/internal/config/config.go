@@ -39,6 +39,8 @@ type Config struct {
 	OrgNameClaim string `env:"LANTERN_OIDC_ORG_NAME_CLAIM, default=lantern_org_name"`
 	// SessionTTL is how long a browser stays signed in.
 	SessionTTL time.Duration `env:"LANTERN_SESSION_TTL, default=8h"`
+	// SessionIdle ends a session that has not been used for this long.
+	SessionIdle time.Duration `env:"LANTERN_SESSION_IDLE, default=30m"`
 }
 
 // Public is the address browsers use, without a trailing slash.
@@ -79,6 +81,9 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateSignIn()...)
 	if c.SessionTTL < 5*time.Minute || c.SessionTTL > 24*time.Hour {
 		errs = append(errs, errors.New("LANTERN_SESSION_TTL must be between 5m and 24h"))
+	}
+	if c.SessionIdle < time.Minute || c.SessionIdle > c.SessionTTL {
+		errs = append(errs, errors.New("LANTERN_SESSION_IDLE must be at least 1m and at most LANTERN_SESSION_TTL"))
 	}
 	return errors.Join(errs...)
 }

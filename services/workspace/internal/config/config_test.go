@@ -20,7 +20,7 @@ func valid(t *testing.T) config.Config {
 	return config.Config{Common: pkgconfig.Common{DatabaseURL: "postgres://x@127.0.0.1/db", NATSURL: "nats://127.0.0.1:4222",
 		LogMode: "production"}, Addr: "127.0.0.1:8086", HTTPAddr: "127.0.0.1:8080", AckWait: 30 * time.Second,
 		DevIdP: true, DevUsersFile: users, OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role",
-		OrgClaim: "lantern_org", SessionTTL: 8 * time.Hour}
+		OrgClaim: "lantern_org", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute}
 }
 
 func TestValidate(t *testing.T) {
@@ -34,6 +34,8 @@ func TestValidate(t *testing.T) {
 		{"no way to sign in", func(c *config.Config) { c.DevIdP = false }, []string{"LANTERN_OIDC_ISSUER"}},
 		{"both ways to sign in", func(c *config.Config) { c.OIDCIssuer = "https://login.example.org" }, []string{"not both"}},
 		{"a missing users file", func(c *config.Config) { c.DevUsersFile = "/nonexistent/users.json" }, []string{"LANTERN_DEV_USERS_FILE"}},
+		{"an idle timeout longer than the session", func(c *config.Config) { c.SessionIdle = 9 * time.Hour }, []string{"LANTERN_SESSION_IDLE"}},
+		{"no idle timeout", func(c *config.Config) { c.SessionIdle = 0 }, []string{"LANTERN_SESSION_IDLE"}},
 		{"every problem at once", func(c *config.Config) {
 			c.PublicURL, c.SessionTTL, c.AckWait = "ftp://x", time.Minute, 0
 		}, []string{"LANTERN_PUBLIC_URL", "LANTERN_SESSION_TTL", "LANTERN_ACK_WAIT"}},

@@ -142,13 +142,15 @@ type Session struct {
 // ErrNoSession is returned when the browser is not signed in.
 var ErrNoSession = errors.New("not signed in")
 
-// Session returns the request's session.
+// Session returns the request's session, and counts the request as use,
+// so that only a session left idle for SessionIdle ends early.
 func (a *Authenticator) Session(r *http.Request) (Session, error) {
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" {
 		return Session{}, ErrNoSession
 	}
-	s, err := store.SessionByHash(r.Context(), a.pool, hash(c.Value), a.clock.Now())
+	now := a.clock.Now()
+	s, err := store.UseSession(r.Context(), a.pool, hash(c.Value), now, now.Add(-a.o.SessionIdle))
 	if errors.Is(err, store.ErrNotFound) {
 		return Session{}, ErrNoSession
 	}

@@ -42,7 +42,9 @@ type Options struct {
 	Backchannel string
 	// Claim names for the role, the organisation and its name.
 	RoleClaim, OrgClaim, OrgNameClaim string
-	SessionTTL                        time.Duration
+	// SessionTTL is a session's absolute lifetime; SessionIdle ends it
+	// sooner when the browser has not used it for that long.
+	SessionTTL, SessionIdle time.Duration
 	// Secure marks cookies Secure; it is on when the public address is
 	// https.
 	Secure bool

@@ -23,7 +23,7 @@ type Session struct {
 // PutSession stores a session under the hash of its cookie token.
 func PutSession(ctx context.Context, q Querier, tokenHash []byte, s Session, now time.Time) error {
 	_, err := q.Exec(ctx, `INSERT INTO workspace.sessions (token_hash, user_id, name, role, organisation,
-		organisation_name, csrf_token, created_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
+		organisation_name, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8,$9)`,
 		tokenHash, s.UserID, s.Name, s.Role, s.Organisation, s.OrganisationName, s.CSRFToken, now, s.ExpiresAt)
 	if err != nil {
 		return fmt.Errorf("storing session: %w", err)
@@ -31,13 +31,20 @@ func PutSession(ctx context.Context, q Querier, tokenHash []byte, s Session, now
 	return nil
 }
 
-// SessionByHash returns the unexpired session with that token hash.
-func SessionByHash(ctx context.Context, q Querier, tokenHash []byte, now time.Time) (Session, error) {
+// UseSession returns the session with that token hash and marks it used
+// at now, unless it has passed its absolute expiry or has been left unused
+// since idleSince. A session found past either limit is deleted, so that
+// it cannot come back.
+func UseSession(ctx context.Context, q Querier, tokenHash []byte, now, idleSince time.Time) (Session, error) {
 	var s Session
-	err := q.QueryRow(ctx, `SELECT user_id, name, role, organisation, organisation_name, csrf_token, expires_at
-		FROM workspace.sessions WHERE token_hash = $1 AND expires_at > $2`, tokenHash, now).
+	err := q.QueryRow(ctx, `UPDATE workspace.sessions SET last_seen_at = $2
+		WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3
+		RETURNING user_id, name, role, organisation, organisation_name, csrf_token, expires_at`, tokenHash, now, idleSince).
 		Scan(&s.UserID, &s.Name, &s.Role, &s.Organisation, &s.OrganisationName, &s.CSRFToken, &s.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
+		if _, err := q.Exec(ctx, `DELETE FROM workspace.sessions WHERE token_hash = $1`, tokenHash); err != nil {
+			return Session{}, fmt.Errorf("ending a lapsed session: %w", err)
+		}
 		return Session{}, ErrNotFound
 	}
 	if err != nil {
