@@ -1,3 +1,5 @@
+//go:build devidp
+
 package main
 
 import (

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -22,7 +23,6 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/casework"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/config"
-	"github.com/lantern-safeguarding/lantern/services/workspace/internal/devidp"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/projection"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/signin"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/store"
@@ -55,12 +55,15 @@ func New(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, c clock.Cl
 		Secure:      strings.HasPrefix(cfg.Public(), "https://")}
 	var idp http.Handler
 	if cfg.DevIdP {
-		p, err := devProvider(cfg, c)
+		if devIdentityProvider == nil {
+			return nil, ErrNoDevIdP
+		}
+		p, err := devIdentityProvider(cfg, opts.RedirectURL, c)
 		if err != nil {
 			return nil, err
 		}
 		idp = p.Handler()
-		opts.Backchannel = "http://" + loopback(listenAddr) + devidp.Prefix
+		opts.Backchannel = "http://" + loopback(listenAddr) + devIdPPrefix
 		log.Warn("the development identity provider is on; never use it in production", zap.String("issuer", p.Issuer()))
 	}
 	cases := casework.New(pool, ob, c)
@@ -71,14 +74,25 @@ func New(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, c clock.Cl
 	return &Workspace{Handler: server.Handler(), Projector: projection.New(pool, ob), Outbox: ob, Cases: cases}, nil
 }
 
-func devProvider(cfg *config.Config, c clock.Clock) (*devidp.Provider, error) {
-	users, err := devidp.LoadUsers(cfg.DevUsersFile)
-	if err != nil {
-		return nil, err
-	}
-	return devidp.New(devidp.Options{Issuer: cfg.Issuer(), ClientID: cfg.OIDCClientID, Audience: cfg.Audience(),
-		RedirectURIs: []string{cfg.Public() + signin.CallbackPath}, Users: users.Users, Clock: c})
+// devIdentityProvider builds the development identity provider. It is nil
+// in production builds, which do not contain the provider at all: they are
+// built without the devidp tag.
+var devIdentityProvider func(cfg *config.Config, redirectURI string, c clock.Clock) (devProvider, error)
+
+// devProvider is the development identity provider as the workspace serves
+// it.
+type devProvider interface {
+	Handler() http.Handler
+	Issuer() string
 }
+
+// devIdPPrefix is the path the development identity provider is served
+// under (devidp.Prefix, which a production build does not import).
+const devIdPPrefix = "/dev-idp"
+
+// ErrNoDevIdP is returned when LANTERN_DEV_IDP=true asks a production build
+// for the development identity provider.
+var ErrNoDevIdP = errors.New("LANTERN_DEV_IDP=true, but this workspace was built without the development identity provider (build with -tags devidp, as make run does)")
 
 // loopback turns a listen address such as 0.0.0.0:8086 into one this
 // process can dial.

@@ -4,6 +4,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -23,8 +24,13 @@ type Config struct {
 	PublicURL string `env:"LANTERN_PUBLIC_URL"`
 	// AckWait bounds how long a crashed workspace delays an event.
 	AckWait time.Duration `env:"LANTERN_ACK_WAIT, default=30s"`
-	// DevIdP turns on the built-in development identity provider at /dev-idp. Never in production.
+	// DevIdP turns on the built-in development identity provider at /dev-idp. Never in production:
+	// only binaries built with the devidp tag have it, and it serves only loopback addresses.
 	DevIdP bool `env:"LANTERN_DEV_IDP, default=false"`
+	// DevIdPForce lets the development identity provider start although
+	// the workspace is reachable from other machines or served over https,
+	// which is where real people could sign in with its sample users.
+	DevIdPForce bool `env:"LANTERN_DEV_IDP_FORCE, default=false"`
 	// DevUsersFile is the sample users file `workspace dev-users` writes.
 	DevUsersFile string `env:"LANTERN_DEV_USERS_FILE"`
 	// OIDCIssuer is a real OpenID Connect issuer; leave it empty with LANTERN_DEV_IDP=true.
@@ -88,6 +94,36 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// validateDevIdP keeps the development identity provider on this machine:
+// it signs anyone in who reads the sample users file, so it refuses to start
+// where other machines reach the workspace, or behind an https address, which
+// only a real deployment has, unless LANTERN_DEV_IDP_FORCE says otherwise.
+func (c *Config) validateDevIdP() []error {
+	if c.DevIdPForce {
+		return nil
+	}
+	var errs []error
+	for _, a := range []struct{ name, addr string }{{"WORKSPACE_HTTP_ADDR", c.Addr}, {"LANTERN_HTTP_ADDR", c.HTTPAddr}} {
+		if host, _, err := net.SplitHostPort(a.addr); err == nil && !isLoopback(host) {
+			errs = append(errs, fmt.Errorf("LANTERN_DEV_IDP=true only on loopback: %s %q is reachable from other machines (LANTERN_DEV_IDP_FORCE=true overrides)", a.name, a.addr))
+		}
+	}
+	if u, err := url.Parse(c.Public()); err == nil && (u.Scheme == "https" || !isLoopback(u.Hostname())) {
+		errs = append(errs, fmt.Errorf("LANTERN_DEV_IDP=true only at an http loopback address: LANTERN_PUBLIC_URL %q is not one (LANTERN_DEV_IDP_FORCE=true overrides)", c.PublicURL))
+	}
+	return errs
+}
+
+// isLoopback reports whether host names only this machine: localhost or a
+// loopback IP address. An empty host or 0.0.0.0 listens on every interface.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 func (c *Config) validateSignIn() []error {
 	var errs []error
 	switch {
@@ -96,6 +132,7 @@ func (c *Config) validateSignIn() []error {
 	case !c.DevIdP && c.OIDCIssuer == "":
 		errs = append(errs, errors.New("set LANTERN_OIDC_ISSUER to your identity provider, or LANTERN_DEV_IDP=true for development"))
 	case c.DevIdP:
+		errs = append(errs, c.validateDevIdP()...)
 		if c.DevUsersFile == "" {
 			errs = append(errs, errors.New("LANTERN_DEV_USERS_FILE is required with LANTERN_DEV_IDP=true (write it with `workspace dev-users`)"))
 		} else if _, err := os.Stat(c.DevUsersFile); err != nil {

@@ -36,6 +36,20 @@ func TestValidate(t *testing.T) {
 		{"a missing users file", func(c *config.Config) { c.DevUsersFile = "/nonexistent/users.json" }, []string{"LANTERN_DEV_USERS_FILE"}},
 		{"an idle timeout longer than the session", func(c *config.Config) { c.SessionIdle = 9 * time.Hour }, []string{"LANTERN_SESSION_IDLE"}},
 		{"no idle timeout", func(c *config.Config) { c.SessionIdle = 0 }, []string{"LANTERN_SESSION_IDLE"}},
+		{"the development provider on every interface", func(c *config.Config) { c.Addr = "0.0.0.0:8086" }, []string{"WORKSPACE_HTTP_ADDR"}},
+		{"the development provider behind a public address", func(c *config.Config) { c.HTTPAddr = ":8080" }, []string{"LANTERN_HTTP_ADDR"}},
+		{"the development provider on another host", func(c *config.Config) { c.HTTPAddr = "192.0.2.10:8080" }, []string{"LANTERN_HTTP_ADDR"}},
+		{"the development provider behind https", func(c *config.Config) { c.PublicURL = "https://localhost:8443" }, []string{"LANTERN_PUBLIC_URL"}},
+		{"the development provider at a public name", func(c *config.Config) { c.PublicURL = "http://lantern.example.gov.uk" }, []string{"LANTERN_PUBLIC_URL"}},
+		{"the development provider on localhost and IPv6 loopback", func(c *config.Config) {
+			c.Addr, c.HTTPAddr, c.PublicURL = "[::1]:8086", "localhost:8080", "http://localhost:8080"
+		}, nil},
+		{"the development provider forced off loopback", func(c *config.Config) {
+			c.Addr, c.PublicURL, c.DevIdPForce = "0.0.0.0:8086", "https://lantern.example.gov.uk", true
+		}, nil},
+		{"a real issuer on every interface", func(c *config.Config) {
+			c.DevIdP, c.OIDCIssuer, c.Addr, c.PublicURL = false, "https://login.example.org/tenant", "0.0.0.0:8086", "https://lantern.example.gov.uk"
+		}, nil},
 		{"every problem at once", func(c *config.Config) {
 			c.PublicURL, c.SessionTTL, c.AckWait = "ftp://x", time.Minute, 0
 		}, []string{"LANTERN_PUBLIC_URL", "LANTERN_SESSION_TTL", "LANTERN_ACK_WAIT"}},
