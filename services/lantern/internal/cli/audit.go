@@ -2,52 +2,31 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/user"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/cobra"
 
 	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
 )
 
-// auditCommands are the `lantern audit` subcommands.
-var auditCommands = map[string]func(ctx context.Context, args []string, out, errOut io.Writer) error{
-	"timeline": auditTimeline,
-	"verify":   auditVerify,
-	"replay":   auditReplay,
-	"digest":   auditDigest,
-	"report":   auditReport,
-}
-
-func audit(ctx context.Context, args []string, out, errOut io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("audit needs a subcommand: timeline, verify, replay, digest or report")
+func newAuditCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "read the audit record: timelines, verification, replay, digests and timeliness reports",
 	}
-	cmd, ok := auditCommands[args[0]]
-	if !ok {
-		return fmt.Errorf("unknown audit subcommand %q", args[0])
-	}
-	return cmd(ctx, args[1:], out, errOut)
-}
-
-// reader says who is reading the ledger and why: every audit command
-// records its read as a consultation (auditlog.Consultation) before it
-// shows anything.
-type reader struct {
-	actor, purpose string
-}
-
-func addReaderFlags(fs *flag.FlagSet) *reader {
-	r := &reader{}
-	fs.StringVar(&r.actor, "actor", defaultActor(), "who is reading, recorded with the read (default $LANTERN_ACTOR or the login name)")
-	fs.StringVar(&r.purpose, "purpose", "audit", "why, recorded with the read")
-	return r
+	flags := cmd.PersistentFlags()
+	flags.String("actor", "", "who is reading, recorded with the read (default $LANTERN_ACTOR, else os:<login name>)")
+	flags.String("purpose", "audit", "why, recorded with the read")
+	localenv.AddDatabaseFlag(flags)
+	return command.Group(cmd, newTimelineCommand(), newVerifyCommand(), newReplayCommand(), newDigestCommand(), newReportCommand())
 }
 
 func defaultActor() string {
@@ -60,23 +39,35 @@ func defaultActor() string {
 	return "os:unknown"
 }
 
-// session is an open connection to the live database for one command.
+// session is an open connection to the live database for one command, and
+// who is reading it and why: every audit command records its read as a
+// consultation (auditlog.Consultation) before it shows anything.
 type session struct {
-	pool   *pgxpool.Pool
-	reader *reader
+	pool           *pgxpool.Pool
+	actor, purpose string
+	database       localenv.Setting
 }
 
-// openLive connects to DATABASE_URL, the live system of record.
-func openLive(ctx context.Context, r *reader) (*session, error) {
-	url := os.Getenv("DATABASE_URL")
-	if url == "" {
-		return nil, errors.New("DATABASE_URL is not set: it names the live database holding the ledger")
-	}
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
+// openLive connects to the live system of record.
+func openLive(ctx context.Context, cmd *cobra.Command) (*session, error) {
+	s := &session{}
+	var err error
+	if s.actor, err = cmd.Flags().GetString("actor"); err != nil {
 		return nil, err
 	}
-	return &session{pool: pool, reader: r}, nil
+	if s.actor == "" {
+		s.actor = defaultActor()
+	}
+	if s.purpose, err = cmd.Flags().GetString("purpose"); err != nil {
+		return nil, err
+	}
+	if s.database, err = localenv.DatabaseURL(cmd); err != nil {
+		return nil, err
+	}
+	if s.pool, err = pgdb.Open(ctx, s.database.Value); err != nil {
+		return nil, fmt.Errorf("opening the database at %s (from %s): %w", config.Redact(s.database.Value), s.database.Source, err)
+	}
+	return s, nil
 }
 
 func (s *session) close() { s.pool.Close() }
@@ -84,28 +75,5 @@ func (s *session) close() { s.pool.Close() }
 // record writes the consultation before anything is read out.
 func (s *session) record(ctx context.Context, action, subject string) error {
 	return auditlog.DBRecorder{DB: s.pool}.RecordConsultation(ctx, auditlog.Consultation{
-		At: clock.System.Now(), Actor: s.reader.actor, Action: action, Subject: subject, Purpose: s.reader.purpose})
-}
-
-// parseFlags parses args, allowing flags after positional arguments too,
-// and returns the positional ones.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return positional, nil
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
-func envOrDefault(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
+		At: clock.System.Now(), Actor: s.actor, Action: action, Subject: subject, Purpose: s.purpose})
 }

@@ -3,18 +3,20 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/cobra"
 
 	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/projection"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
 )
 
 // ErrDigestMismatch is returned when a replay does not reach the live state.
@@ -23,34 +25,44 @@ var ErrDigestMismatch = errors.New("the replayed projections differ from the liv
 type replayOptions struct {
 	from      string
 	target    string
-	natsURL   string
+	nats      localenv.Setting
 	noCompare bool
 }
 
-func auditReplay(ctx context.Context, args []string, out, errOut io.Writer) error {
-	fs := flag.NewFlagSet("audit replay", flag.ContinueOnError)
+func newReplayCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "replay --target-database-url URL",
+		Short: "rebuild every projection from the stream or the ledger into an empty database and compare its digest with the live one",
+		Args:  command.Args(),
+	}
 	var o replayOptions
-	fs.StringVar(&o.from, "from", "stream", "where to read the events: stream (JetStream, NATS_URL) or ledger (DATABASE_URL)")
-	fs.StringVar(&o.target, "target-database-url", "", "an empty database to rebuild the projections in")
-	fs.BoolVar(&o.noCompare, "no-compare", false, "do not compare with the live digest")
-	who := addReaderFlags(fs)
-	pos, err := parseFlags(fs, args)
-	if err == nil && (len(pos) != 0 || o.target == "" || (o.from != "stream" && o.from != "ledger")) {
-		err = errors.New("usage: lantern audit replay [--from stream|ledger] --target-database-url URL [--no-compare]")
+	from := command.ChoiceFlag(cmd, "from", "where to read the events: JetStream (--nats-url) or the ledger (--database-url)", "stream", "ledger")
+	cmd.Flags().StringVar(&o.target, "target-database-url", "", "an empty database to rebuild the projections in (required)")
+	cmd.Flags().BoolVar(&o.noCompare, "no-compare", false, "do not compare with the live digest")
+	localenv.AddNATSFlag(cmd.Flags())
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		o.from = from.String()
+		if o.target == "" {
+			return command.Usagef("needs an empty database to rebuild in: type lantern audit replay --target-database-url postgres://…")
+		}
+		if o.from == "stream" {
+			var err error
+			if o.nats, err = localenv.NATSURL(cmd); err != nil {
+				return err
+			}
+		}
+		s, err := openLive(ctx, cmd)
+		if err != nil {
+			return err
+		}
+		defer s.close()
+		if err := s.record(ctx, "replay", "from "+o.from); err != nil {
+			return err
+		}
+		return replay(ctx, s, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 	}
-	if err != nil {
-		return err
-	}
-	o.natsURL = envOrDefault("NATS_URL", "nats://127.0.0.1:4222")
-	s, err := openLive(ctx, who)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	if err := s.record(ctx, "replay", "from "+o.from); err != nil {
-		return err
-	}
-	return replay(ctx, s, o, out, errOut)
+	return cmd
 }
 
 func replay(ctx context.Context, s *session, o replayOptions, out, errOut io.Writer) error {
@@ -82,7 +94,7 @@ func readFacts(ctx context.Context, s *session, o replayOptions, errOut io.Write
 	if o.from == "ledger" {
 		return ledgerFacts(ctx, s.pool, errOut)
 	}
-	return streamFacts(ctx, o.natsURL, errOut)
+	return streamFacts(ctx, o.nats, errOut)
 }
 
 // openEmptyTarget connects to the target and refuses it unless it has no

@@ -1,73 +1,77 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 )
 
 type reportOptions struct {
 	from, to, format, outPath, asOf string
 }
 
-func auditReport(ctx context.Context, args []string, out, _ io.Writer) error {
-	fs := flag.NewFlagSet("audit report", flag.ContinueOnError)
+func newReportCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "report --from YYYY-MM-DD --to YYYY-MM-DD",
+		Short: "the JTAI timeliness report by month, rule and recipient",
+		Args:  command.Args(),
+	}
 	var o reportOptions
-	fs.StringVar(&o.from, "from", "", "first day, YYYY-MM-DD (Europe/London)")
-	fs.StringVar(&o.to, "to", "", "last day, YYYY-MM-DD, inclusive")
-	fs.StringVar(&o.format, "format", "html", "html, csv or json")
-	fs.StringVar(&o.outPath, "out", "", "write to this file instead of standard output")
-	fs.StringVar(&o.asOf, "as-of", "", "judge open deadlines as at this RFC 3339 time (default now)")
-	who := addReaderFlags(fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+	cmd.Flags().StringVar(&o.from, "from", "", "first day, YYYY-MM-DD (Europe/London; required)")
+	cmd.Flags().StringVar(&o.to, "to", "", "last day, YYYY-MM-DD, inclusive (required)")
+	format := command.ChoiceFlag(cmd, "format", "output format", "html", "csv", "json")
+	cmd.Flags().StringVar(&o.outPath, "out", "", "write to this file instead of standard output")
+	cmd.Flags().StringVar(&o.asOf, "as-of", "", "judge open deadlines as at this RFC 3339 time (default now)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		o.format = format.String()
+		opts, err := o.parse()
+		if err != nil {
+			return err
+		}
+		s, err := openLive(ctx, cmd)
+		if err != nil {
+			return err
+		}
+		defer s.close()
+		if err := s.record(ctx, "report", opts.From.String()+".."+opts.To.String()); err != nil {
+			return err
+		}
+		rep, err := timeliness.Load(ctx, s.pool, opts)
+		if err != nil {
+			return err
+		}
+		return o.write(rep, cmd.OutOrStdout())
 	}
-	opts, err := o.parse(len(pos))
-	if err != nil {
-		return err
-	}
-	s, err := openLive(ctx, who)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	if err := s.record(ctx, "report", opts.From.String()+".."+opts.To.String()); err != nil {
-		return err
-	}
-	rep, err := timeliness.Load(ctx, s.pool, opts)
-	if err != nil {
-		return err
-	}
-	return o.write(rep, out)
+	return cmd
 }
 
-func (o reportOptions) parse(extra int) (timeliness.Options, error) {
-	usage := errors.New("usage: lantern audit report --from YYYY-MM-DD --to YYYY-MM-DD --format html|csv|json [--out FILE] [--as-of TIME]")
-	if extra != 0 || (o.format != "html" && o.format != "csv" && o.format != "json") {
-		return timeliness.Options{}, usage
+func (o reportOptions) parse() (timeliness.Options, error) {
+	if o.from == "" || o.to == "" {
+		return timeliness.Options{}, command.Usagef("needs the days it covers: type lantern audit report --from 2026-11-01 --to 2026-11-30")
 	}
 	from, errFrom := calendar.ParseDate(o.from)
 	to, errTo := calendar.ParseDate(o.to)
 	if err := errors.Join(errFrom, errTo); err != nil {
-		return timeliness.Options{}, fmt.Errorf("%w\n%w", err, usage)
+		return timeliness.Options{}, command.UsageError{Err: fmt.Errorf("--from and --to are days as YYYY-MM-DD: %w", err)}
 	}
 	if to.Before(from) {
-		return timeliness.Options{}, fmt.Errorf("--to %s is before --from %s", to, from)
+		return timeliness.Options{}, command.Usagef("--to %s is before --from %s", to, from)
 	}
 	asOf := time.Now()
 	if o.asOf != "" {
 		t, err := time.Parse(time.RFC3339, o.asOf)
 		if err != nil {
-			return timeliness.Options{}, fmt.Errorf("--as-of %q is not an RFC 3339 time", o.asOf)
+			return timeliness.Options{}, command.Usagef("--as-of %q is not an RFC 3339 time, such as 2026-12-01T09:00:00Z", o.asOf)
 		}
 		asOf = t
 	}
@@ -102,28 +106,32 @@ func writeReport(w io.Writer, format string, rep timeliness.Report) error {
 	return timeliness.WriteHTML(w, rep)
 }
 
-func auditDigest(ctx context.Context, args []string, out, _ io.Writer) error {
-	fs := flag.NewFlagSet("audit digest", flag.ContinueOnError)
-	format := fs.String("format", "text", "text or json")
-	who := addReaderFlags(fs)
-	if pos, err := parseFlags(fs, args); err != nil || len(pos) != 0 {
-		return errors.Join(err, errors.New("usage: lantern audit digest [--format text|json]"))
+func newDigestCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "digest",
+		Short: "the digest of the live projections",
+		Args:  command.Args(),
 	}
-	s, err := openLive(ctx, who)
-	if err != nil {
-		return err
+	format := command.ChoiceFlag(cmd, "format", "output format", "text", "json")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx, out := cmd.Context(), cmd.OutOrStdout()
+		s, err := openLive(ctx, cmd)
+		if err != nil {
+			return err
+		}
+		defer s.close()
+		if err := s.record(ctx, "digest", "projections"); err != nil {
+			return err
+		}
+		d, err := liveDigest(ctx, s.pool, out)
+		if err != nil {
+			return err
+		}
+		if format.String() == "json" {
+			return json.NewEncoder(out).Encode(d)
+		}
+		fmt.Fprint(out, d)
+		return nil
 	}
-	defer s.close()
-	if err := s.record(ctx, "digest", "projections"); err != nil {
-		return err
-	}
-	d, err := liveDigest(ctx, s.pool, out)
-	if err != nil {
-		return err
-	}
-	if *format == "json" {
-		return json.NewEncoder(out).Encode(d)
-	}
-	fmt.Fprint(out, d)
-	return nil
+	return cmd
 }

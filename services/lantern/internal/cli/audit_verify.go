@@ -4,47 +4,83 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+
+	"github.com/spf13/cobra"
 
 	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
 )
 
 // ErrTampered is returned when verification finds a bad entry.
 var ErrTampered = errors.New("the ledger has been tampered with")
 
-func auditVerify(ctx context.Context, args []string, out, errOut io.Writer) error {
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	dir := fs.String("checkpoints", envOrDefault("LANTERN_CHECKPOINT_DIR", auditlog.DefaultCheckpointDir), "checkpoint folder")
-	pubPath := fs.String("public-key", defaultPublicKey(), "the ledger's public key")
-	chainOnly := fs.Bool("chain-only", false, "check the chain alone, without checkpoints (truncation and rollback go unseen)")
-	who := addReaderFlags(fs)
-	if pos, err := parseFlags(fs, args); err != nil || len(pos) != 0 {
-		return errors.Join(err, errors.New("usage: lantern audit verify [--checkpoints DIR] [--public-key FILE] [--chain-only]"))
+func newVerifyCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "recompute the ledger's hash chain and check it against the signed checkpoints; names the first bad entry",
+		Args:  command.Args(),
 	}
-	cps, err := loadCheckpoints(*dir, *pubPath, *chainOnly, out)
-	if err != nil {
-		return err
+	cmd.Flags().String("checkpoints", "", "checkpoint folder (default $LANTERN_CHECKPOINT_DIR, else make run's, else "+auditlog.DefaultCheckpointDir+")")
+	cmd.Flags().String("public-key", "", "the ledger's public key (default $LANTERN_LEDGER_PUBLIC_KEY, else beside the ledger's key file)")
+	chainOnly := cmd.Flags().Bool("chain-only", false, "check the chain alone, without checkpoints (truncation and rollback go unseen)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx, out := cmd.Context(), cmd.OutOrStdout()
+		dir, pub, err := ledgerFiles(cmd)
+		if err != nil {
+			return err
+		}
+		cps, err := loadCheckpoints(dir, pub, *chainOnly, out)
+		if err != nil {
+			return err
+		}
+		s, err := openLive(ctx, cmd)
+		if err != nil {
+			return err
+		}
+		defer s.close()
+		if err := s.record(ctx, "verify", "ledger"); err != nil {
+			return err
+		}
+		return verifyLedger(ctx, s, cps, *chainOnly, out, cmd.ErrOrStderr())
 	}
-	s, err := openLive(ctx, who)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	if err := s.record(ctx, "verify", "ledger"); err != nil {
-		return err
-	}
-	return verifyLedger(ctx, s, cps, *chainOnly, out, errOut)
+	return cmd
 }
 
-func defaultPublicKey() string {
-	if p := envOrDefault("LANTERN_LEDGER_PUBLIC_KEY", ""); p != "" {
-		return p
+// ledgerFiles resolves the checkpoint folder and the public key: the
+// flags, else the environment, else those of the pipeline make run runs,
+// else the ledger service's defaults.
+func ledgerFiles(cmd *cobra.Command) (dir, pub string, err error) {
+	dirFlag, _ := cmd.Flags().GetString("checkpoints")
+	d, err := localenv.Resolve("checkpoints", dirFlag, cmd.Flags().Changed("checkpoints"), "LANTERN_CHECKPOINT_DIR",
+		func(s localenv.Settings) string { return s.CheckpointDir })
+	if err != nil {
+		return "", "", err
 	}
-	return auditlog.PublicKeyPath(envOrDefault("LANTERN_LEDGER_KEY_FILE", auditlog.DefaultKeyFile))
+	pubFlag, _ := cmd.Flags().GetString("public-key")
+	if cmd.Flags().Changed("public-key") {
+		return orDefault(d.Value, auditlog.DefaultCheckpointDir), pubFlag, nil
+	}
+	if p := os.Getenv("LANTERN_LEDGER_PUBLIC_KEY"); p != "" {
+		return orDefault(d.Value, auditlog.DefaultCheckpointDir), p, nil
+	}
+	k, err := localenv.Resolve("", "", false, "LANTERN_LEDGER_KEY_FILE", func(s localenv.Settings) string { return s.LedgerKeyFile })
+	if err != nil {
+		return "", "", err
+	}
+	return orDefault(d.Value, auditlog.DefaultCheckpointDir), auditlog.PublicKeyPath(orDefault(k.Value, auditlog.DefaultKeyFile)), nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 // loadCheckpoints reads and checks every checkpoint, and says which it

@@ -6,13 +6,13 @@ import (
 	"io"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/projection"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
 )
 
 // streamWait bounds the wait for the next message of a replay; the stream
@@ -24,10 +24,10 @@ const streamWait = 30 * time.Second
 // it held at the start, through an ordered consumer that leaves no state on
 // the server. Messages the ledger would refuse (unreadable, or without an
 // incident id) are skipped, as the ledger dead-letters them.
-func streamFacts(ctx context.Context, url string, errOut io.Writer) ([]projection.Fact, int64, error) {
-	nc, err := nats.Connect(url, nats.Name("lantern-audit-replay"))
+func streamFacts(ctx context.Context, server localenv.Setting, errOut io.Writer) ([]projection.Fact, int64, error) {
+	nc, err := localenv.ConnectNATS(server, "lantern-audit-replay")
 	if err != nil {
-		return nil, 0, fmt.Errorf("connecting to NATS at %s: %w", url, err)
+		return nil, 0, err
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
@@ -36,7 +36,7 @@ func streamFacts(ctx context.Context, url string, errOut io.Writer) ([]projectio
 	}
 	stream, err := js.Stream(ctx, bus.EventsStream)
 	if err != nil {
-		return nil, 0, fmt.Errorf("finding stream %s: %w", bus.EventsStream, err)
+		return nil, 0, localenv.StreamMissing(err, bus.EventsStream, nc, server)
 	}
 	last := stream.CachedInfo().State.LastSeq
 	if last == 0 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lantern-safeguarding/lantern/pkg/config"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
 )
 
 func printBanner(w io.Writer, o Options, c Credentials, users string) {
@@ -34,9 +35,12 @@ func printBanner(w io.Writer, o Options, c Credentials, users string) {
  PostgreSQL: %[4]s
  NATS:       %[5]s
  Reference data: %[6]s
+
+ The lantern command finds these servers in %[8]s while this runs;
+ from elsewhere, export DATABASE_URL and NATS_URL as above (bin/lantern --help).
  Press Ctrl-C to stop.
 ================================================================
-`, o.HTTPAddr, filepath.Join(o.StateDir, "dev-credentials.json"), c.PoliceIntakeToken, config.Redact(o.DatabaseURL), o.NATSURL, o.ReferenceDir, indent(users))
+`, o.HTTPAddr, filepath.Join(o.StateDir, "dev-credentials.json"), c.PoliceIntakeToken, config.Redact(o.DatabaseURL), o.NATSURL, o.ReferenceDir, indent(users), filepath.Join(o.StateDir, localenv.FileName))
 }
 
 func indent(s string) string {

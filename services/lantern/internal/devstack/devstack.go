@@ -16,6 +16,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
 	"github.com/lantern-safeguarding/lantern/pkg/pglocal"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
 )
 
 // Options configure a run; empty fields take the contract's defaults.
@@ -49,6 +50,10 @@ func Run(ctx context.Context, o Options) error {
 	if err := stack.startInfrastructure(ctx); err != nil {
 		return err
 	}
+	if err := localenv.Write(o.StateDir, stack.connection()); err != nil {
+		return fmt.Errorf("writing the connection settings: %w", err)
+	}
+	defer func() { _ = localenv.Remove(o.StateDir) }()
 	users, err := generateUsers(ctx, o)
 	if err != nil {
 		return err
@@ -98,6 +103,21 @@ func (s *stack) startInfrastructure(ctx context.Context) error {
 	return nil
 }
 
+// connection is where the lantern command finds this pipeline's servers
+// and ledger files while it runs.
+func (s *stack) connection() localenv.Settings {
+	return localenv.Settings{
+		DatabaseURL:   s.o.DatabaseURL,
+		NATSURL:       s.o.NATSURL,
+		BaseURL:       "http://" + s.o.HTTPAddr,
+		CheckpointDir: s.checkpointDir(),
+		LedgerKeyFile: s.ledgerKeyFile(),
+	}
+}
+
+func (s *stack) checkpointDir() string { return filepath.Join(s.o.StateDir, "checkpoints") }
+func (s *stack) ledgerKeyFile() string { return filepath.Join(s.o.StateDir, "ledger.key") }
+
 func (s *stack) startServices(ctx context.Context, creds Credentials) error {
 	ports, err := freePorts(3)
 	if err != nil {
@@ -117,8 +137,8 @@ func (s *stack) startServices(ctx context.Context, creds Credentials) error {
 		{name: "router"},
 		{name: "delivery"},
 		{name: "ledger", env: []string{"LEDGER_HTTP_ADDR=" + ledgerAddr,
-			"LANTERN_CHECKPOINT_DIR=" + filepath.Join(s.o.StateDir, "checkpoints"),
-			"LANTERN_LEDGER_KEY_FILE=" + filepath.Join(s.o.StateDir, "ledger.key")}},
+			"LANTERN_CHECKPOINT_DIR=" + s.checkpointDir(),
+			"LANTERN_LEDGER_KEY_FILE=" + s.ledgerKeyFile()}},
 		{name: "escalation"},
 		{name: "workspace", env: []string{"WORKSPACE_HTTP_ADDR=" + workspaceAddr, "LANTERN_HTTP_ADDR=" + s.o.HTTPAddr,
 			"LANTERN_DEV_IDP=true", "LANTERN_DEV_USERS_FILE=" + usersFile(s.o)}},

@@ -11,77 +11,59 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
 )
 
-// Run executes `lantern dlq list|redrive ...`.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		usage(stderr)
-		return errors.New("dlq needs a command: list or redrive")
+// NewCommand is `lantern dlq list|redrive`.
+func NewCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "dlq",
+		Short: "messages Lantern's consumers gave up on, with the reason; redrive puts them back",
 	}
-	switch args[0] {
-	case "list":
-		return list(ctx, args[1:], stdout, stderr)
-	case "redrive":
-		return redrive(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		usage(stdout)
-		return nil
-	}
-	usage(stderr)
-	return fmt.Errorf("unknown dlq command %q", args[0])
-}
-
-func usage(w io.Writer) {
-	fmt.Fprint(w, `lantern dlq: messages Lantern's consumers gave up on.
-
-  lantern dlq list [--consumer NAME] [--all] [--format text|json]
-      every open dead letter: its sequence, consumer, original subject, event, reason, deliveries and time;
-      --all includes those already redriven
-  lantern dlq redrive [--consumer NAME] (--seq N | --all)
-      put dead letters back on their original subjects, once the cause is fixed
-
-NATS is NATS_URL, or --nats-url (make run prints the address of the one it embeds).
-`)
+	localenv.AddNATSFlag(cmd.PersistentFlags())
+	cmd.PersistentFlags().String("consumer", "", "only dead letters of this consumer")
+	return command.Group(cmd, newListCommand(), newRedriveCommand())
 }
 
 // common are the flags of every dlq command.
 type common struct {
-	natsURL  string
+	nats     localenv.Setting
 	consumer string
 }
 
-func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.natsURL, "nats-url", os.Getenv("NATS_URL"), "NATS server (default NATS_URL)")
-	fs.StringVar(&c.consumer, "consumer", "", "only dead letters of this consumer")
+func commonOf(cmd *cobra.Command) (common, error) {
+	var c common
+	var err error
+	if c.consumer, err = cmd.Flags().GetString("consumer"); err != nil {
+		return c, err
+	}
+	c.nats, err = localenv.NATSURL(cmd)
+	return c, err
 }
 
-func (c *common) connect() (jetstream.JetStream, func(), error) {
-	if c.natsURL == "" {
-		return nil, nil, errors.New("no NATS server: set NATS_URL or pass --nats-url")
-	}
-	nc, err := nats.Connect(c.natsURL, nats.Name("lantern-dlq"), nats.Timeout(5*time.Second))
+func (c *common) connect() (jetstream.JetStream, *nats.Conn, error) {
+	nc, err := localenv.ConnectNATS(c.nats, "lantern-dlq")
 	if err != nil {
-		return nil, nil, fmt.Errorf("connecting to NATS at %s: %w", c.natsURL, err)
+		return nil, nil, err
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
 		return nil, nil, fmt.Errorf("opening JetStream: %w", err)
 	}
-	return js, nc.Close, nil
+	return js, nc, nil
 }
 
 // letters returns the dead letters of the consumer asked for, redriven ones
@@ -89,7 +71,7 @@ func (c *common) connect() (jetstream.JetStream, func(), error) {
 func (c *common) letters(ctx context.Context, js jetstream.JetStream, withRedriven bool) ([]bus.StoredDeadLetter, error) {
 	all, err := bus.DeadLetters(ctx, js)
 	if err != nil {
-		return nil, err
+		return nil, localenv.StreamMissing(err, bus.DeadLetterStream, js.Conn(), c.nats)
 	}
 	var out []bus.StoredDeadLetter
 	for _, d := range all {
@@ -100,47 +82,34 @@ func (c *common) letters(ctx context.Context, js jetstream.JetStream, withRedriv
 	return out, nil
 }
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("dlq "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
+func newListCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "every open dead letter: its sequence, consumer, original subject, event, reason, deliveries and time",
+		Args:  command.Args(),
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	all := cmd.Flags().Bool("all", false, "include dead letters already redriven")
+	format := command.ChoiceFlag(cmd, "format", "output format", "text", "json")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		c, err := commonOf(cmd)
+		if err != nil {
+			return err
+		}
+		js, nc, err := c.connect()
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		letters, err := c.letters(cmd.Context(), js, *all)
+		if err != nil {
+			return err
+		}
+		if format.String() == "json" {
+			return writeJSON(cmd.OutOrStdout(), letters)
+		}
+		return writeText(cmd.OutOrStdout(), letters, *all)
 	}
-	return nil
-}
-
-func list(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c common
-	fs := newFlagSet("list", stderr)
-	c.register(fs)
-	all := fs.Bool("all", false, "include dead letters already redriven")
-	format := fs.String("format", "text", "text or json")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *format != "text" && *format != "json" {
-		return fmt.Errorf("--format must be text or json, not %q", *format)
-	}
-	js, closeConn, err := c.connect()
-	if err != nil {
-		return err
-	}
-	defer closeConn()
-	letters, err := c.letters(ctx, js, *all)
-	if err != nil {
-		return err
-	}
-	if *format == "json" {
-		return writeJSON(stdout, letters)
-	}
-	return writeText(stdout, letters, *all)
+	return cmd
 }
 
 // entry is a dead letter as `dlq list --format json` writes it.
@@ -218,32 +187,39 @@ func redrivenText(d bus.StoredDeadLetter) string {
 	return d.RedrivenAt.UTC().Format(time.RFC3339)
 }
 
-func redrive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var c common
-	fs := newFlagSet("redrive", stderr)
-	c.register(fs)
-	seq := fs.Uint64("seq", 0, "the dead letter to put back (its SEQ in dlq list)")
-	all := fs.Bool("all", false, "put back every open dead letter (of --consumer, if given)")
-	if err := parse(fs, args); err != nil {
-		return err
+func newRedriveCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "redrive (--seq N | --all)",
+		Short: "put dead letters back on their original subjects, once the cause is fixed",
+		Args:  command.Args(),
 	}
-	if (*seq == 0) == !*all {
-		return errors.New("redrive needs exactly one of --seq N or --all")
+	seq := cmd.Flags().Uint64("seq", 0, "the dead letter to put back (its SEQ in lantern dlq list)")
+	all := cmd.Flags().Bool("all", false, "put back every open dead letter (of --consumer, if given)")
+	cmd.MarkFlagsMutuallyExclusive("seq", "all")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if *seq == 0 && !*all {
+			return command.Usagef("needs exactly one of --seq N or --all")
+		}
+		c, err := commonOf(cmd)
+		if err != nil {
+			return err
+		}
+		js, nc, err := c.connect()
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		open, err := c.letters(cmd.Context(), js, false)
+		if err != nil {
+			return err
+		}
+		targets, err := chooseTargets(open, *seq, c.consumer)
+		if err != nil {
+			return err
+		}
+		return redriveAll(cmd.Context(), js, targets, cmd.OutOrStdout())
 	}
-	js, closeConn, err := c.connect()
-	if err != nil {
-		return err
-	}
-	defer closeConn()
-	open, err := c.letters(ctx, js, false)
-	if err != nil {
-		return err
-	}
-	targets, err := chooseTargets(open, *seq, c.consumer)
-	if err != nil {
-		return err
-	}
-	return redriveAll(ctx, js, targets, stdout)
+	return cmd
 }
 
 // chooseTargets picks the dead letter asked for by seq, or every open one

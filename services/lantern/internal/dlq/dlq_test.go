@@ -25,6 +25,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/dlq"
 )
 
@@ -125,7 +126,7 @@ func (w *world) publish(e cloudevent.Event, subject string) {
 func (w *world) run(args ...string) (string, error) {
 	w.t.Helper()
 	var out, errOut bytes.Buffer
-	err := dlq.Run(context.Background(), append(args, "--nats-url", w.natsURL), &out, &errOut)
+	err := runDLQ(append(args, "--nats-url", w.natsURL), &out, &errOut)
 	return out.String(), err
 }
 
@@ -259,20 +260,30 @@ func TestCommandLineMistakesAreRefused(t *testing.T) {
 		want string
 	}{
 		{"no command", nil, "needs a command"},
-		{"unknown command", []string{"purge"}, "unknown dlq command"},
+		{"unknown command", []string{"purge"}, `unknown command "purge"`},
 		{"redrive without a target", []string{"redrive", "--nats-url", "nats://127.0.0.1:1"}, "exactly one of --seq N or --all"},
-		{"redrive with both targets", []string{"redrive", "--seq", "1", "--all", "--nats-url", "nats://127.0.0.1:1"}, "exactly one"},
+		{"redrive with both targets", []string{"redrive", "--seq", "1", "--all", "--nats-url", "nats://127.0.0.1:1"}, "[all seq] were all set"},
 		{"unknown format", []string{"list", "--format", "xml", "--nats-url", "nats://127.0.0.1:1"}, "--format"},
 		{"no server", []string{"list", "--nats-url", ""}, "no NATS server"},
-		{"stray argument", []string{"list", "everything"}, "unexpected argument"},
+		{"stray argument", []string{"list", "everything"}, "takes no arguments"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			err := dlq.Run(context.Background(), tc.args, &out, &errOut)
+			err := runDLQ(tc.args, &out, &errOut)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Run(%q) = %v, want an error about %q", tc.args, err, tc.want)
 			}
 		})
 	}
+}
+
+// runDLQ runs `lantern dlq` with args.
+func runDLQ(args []string, out, errOut *bytes.Buffer) error {
+	cmd := dlq.NewCommand()
+	command.Prepare(cmd)
+	cmd.SetArgs(args)
+	cmd.SetOut(out)
+	cmd.SetErr(errOut)
+	return cmd.ExecuteContext(context.Background())
 }

@@ -4,15 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 )
 
 // options are the command line of `lantern simulate`.
@@ -37,11 +40,35 @@ type options struct {
 	dash         string
 }
 
-func parseOptions(args []string, stderr io.Writer) (*options, error) {
+// NewCommand is `lantern simulate`: it posts notices as the command line
+// asks, reports progress on stderr, and writes a summary to stdout. It
+// fails if any notice was not accepted.
+func NewCommand() *cobra.Command {
 	o := &options{mix: DefaultMix()}
-	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { usage(fs) }
+	cmd := &cobra.Command{
+		Use:   "simulate",
+		Short: "post a police feed of realistic synthetic notices, at a steady rate or as a burst",
+		Long: `Post synthetic police notices (PPNs) to Lantern.
+
+Every person is synthetic: invented surnames, NHS numbers in the 999 test range, telephone numbers
+in the range kept for drama.`,
+		Example: `  lantern simulate --rate 50 --duration 1m          a steady feed of live incidents
+  lantern simulate --burst 10000                    a Monday-morning backlog, all at once
+  lantern simulate --start-time 2025-11-01T00:00:00Z --per-day 100 --count 36500 --rate 500
+                                                    a year of history, posted at 500 a second`,
+		Args: command.Args(),
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.finish(); err != nil {
+				return command.UsageError{Err: err}
+			}
+			return o.run(c.Context(), c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	o.register(cmd.Flags())
+	return cmd
+}
+
+func (o *options) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.url, "url", "http://"+envOr("LANTERN_HTTP_ADDR", "127.0.0.1:8080"), "Lantern's base address")
 	fs.StringVar(&o.token, "token", "", "police intake bearer token (default: read from --credentials)")
 	fs.StringVar(&o.credentials, "credentials", ".lantern/dev-credentials.json", "file holding police_intake_token, as make run writes it")
@@ -63,27 +90,6 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.Float64Var(&o.mix.ProbationShare, "probation-share", o.mix.ProbationShare, "share of perpetrators on probation")
 	fs.Float64Var(&o.mix.RepeatShare, "repeat-share", o.mix.RepeatShare, "share of incidents about a family seen earlier in the feed")
 	fs.StringVar(&o.dash, "dash", "", "DASH level shares, e.g. standard=0.55,medium=0.3,high=0.1,not_completed=0.05")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	return o, o.finish()
-}
-
-func usage(fs *flag.FlagSet) {
-	fmt.Fprint(fs.Output(), `lantern simulate: post synthetic police notices (PPNs) to Lantern.
-
-  lantern simulate --rate 50 --duration 1m          a steady feed of live incidents
-  lantern simulate --burst 10000                    a Monday-morning backlog, all at once
-  lantern simulate --start-time 2025-11-01T00:00:00Z --per-day 100 --count 36500 --rate 500
-                                                    a year of history, posted at 500 a second
-
-Every person is synthetic: invented surnames, NHS numbers in the 999 test range, telephone numbers
-in the range kept for drama. Flags:
-`)
-	fs.PrintDefaults()
 }
 
 func (o *options) finish() error {
@@ -102,14 +108,7 @@ func (o *options) finish() error {
 	return errors.Join(errs...)
 }
 
-// Run is `lantern simulate`: it posts notices as the command line asks,
-// reports progress on stderr, and writes a summary to stdout. It returns
-// an error if any notice was not accepted.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o, err := parseOptions(args, stderr)
-	if err != nil {
-		return err
-	}
+func (o *options) run(ctx context.Context, stdout, stderr io.Writer) error {
 	gen, err := o.generator(clock.System)
 	if err != nil {
 		return err

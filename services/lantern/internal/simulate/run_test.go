@@ -20,6 +20,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/simulate"
 )
 
@@ -89,7 +90,12 @@ func referenceDir() string {
 func run(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err = simulate.Run(context.Background(), append([]string{"--reference-dir", referenceDir()}, args...), &out, &errOut)
+	cmd := simulate.NewCommand()
+	command.Prepare(cmd)
+	cmd.SetArgs(append([]string{"--reference-dir", referenceDir()}, args...))
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	err = cmd.ExecuteContext(context.Background())
 	return out.String(), errOut.String(), err
 }
 
@@ -181,7 +187,7 @@ func TestRunRefusesBadCommandLines(t *testing.T) {
 		{"DASH shares not summing to one", []string{"--dash", "high=0.5", "--print", "--count", "1"}, "sum to 1"},
 		{"bad start time", []string{"--start-time", "yesterday", "--token", "t"}, "--start-time"},
 		{"no token", []string{"--credentials", "/nonexistent/creds.json", "--count", "1"}, "no police token"},
-		{"stray argument", []string{"now"}, "unexpected argument"},
+		{"stray argument", []string{"now"}, "takes no arguments"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,77 @@
+package localenv
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/lantern-safeguarding/lantern/pkg/config"
+)
+
+// Flag names every command uses for the two servers.
+const (
+	DatabaseFlag = "database-url"
+	NATSFlag     = "nats-url"
+)
+
+// AddDatabaseFlag adds --database-url to fs.
+func AddDatabaseFlag(fs *pflag.FlagSet) {
+	fs.String(DatabaseFlag, "", "the live PostgreSQL database (default $DATABASE_URL, else the one make run left in .lantern/)")
+}
+
+// AddNATSFlag adds --nats-url to fs.
+func AddNATSFlag(fs *pflag.FlagSet) {
+	fs.String(NATSFlag, "", "the NATS server (default $NATS_URL, else the one make run left in .lantern/)")
+}
+
+// DatabaseURL resolves --database-url for cmd.
+func DatabaseURL(cmd *cobra.Command) (Setting, error) {
+	s, err := resolveFlag(cmd, DatabaseFlag, "DATABASE_URL", func(s Settings) string { return s.DatabaseURL })
+	if err == nil && s.Value == "" {
+		err = errors.New("no database: pass --database-url, set DATABASE_URL, or run this from the project while make run is running")
+	}
+	return s, err
+}
+
+// NATSURL resolves --nats-url for cmd.
+func NATSURL(cmd *cobra.Command) (Setting, error) {
+	s, err := resolveFlag(cmd, NATSFlag, "NATS_URL", func(s Settings) string { return s.NATSURL })
+	if err == nil && s.Value == "" {
+		err = errors.New("no NATS server: pass --nats-url, set NATS_URL, or run this from the project while make run is running")
+	}
+	return s, err
+}
+
+func resolveFlag(cmd *cobra.Command, name, env string, local func(Settings) string) (Setting, error) {
+	v, err := cmd.Flags().GetString(name)
+	if err != nil {
+		return Setting{}, err
+	}
+	return Resolve(name, v, cmd.Flags().Changed(name), env, local)
+}
+
+// ConnectNATS connects to the server s names, as client name.
+func ConnectNATS(s Setting, name string) (*nats.Conn, error) {
+	nc, err := nats.Connect(s.Value, nats.Name(name), nats.Timeout(5*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("connecting to NATS at %s (from %s): %w", config.Redact(s.Value), s.Source, err)
+	}
+	return nc, nil
+}
+
+// StreamMissing explains a stream that the server nc reached does not
+// have: most likely that server is not the one Lantern's services use.
+// Other errors are returned as they are.
+func StreamMissing(err error, stream string, nc *nats.Conn, s Setting) error {
+	if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return err
+	}
+	return fmt.Errorf("stream %s not found on the NATS server at %s (server %q, version %s; address from %s): "+
+		"it is not the server Lantern's services use; pass --nats-url or set NATS_URL to the address make run printed",
+		stream, nc.ConnectedUrlRedacted(), nc.ConnectedServerName(), nc.ConnectedServerVersion(), s.Source)
+}
