@@ -160,6 +160,9 @@ func (r *Relay) publishAll(ctx context.Context, rows []pendingRow) error {
 		}
 		futures = append(futures, f)
 	}
+	if !awaitAcks {
+		return nil
+	}
 	timeout := time.After(30 * time.Second)
 	duplicates := 0
 	for _, f := range futures {

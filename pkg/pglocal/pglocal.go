@@ -108,6 +108,17 @@ func (s *Server) Pid() int {
 	return s.proc.pid()
 }
 
+// Pids returns the postmaster's process id followed by those of its
+// children (backends, WAL writer, checkpointer and the rest), or nil when
+// the server is not running. Fault tests trace them.
+func (s *Server) Pids() []int {
+	pid := s.Pid()
+	if pid == 0 {
+		return nil
+	}
+	return append([]int{pid}, childrenOf(pid)...)
+}
+
 // Stop shuts the server down cleanly (fast shutdown: open transactions are
 // rolled back) and, for a throwaway server, removes its data. If ctx ends
 // first the server is killed instead. Stopping a stopped server is a no-op

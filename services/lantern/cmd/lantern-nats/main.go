@@ -10,14 +10,28 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/nats-io/nats-server/v2/logger"
+	"github.com/nats-io/nats-server/v2/server"
+
 	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
 )
+
+// stderrLogger prints the server's own notices, warnings and errors (what
+// JetStream finds when it recovers a damaged store, or running out of
+// space) to stderr, and reports a fatal error as an error: Start decides
+// whether the process ends.
+type stderrLogger struct{ *logger.Logger }
+
+func (l stderrLogger) Fatalf(format string, v ...any) { l.Errorf(format, v...) }
+
+var _ server.Logger = stderrLogger{}
 
 func main() {
 	port := flag.Int("port", 0, "client port (0 picks a free one)")
 	store := flag.String("store", "", "JetStream store directory (required)")
 	flag.Parse()
-	srv, err := natsembed.Start(natsembed.Options{Host: "127.0.0.1", Port: *port, StoreDir: *store})
+	srv, err := natsembed.Start(natsembed.Options{Host: "127.0.0.1", Port: *port, StoreDir: *store,
+		Logger: stderrLogger{logger.NewStdLogger(true, false, false, false, false)}})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "lantern-nats: %v\n", err)
 		os.Exit(1)

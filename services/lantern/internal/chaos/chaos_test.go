@@ -33,15 +33,25 @@ func TestChaos(t *testing.T) {
 }
 
 func catalogue(p profile) []fault {
+	return slices.Concat(baseFaults(p), networkFaults(p))
+}
+
+func baseFaults(p profile) []fault {
 	return []fault{
 		{id: "F1", title: "NATS process crash during publish (kill -9 lantern-nats, restart on the same store)",
 			inject: brokerCrash(p.repeats, p.pick(time.Second, 5*time.Second))},
 		{id: "F2/router", title: "router crashes after committing, before acknowledging (consume.before_ack)",
-			inject: consumerCrash("router")},
+			inject: crashAt("router", faults.ConsumeBeforeAck)},
 		{id: "F2/delivery", title: "delivery crashes after committing, before acknowledging (consume.before_ack)",
-			inject: consumerCrash("delivery")},
+			inject: crashAt("delivery", faults.ConsumeBeforeAck)},
 		{id: "F2/ledger", title: "ledger crashes after committing, before acknowledging (consume.before_ack)",
-			inject: consumerCrash("ledger")},
+			inject: crashAt("ledger", faults.ConsumeBeforeAck)},
+		{id: "F3/intake", title: "intake's outbox relay crashes after publishing, before marking published (relay.after_publish)",
+			inject: crashAt("intake", faults.RelayAfterPublish), check: republishDeduplicated},
+		{id: "F3/router", title: "router's outbox relay crashes after publishing, before marking published (relay.after_publish)",
+			inject: crashAt("router", faults.RelayAfterPublish), check: republishDeduplicated},
+		{id: "F3/delivery", title: "delivery's outbox relay crashes after publishing, before marking published (relay.after_publish)",
+			inject: crashAt("delivery", faults.RelayAfterPublish), check: republishDeduplicated},
 		{id: "F4", title: "intake crashes after committing, before answering (intake.after_commit)",
 			inject: intakeCrash, check: answerLostThenFound},
 		{id: "F5", title: "PostgreSQL crash (kill -9 postmaster and backends, restart with crash recovery)",
@@ -84,17 +94,21 @@ func brokerCrash(repeats int, down time.Duration) func(*run) {
 	}
 }
 
-// consumerCrash stops a consumer while notices pile up for it, then starts
-// it with consume.before_ack armed, so that it dies after committing the
-// first message of its batch and before acknowledging it, several times.
-func consumerCrash(name string) func(*run) {
+// crashAt stops a service while notices pile up for it, then starts it
+// with a crash point armed, so that it dies there (after committing the
+// first message of its batch and before acknowledging it; after its relay
+// published a batch and before marking it), several times. The intake
+// accepts nothing while stopped, so its backlog builds in the clients.
+func crashAt(name, point string) func(*run) {
 	return func(r *run) {
 		r.faultStarts("stop " + name + " (SIGTERM) so that a backlog builds")
 		r.c.Stop(name)
-		r.waitAcked(r.p.backlog)
+		if name != "intake" {
+			r.waitAcked(r.p.backlog)
+		}
 		for range r.p.crashes {
-			r.restart(name, faults.EnvVar+"="+faults.ConsumeBeforeAck)
-			r.expectCrash(name, faults.ConsumeBeforeAck)
+			r.restart(name, faults.EnvVar+"="+point)
+			r.expectCrash(name, point)
 		}
 		r.restart(name)
 		r.faultEnds(name + " running unarmed")
@@ -112,6 +126,18 @@ func intakeCrash(r *run) {
 	}
 	r.restart("intake")
 	r.faultEnds("intake running unarmed")
+}
+
+// republishDeduplicated checks F3's promise: the batch a relay published
+// before dying is published again, and the stream recognises it by its
+// Nats-Msg-Id instead of storing it twice.
+func republishDeduplicated(r *run, f chaos.Figures, _ []*chaos.Submission) {
+	if f.Duplicates.PubAckDuplicates == 0 {
+		r.t.Errorf("no re-published event was acknowledged as a duplicate; the crash after publishing was not exercised")
+	}
+	if f.Duplicates.StreamDuplicates > 0 {
+		r.t.Errorf("the stream stored %d re-published events twice", f.Duplicates.StreamDuplicates)
+	}
 }
 
 // answerLostThenFound checks F4's promise: a client whose answer was lost

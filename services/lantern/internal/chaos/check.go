@@ -265,3 +265,42 @@ func (c *Checker) Postgres(ctx context.Context, cfg *Config) error {
 	}
 	return nil
 }
+
+// NameLost names every loss Lost counts that can be named downstream of
+// the intake: each stored notice of the run missing from the router or
+// the ledger by incident id, and each decided notification missing from
+// an inbox or from the ledger by notification id and recipient kind. It
+// returns at most limit names, in a stable order.
+func (c *Checker) NameLost(ctx context.Context, subs []*Submission, limit int) ([]string, error) {
+	stored, err := c.storedIDs(ctx, subs)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(stored))
+	for _, id := range stored {
+		ids = append(ids, id)
+	}
+	rows, err := c.Pool.Query(ctx, `WITH run AS (SELECT unnest($1::uuid[]) AS id)
+		SELECT 'incident ' || run.id || ': not routed' FROM run
+			WHERE NOT EXISTS (SELECT 1 FROM router.cases c WHERE c.incident_id = run.id)
+		UNION ALL SELECT 'incident ' || run.id || ': no incident.reported in the ledger' FROM run
+			WHERE NOT EXISTS (SELECT 1 FROM ledger.entries e WHERE e.incident_id = run.id::text AND e.event_type = $2)
+		UNION ALL SELECT 'notification ' || n.notification_id || ' (' || n.recipient_kind || '): not in an inbox'
+			FROM router.notifications n JOIN run ON n.incident_id = run.id
+			WHERE NOT EXISTS (SELECT 1 FROM delivery.inbox d WHERE d.notification_id = n.notification_id)
+		UNION ALL SELECT 'notification ' || n.notification_id || ' (' || n.recipient_kind || '): no ' || $3 || ' in the ledger'
+			FROM router.notifications n JOIN run ON n.incident_id = run.id
+			WHERE NOT EXISTS (SELECT 1 FROM ledger.entries e WHERE e.subject = n.notification_id::text AND e.event_type = $3)
+		UNION ALL SELECT 'notification ' || n.notification_id || ' (' || n.recipient_kind || '): no ' || $4 || ' in the ledger'
+			FROM router.notifications n JOIN run ON n.incident_id = run.id
+			WHERE NOT EXISTS (SELECT 1 FROM ledger.entries e WHERE e.subject = n.notification_id::text AND e.event_type = $4)
+		ORDER BY 1 LIMIT $5`, ids, reportedType, deliveredType, requestedType, limit)
+	if err != nil {
+		return nil, fmt.Errorf("naming losses: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("naming losses: %w", err)
+	}
+	return names, nil
+}

@@ -2,7 +2,8 @@
 // to F20 of Lantern's reliability test plan): a whole Lantern as separate
 // processes under a steady load of police notices, while the broker,
 // PostgreSQL or a service is killed with SIGKILL, frozen with SIGSTOP or
-// made to crash at a named point, and then a check that nothing
+// made to crash at a named point, or the network between them degraded,
+// and then a check that nothing
 // acknowledged was lost and nothing was applied twice.
 //
 // # Faults
@@ -12,6 +13,10 @@
 //   - F2: the router, delivery and the ledger in turn, each crashing
 //     after committing a message's effects and before acknowledging it
 //     (consume.before_ack), several times over a backlog.
+//   - F3: the intake's, the router's and delivery's outbox relays in
+//     turn, each crashing after publishing a batch and before marking it
+//     published (relay.after_publish); the re-publish must be recognised
+//     by the stream as a duplicate.
 //   - F4: the intake crashing after committing a notice and before
 //     answering (intake.after_commit); clients retry with the same key.
 //   - F5: PostgreSQL killed with SIGKILL (postmaster and backends) and
@@ -19,12 +24,21 @@
 //   - F6: the broker frozen with SIGSTOP for longer than the ack wait.
 //   - F7: PostgreSQL frozen with SIGSTOP; the intake must answer 503
 //     within its store timeout.
+//   - F8: the network between every service and the broker and every
+//     service and PostgreSQL degraded by Toxiproxy, one proxy per link:
+//     latency with jitter, a bandwidth cap, sliced packets, a black hole,
+//     connection resets, and every proxy disabled then enabled again.
 //   - F10: a restart storm, killing a random process (broker, intake,
 //     router, delivery, ledger) every few seconds.
 //   - F16: delivery frozen while the load continues; the others must
 //     carry on.
 //   - F17: poison messages on sg.incident.reported, which must be
 //     dead-lettered with a reason without holding up later notices.
+//
+// TestCheckerCatchesBrokenRelay proves that the checks can fail: with the
+// services built with the lantern_broken_relay tag, whose relay does not
+// wait for the broker's acknowledgements, F8's black hole loses notices
+// and the checker must count and name them.
 //
 // What is not tested is listed in NotTested and printed with every run.
 //

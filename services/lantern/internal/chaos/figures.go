@@ -52,6 +52,8 @@ type Config struct {
 	AckWait             string `json:"ack_wait"`
 	IntakeStoreTimeout  string `json:"intake_store_timeout"`
 	ProcessesPerService int    `json:"processes_per_service"`
+	// Network says how the services reach the broker and PostgreSQL.
+	Network string `json:"network"`
 }
 
 // Mark is one step of a fault schedule.
@@ -104,6 +106,9 @@ type Lost struct {
 	// ByKind is, per recipient kind, the notifications decided and those
 	// missing from the inbox or from the ledger's notification.delivered.
 	ByKind map[string]KindDelivery `json:"by_kind"`
+	// Named lists losses by incident or notification id, when there are
+	// any (Checker.NameLost).
+	Named []string `json:"named,omitempty"`
 }
 
 // KindDelivery is one recipient kind's delivery count.
@@ -206,9 +211,8 @@ func (s Seconds) String() string { return fmt.Sprintf("%.2fs", float64(s)) }
 var NotTested = []string{
 	"power loss or OS crash (un-fsynced writes lost): no LazyFS here, so F11 is NOT TESTED; only process crashes",
 	"multi-host partitions and a NATS cluster (F9): one R1 broker on loopback",
-	"network degradation through Toxiproxy (F8): no proxy between the services and the stores",
 	"fsync and write I/O errors, disk full, file corruption (F12-F14)",
-	"relay crash between publish and marking sent as a named point (F3) on its own; F10 kills relays at random",
+	"network faults between the test's observers and the stores: only the services' links go through Toxiproxy",
 	"clock faults (F19) and credential faults (F18)",
 	"replicas > 1 and more than one process per service",
 }
@@ -230,6 +234,9 @@ func (f Figures) Table() string {
 	row("configuration", "NATS %s, sync_interval %s, R%d %s store; PostgreSQL %s, synchronous_commit %s, fsync %s, full_page_writes %s, checksums %s; ack wait %s, intake store timeout %s",
 		c.NATSVersion, c.NATSSync, c.NATSReplicas, c.NATSStorage, c.PostgresVersion, c.SynchronousCommit, c.Fsync,
 		c.FullPageWrites, c.DataChecksums, c.AckWait, c.IntakeStoreTimeout)
+	if c.Network != "" {
+		row("network", "%s", c.Network)
+	}
 	for i, m := range f.Schedule {
 		row(label(i == 0, "schedule"), "+%s %s", m.At, m.What)
 	}
@@ -242,6 +249,9 @@ func (f Figures) Table() string {
 	for i, kind := range slices.Sorted(maps.Keys(l.ByKind)) {
 		k := l.ByKind[kind]
 		row(label(i == 0, "per destination"), "%-16s decided %d, missing from inbox %d, missing delivered event %d", kind, k.Decided, k.NotInInbox, k.NotLedgered)
+	}
+	for i, name := range l.Named {
+		row(label(i == 0, "lost, by id"), "%s", name)
 	}
 	d := f.Duplicates
 	row("duplicate effects (target 0)", "%d: incidents %d, notifications %d, inbox rows %d, ledger ids %d, ledger facts %d, outbox ids %d",

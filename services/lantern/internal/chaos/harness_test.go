@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,7 +105,7 @@ type suite struct {
 func newSuite(t *testing.T) *suite {
 	t.Helper()
 	p := currentProfile()
-	c := cluster.New(t, cluster.Options{OwnPostgres: true,
+	c := cluster.New(t, cluster.Options{OwnPostgres: true, Proxied: true,
 		Env: []string{"INTAKE_STORE_TIMEOUT=" + storeTimeout.String(), "GOMAXPROCS=1"}})
 	nc, err := nats.Connect(c.NATSURL, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
 	if err != nil {
@@ -150,7 +151,7 @@ func (s *suite) configuration(t *testing.T) chaos.Config {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cfg := chaos.Config{AckWait: envValue(s.c.Env(), "LANTERN_ACK_WAIT"), IntakeStoreTimeout: storeTimeout.String(),
-		ProcessesPerService: 1}
+		ProcessesPerService: 1, Network: fmt.Sprintf("loopback; each service's link to the broker and to PostgreSQL through its own Toxiproxy %s proxy", toxiproxyVersion())}
 	if err := s.broker.NATS(ctx, s.nc, &cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +159,18 @@ func (s *suite) configuration(t *testing.T) chaos.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// toxiproxyVersion is the fault proxy's module version, as built.
+func toxiproxyVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == "github.com/Shopify/toxiproxy/v2" {
+				return dep.Version
+			}
+		}
+	}
+	return "(version unknown)"
 }
 
 func envValue(env []string, name string) string {
@@ -173,6 +186,9 @@ func envValue(env []string, name string) string {
 // run does not spoil the next.
 func (s *suite) heal(t *testing.T) {
 	t.Helper()
+	if err := s.c.Proxies().Reset(); err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range s.processes {
 		if s.c.Running(name) {
 			continue
@@ -222,6 +238,8 @@ type run struct {
 	// to count redeliveries from.
 	delivered map[string]chaos.Deliveries
 	dlqSeen   int
+	// mostSessions is the most PostgreSQL client sessions sampled.
+	mostSessions int
 }
 
 func (s *suite) newRun(t *testing.T, f fault) *run {
@@ -358,6 +376,11 @@ func (r *run) sampleLag() func() {
 			case <-tick.C:
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			if sessions, err := r.sessionCount(ctx); err == nil {
+				r.mu.Lock()
+				r.mostSessions = max(r.mostSessions, sessions)
+				r.mu.Unlock()
+			}
 			lag, err := r.broker.Lag(ctx)
 			cancel()
 			if err != nil {
@@ -475,6 +498,11 @@ func (r *run) figures(subs []*chaos.Submission) chaos.Figures {
 	var err error
 	if f.Lost, err = r.checker.Lost(ctx, subs); err != nil {
 		r.t.Fatal(err)
+	}
+	if f.Lost.Total() > 0 {
+		if f.Lost.Named, err = r.checker.NameLost(ctx, subs, 50); err != nil {
+			r.t.Fatal(err)
+		}
 	}
 	if f.Duplicates, err = r.checker.DuplicateEffects(ctx); err != nil {
 		r.t.Fatal(err)

@@ -43,6 +43,13 @@ type Options struct {
 	OwnPostgres bool
 	// Env is added to every service's environment.
 	Env []string
+	// Proxied puts a Toxiproxy proxy on every service's link to the broker
+	// and to PostgreSQL, so that faults can degrade one link or all.
+	Proxied bool
+	// BuildTags builds the services with these Go build tags (comma
+	// separated), into a folder of their own: for deliberately broken
+	// builds that prove a check can fail.
+	BuildTags string
 }
 
 // Cluster is a running Lantern.
@@ -53,7 +60,7 @@ type Cluster struct {
 	NATSURL     string
 	Pool        *pgxpool.Pool
 	PG          *pglocal.Server
-	natsArgs    []string
+	natsPort    int
 	// usersFile holds the development identity provider's sample users,
 	// written before the workspace starts.
 	usersFile       string
@@ -62,6 +69,9 @@ type Cluster struct {
 	health          []string
 	mu              sync.Mutex
 	procs           map[string]*proc
+	binDir          string
+	natsStore       string
+	proxies         *Proxies
 }
 
 // Root is the project's root folder.
@@ -73,11 +83,13 @@ func Root() string {
 // New starts a cluster and stops it when the test ends.
 func New(t testing.TB, o Options) *Cluster {
 	t.Helper()
-	mustBuild(t)
-	c := &Cluster{t: t, procs: map[string]*proc{}}
+	c := &Cluster{t: t, procs: map[string]*proc{}, binDir: mustBuild(t, o.BuildTags)}
 	c.startDatabase(o.OwnPostgres)
 	c.startNATS()
 	c.configure(o.Env)
+	if o.Proxied {
+		c.startProxies()
+	}
 	t.Cleanup(c.stopAll)
 	services := orDefault(o.Services, Pipeline)
 	if slices.Contains(services, "workspace") {
@@ -160,27 +172,41 @@ func FreePorts(t testing.TB, n int) []int {
 }
 
 var (
-	buildOnce sync.Once
-	builtDir  string
-	buildErr  error
+	buildMu sync.Mutex
+	built   = map[string]*buildResult{}
 )
 
-// mustBuild compiles every service once per test process, into one fixed
-// folder so that repeated runs leave no copies behind.
-func mustBuild(t testing.TB) string {
-	buildOnce.Do(func() {
-		builtDir = filepath.Join(os.TempDir(), "lantern-cluster-bin")
-		buildErr = build(builtDir)
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+type buildResult struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// mustBuild compiles every service once per test process and set of build
+// tags, into one fixed folder per set so that repeated runs leave no
+// copies behind.
+func mustBuild(t testing.TB, tags string) string {
+	buildMu.Lock()
+	b := built[tags]
+	if b == nil {
+		b = &buildResult{dir: filepath.Join(os.TempDir(), "lantern-cluster-bin")}
+		if tags != "" {
+			b.dir += "-" + strings.NewReplacer(",", "-", " ", "-").Replace(tags)
+		}
+		built[tags] = b
 	}
-	return builtDir
+	buildMu.Unlock()
+	b.once.Do(func() { b.err = build(b.dir, tags) })
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.dir
 }
 
 // build compiles every command as make run does, with the development
-// identity provider (the devidp tag) that the clusters sign in through.
-func build(dir string) error {
+// identity provider (the devidp tag) that the clusters sign in through,
+// plus any extra tags.
+func build(dir, tags string) error {
 	services := filepath.Join(Root(), "services")
 	entries, err := os.ReadDir(services)
 	if err != nil {
@@ -190,23 +216,39 @@ func build(dir string) error {
 		cmds, _ := filepath.Glob(filepath.Join(services, e.Name(), "cmd", "*"))
 		for _, cmdDir := range cmds {
 			name := filepath.Base(cmdDir)
-			cmd := exec.Command("go", "build", "-tags", "devidp", "-o", filepath.Join(dir, name), "./cmd/"+name)
-			cmd.Dir = filepath.Join(services, e.Name())
-			if out, err := cmd.CombinedOutput(); err != nil {
-				return fmt.Errorf("building %s: %v\n%s", name, err, out)
+			if err := goBuild(filepath.Join(services, e.Name()), filepath.Join(dir, name), strings.Trim("devidp,"+tags, ","), "./cmd/"+name); err != nil {
+				return err
 			}
 		}
+	}
+	// The fault proxy is a tool of this module, pinned in its go.mod.
+	return goBuild(filepath.Join(services, "lantern"), filepath.Join(dir, toxiproxyBinary), "", toxiproxyPackage)
+}
+
+func goBuild(moduleDir, out, tags, pkg string) error {
+	cmd := exec.Command("go", "build", "-tags="+tags, "-o", out, pkg)
+	cmd.Dir = moduleDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %v\n%s", pkg, err, out)
 	}
 	return nil
 }
 
-// Binary is the path of the named command as the cluster built it.
-func Binary(name string) string { return filepath.Join(builtDir, name) }
+// Binary is the path of the named command as the cluster built it without
+// build tags.
+func Binary(name string) string {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if b := built[""]; b != nil {
+		return filepath.Join(b.dir, name)
+	}
+	return filepath.Join(os.TempDir(), "lantern-cluster-bin", name)
+}
 
 // writeSampleUsers has the workspace binary write one sample user per role
 // and organisation of the reference data, as make run does.
 func (c *Cluster) writeSampleUsers() {
-	cmd := exec.Command(Binary("workspace"), "dev-users",
+	cmd := exec.Command(filepath.Join(c.binDir, "workspace"), "dev-users",
 		"--reference", filepath.Join(Root(), "reference"), "--out", c.usersFile)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		c.t.Fatalf("writing the sample users: %v\n%s", err, out)

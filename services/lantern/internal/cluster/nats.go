@@ -24,7 +24,8 @@ func (c *Cluster) startNATS() {
 	}
 	c.t.Cleanup(func() { _ = os.RemoveAll(store) })
 	port := FreePorts(c.t, 1)[0]
-	c.natsArgs = []string{"-port", strconv.Itoa(port), "-store", filepath.Join(store, "js")}
+	c.natsPort = port
+	c.natsStore = filepath.Join(store, "js")
 	c.NATSURL = fmt.Sprintf("nats://127.0.0.1:%d", port)
 	c.StartNATS()
 }
@@ -33,7 +34,8 @@ func (c *Cluster) startNATS() {
 // clients reconnect to the same stream data.
 func (c *Cluster) StartNATS() {
 	c.t.Helper()
-	c.startBinary(natsProcess, "lantern-nats", c.natsArgs, nil)
+	args := []string{"-port", strconv.Itoa(c.natsPort), "-store", c.NATSStore()}
+	c.startBinary(natsProcess, "lantern-nats", args, nil)
 	c.WaitFor(30*time.Second, func() error {
 		conn, err := net.DialTimeout("tcp", c.NATSURL[len("nats://"):], time.Second)
 		if err != nil {
@@ -45,3 +47,27 @@ func (c *Cluster) StartNATS() {
 
 // NATSName is the name to Kill, Pause or Resume the broker process by.
 func (c *Cluster) NATSName() string { return natsProcess }
+
+// NATSStore is the broker's JetStream store directory.
+func (c *Cluster) NATSStore() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.natsStore
+}
+
+// MoveNATSStore makes the broker use dir as its store from its next start;
+// the caller moves the data. Faults use it to put the store on a small
+// filesystem and back.
+func (c *Cluster) MoveNATSStore(dir string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.natsStore = dir
+}
+
+// Pid is the process id of the named process, or 0 when it is not running.
+func (c *Cluster) Pid(name string) int {
+	if !c.Running(name) {
+		return 0
+	}
+	return c.proc(name).cmd.Process.Pid
+}

@@ -42,12 +42,13 @@ func (b *syncBuffer) String() string {
 // cluster's environment plus extraEnv.
 func (c *Cluster) Start(name string, extraEnv ...string) {
 	c.t.Helper()
-	c.startBinary(name, name, nil, append(c.Env(), extraEnv...))
+	env := append(c.Env(), c.linkEnv(name)...)
+	c.startBinary(name, name, nil, append(env, extraEnv...))
 }
 
 func (c *Cluster) startBinary(key, binary string, args, env []string) {
 	c.t.Helper()
-	cmd := exec.Command(filepath.Join(builtDir, binary), args...)
+	cmd := exec.Command(filepath.Join(c.binDir, binary), args...)
 	cmd.Env = append(os.Environ(), env...)
 	// The service dies with the test process even if the test is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -1,0 +1,9 @@
+//go:build lantern_broken_relay
+
+package outbox
+
+// awaitAcks is false only in the deliberately broken build that the fault
+// suite uses to prove its checker can fail: the relay marks rows published
+// as soon as their events are sent, before the broker acknowledges them,
+// so an event dropped on the way is lost for good.
+const awaitAcks = false
