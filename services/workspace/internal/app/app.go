@@ -67,7 +67,7 @@ func New(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, c clock.Cl
 		log.Warn("the development identity provider is on; never use it in production", zap.String("issuer", p.Issuer()))
 	}
 	cases := casework.New(pool, ob, c)
-	server, err := web.New(web.Options{Cases: cases, Auth: signin.New(opts, pool, c), DevIdP: idp, Log: log})
+	server, err := web.New(web.Options{Cases: cases, Auth: signin.New(opts, pool, c), DevIdP: idp, HTTPS: opts.Secure, Log: log})
 	if err != nil {
 		return nil, err
 	}

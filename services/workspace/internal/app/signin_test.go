@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,4 +184,106 @@ func (b *bundle) returnAfterSignIn(rawNext, username string) string {
 		b.t.Fatalf("next=%s: the sign-in never came back through the callback (%d)", rawNext, resp.StatusCode)
 	}
 	return back
+}
+
+// TestHTTPSPublicAddressHardensCookies serves the workspace as if behind
+// TLS (LANTERN_PUBLIC_URL https, the development provider forced) and
+// follows the sign-in by hand, since a cookie jar withholds Secure cookies
+// from the plain http the test talks: every answer carries HSTS, the
+// sign-in cookie is __Secure- and the session cookie __Host-.
+func TestHTTPSPublicAddressHardensCookies(t *testing.T) {
+	b := setupWith(t, func(cfg *wsconfig.Config, public string, _ devidp.UsersFile, _ *clock.Fake) {
+		cfg.PublicURL, cfg.DevIdPForce = strings.Replace(public, "http://", "https://", 1), true
+	})
+	plain := func(s string) string { return strings.Replace(s, "https://", "http://", 1) }
+	client := noRedirects(&http.Client{})
+	resp, err := client.Get(b.url + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	wantHSTS(t, resp)
+	binding := wantCookie(t, resp, "__Secure-lantern_signin", "/auth")
+	resp, err = http.Get(plain(resp.Header.Get("Location")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	formCookies := resp.Cookies()
+	form := readForm(t, resp)
+	u := b.user("mash-worker.e06000035")
+	form.Set("username", u.Username)
+	form.Set("password", u.Password)
+	req, _ := http.NewRequest(http.MethodPost, b.url+"/dev-idp/authorize", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range formCookies {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	if resp, err = client.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	req, _ = http.NewRequest(http.MethodGet, plain(resp.Header.Get("Location")), nil)
+	req.AddCookie(binding)
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("callback: %d", resp.StatusCode)
+	}
+	wantHSTS(t, resp)
+	session := wantCookie(t, resp, "__Host-lantern_session", "/")
+	req, _ = http.NewRequest(http.MethodGet, b.url+"/mash", nil)
+	req.AddCookie(session)
+	if r := b.do(client, req); r.status != http.StatusOK {
+		t.Errorf("queue with the __Host- session cookie: %d", r.status)
+	}
+	req, _ = http.NewRequest(http.MethodGet, b.url+"/mash", nil)
+	req.AddCookie(&http.Cookie{Name: "lantern_session", Value: session.Value})
+	if r := b.do(client, req); r.status != http.StatusSeeOther {
+		t.Errorf("the session under its plain http name still works: %d", r.status)
+	}
+}
+
+func wantHSTS(t *testing.T, resp *http.Response) {
+	t.Helper()
+	if got := resp.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(got, "max-age=31536000") {
+		t.Errorf("%s: Strict-Transport-Security %q", resp.Request.URL.Path, got)
+	}
+}
+
+// wantCookie finds a cookie set by resp and checks the attributes its
+// prefix demands: Secure, HttpOnly, the path, and no Domain.
+func wantCookie(t *testing.T, resp *http.Response, name, path string) *http.Cookie {
+	t.Helper()
+	for _, c := range resp.Cookies() {
+		if c.Name != name {
+			continue
+		}
+		if !c.Secure || !c.HttpOnly || c.Path != path || c.Domain != "" {
+			t.Errorf("cookie %s: Secure %v HttpOnly %v Path %q Domain %q", name, c.Secure, c.HttpOnly, c.Path, c.Domain)
+		}
+		return &http.Cookie{Name: c.Name, Value: c.Value}
+	}
+	t.Fatalf("%s set no cookie %s: %v", resp.Request.URL.Path, name, resp.Header.Values("Set-Cookie"))
+	return nil
+}
+
+// TestPlainHTTPDevelopmentHasNoHSTS keeps make run usable at
+// http://127.0.0.1: no HSTS, which would lock the browser out of it, and
+// cookie names without the prefixes that demand Secure.
+func TestPlainHTTPDevelopmentHasNoHSTS(t *testing.T) {
+	b := setup(t)
+	resp, err := noRedirects(&http.Client{}).Get(b.url + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Strict-Transport-Security"); got != "" {
+		t.Errorf("HSTS over plain http: %q", got)
+	}
+	if cs := resp.Cookies(); len(cs) != 1 || cs[0].Name != "lantern_signin" || cs[0].Secure {
+		t.Errorf("sign-in cookies over plain http: %v", resp.Header.Values("Set-Cookie"))
+	}
 }

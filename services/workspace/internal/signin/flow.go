@@ -42,7 +42,7 @@ func (a *Authenticator) Begin(w http.ResponseWriter, r *http.Request, returnTo s
 	if err := store.PutSignIn(r.Context(), a.pool, s, now); err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: signinCookie, Value: binding, Path: "/auth", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: a.signinCookie(), Value: binding, Path: "/auth", HttpOnly: true,
 		Secure: a.o.Secure, SameSite: http.SameSiteLaxMode, MaxAge: int(signinLifetime.Seconds())})
 	target := a.oauth(p).AuthCodeURL(s.State, oidc.Nonce(s.Nonce), oauth2.S256ChallengeOption(s.Verifier))
 	http.Redirect(w, r, target, http.StatusSeeOther)
@@ -67,7 +67,7 @@ func (a *Authenticator) Callback(w http.ResponseWriter, r *http.Request) (identi
 	if err != nil {
 		return identity.User{}, "", err
 	}
-	cookie, err := r.Cookie(signinCookie)
+	cookie, err := r.Cookie(a.signinCookie())
 	if err != nil || subtle.ConstantTimeCompare(hash(cookie.Value), s.BindingHash) != 1 {
 		return identity.User{}, "", fmt.Errorf("%w: started in another browser", ErrSignIn)
 	}
@@ -75,7 +75,7 @@ func (a *Authenticator) Callback(w http.ResponseWriter, r *http.Request) (identi
 	if err != nil {
 		return identity.User{}, "", err
 	}
-	http.SetCookie(w, &http.Cookie{Name: signinCookie, Value: "", Path: "/auth", MaxAge: -1, HttpOnly: true, Secure: a.o.Secure})
+	http.SetCookie(w, &http.Cookie{Name: a.signinCookie(), Value: "", Path: "/auth", MaxAge: -1, HttpOnly: true, Secure: a.o.Secure})
 	if err := a.startSession(ctx, w, u); err != nil {
 		return identity.User{}, "", err
 	}
@@ -128,7 +128,7 @@ func (a *Authenticator) startSession(ctx context.Context, w http.ResponseWriter,
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: a.o.Secure,
+	http.SetCookie(w, &http.Cookie{Name: a.SessionCookie(), Value: token, Path: "/", HttpOnly: true, Secure: a.o.Secure,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(a.o.SessionTTL.Seconds())})
 	return nil
 }
@@ -145,7 +145,7 @@ var ErrNoSession = errors.New("not signed in")
 // Session returns the request's session, and counts the request as use,
 // so that only a session left idle for SessionIdle ends early.
 func (a *Authenticator) Session(r *http.Request) (Session, error) {
-	c, err := r.Cookie(SessionCookie)
+	c, err := r.Cookie(a.SessionCookie())
 	if err != nil || c.Value == "" {
 		return Session{}, ErrNoSession
 	}
@@ -173,8 +173,8 @@ func (s Session) CheckCSRF(r *http.Request) bool {
 
 // SignOut ends the session and clears its cookie.
 func (a *Authenticator) SignOut(w http.ResponseWriter, r *http.Request) error {
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.o.Secure})
-	c, err := r.Cookie(SessionCookie)
+	http.SetCookie(w, &http.Cookie{Name: a.SessionCookie(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.o.Secure})
+	c, err := r.Cookie(a.SessionCookie())
 	if err != nil {
 		return nil
 	}

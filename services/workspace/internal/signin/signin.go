@@ -1,7 +1,9 @@
 // Package signin signs people in to the workspace with OpenID Connect and
 // keeps their sessions. Browsers use the authorization code flow with PKCE,
 // state and nonce, and then a server-side session whose cookie is HttpOnly,
-// SameSite=Lax and Secure whenever the public address is https. The JSON
+// SameSite=Lax and, whenever the public address is https, Secure with a
+// __Host- name. A session ends at its absolute expiry or after an idle
+// timeout, whichever comes first. The JSON
 // API takes bearer tokens instead: JWTs signed by the configured issuer for
 // the configured audience.
 package signin
@@ -45,18 +47,37 @@ type Options struct {
 	// SessionTTL is a session's absolute lifetime; SessionIdle ends it
 	// sooner when the browser has not used it for that long.
 	SessionTTL, SessionIdle time.Duration
-	// Secure marks cookies Secure; it is on when the public address is
-	// https.
+	// Secure marks cookies Secure and gives them the __Host- and
+	// __Secure- names; it is on when the public address is https.
 	Secure bool
 }
 
-// Cookie names.
+// Cookie names. Over https the session cookie is a __Host- cookie, which
+// browsers accept only when Secure, for the whole site (Path=/) and for
+// this host alone (no Domain), so neither a sibling subdomain nor a plain
+// http page can plant or overwrite it; the sign-in cookie, which lives
+// under /auth, is a __Secure- cookie.
 const (
-	SessionCookie = "lantern_session"
+	sessionCookie = "lantern_session"
 	signinCookie  = "lantern_signin"
 	// CallbackPath is where the identity provider sends the browser back.
 	CallbackPath = "/auth/callback"
 )
+
+// SessionCookie is the name of the session cookie.
+func (a *Authenticator) SessionCookie() string {
+	if a.o.Secure {
+		return "__Host-" + sessionCookie
+	}
+	return sessionCookie
+}
+
+func (a *Authenticator) signinCookie() string {
+	if a.o.Secure {
+		return "__Secure-" + signinCookie
+	}
+	return signinCookie
+}
 
 // signinLifetime bounds the time between leaving for the identity provider
 // and coming back.

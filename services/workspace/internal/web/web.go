@@ -29,7 +29,10 @@ type Options struct {
 	// DevIdP, when set, is the development identity provider's handler,
 	// served under /dev-idp/.
 	DevIdP http.Handler
-	Log    *zap.Logger
+	// HTTPS is set when the public address is https: every answer then
+	// tells browsers to use nothing else (HSTS).
+	HTTPS bool
+	Log   *zap.Logger
 }
 
 // Server is the workspace's HTTP handler.
@@ -37,6 +40,7 @@ type Server struct {
 	cases *casework.Service
 	auth  *signin.Authenticator
 	idp   http.Handler
+	https bool
 	log   *zap.Logger
 	pages pages
 }
@@ -47,7 +51,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cases: o.Cases, auth: o.Auth, idp: o.DevIdP, log: o.Log, pages: p}, nil
+	return &Server{cases: o.Cases, auth: o.Auth, idp: o.DevIdP, https: o.HTTPS, log: o.Log, pages: p}, nil
 }
 
 // Handler routes every path the workspace serves.
@@ -61,14 +65,16 @@ func (s *Server) Handler() http.Handler {
 	if s.idp != nil {
 		mux.Handle("/dev-idp/", s.idp)
 	}
-	return securityHeaders(mux)
+	return securityHeaders(mux, s.https)
 }
 
 // securityHeaders keeps pages from being framed, scripted or sniffed, and
 // keeps personal data out of referrers. The pages need no script at all. A
 // handler may set a policy of its own, as the development provider's form
-// does, which replaces this one.
-func securityHeaders(next http.Handler) http.Handler {
+// does, which replaces this one. Over https, HSTS keeps browsers from ever
+// reaching the workspace over plain http, where a session cookie or a
+// sign-in could be intercepted.
+func securityHeaders(next http.Handler, https bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -76,6 +82,9 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'none'; object-src 'none'; "+
 			"frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		if https {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		next.ServeHTTP(w, r)
 	})
 }
