@@ -198,7 +198,7 @@ var signingAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.R
 
 // headerType is the typ of a JWS's protected header.
 func headerType(raw string) string {
-	jws, err := jose.ParseSigned(raw, signingAlgorithms)
+	jws, err := jose.ParseSignedCompact(raw, signingAlgorithms)
 	if err != nil || len(jws.Signatures) != 1 {
 		return ""
 	}

@@ -207,6 +207,14 @@ func (b *bundle) waitDelivered(ids ...string) {
 // provider's password grant.
 func (b *bundle) token(username string) string {
 	b.t.Helper()
+	access, _ := b.tokens(username)
+	return access
+}
+
+// tokens returns the access token and the ID token the development
+// provider's password grant gives a sample user.
+func (b *bundle) tokens(username string) (access, id string) {
+	b.t.Helper()
 	u := b.user(username)
 	resp, err := http.PostForm(b.url+"/dev-idp/token", url.Values{"grant_type": {"password"},
 		"client_id": {"lantern-workspace"}, "username": {u.Username}, "password": {u.Password}})
@@ -216,11 +224,12 @@ func (b *bundle) token(username string) string {
 	defer resp.Body.Close()
 	var body struct {
 		AccessToken string `json:"access_token"`
+		IDToken     string `json:"id_token"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.AccessToken == "" {
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.AccessToken == "" || body.IDToken == "" {
 		b.t.Fatalf("token response %d: %v", resp.StatusCode, err)
 	}
-	return body.AccessToken
+	return body.AccessToken, body.IDToken
 }
 
 // response is what a request got back.

@@ -50,7 +50,7 @@ func TestSignInWithAConfiguredIssuer(t *testing.T) {
 
 func TestBearerTokensThatMustNotWork(t *testing.T) {
 	b := setup(t)
-	good := b.token("key-adult.118234")
+	good, idToken := b.tokens("key-adult.118234")
 	otherIssuer := setupWith(t, externalIssuer(t))
 	foreign := otherIssuer.tokenAt(issuerOf(t, otherIssuer), "key-adult.118234")
 	cases := []struct {
@@ -62,6 +62,7 @@ func TestBearerTokensThatMustNotWork(t *testing.T) {
 		{"not a JWT", "Bearer not-a-token", 0},
 		{"another issuer's token", "Bearer " + foreign, 0},
 		{"an expired token", "Bearer " + good, 2 * time.Hour},
+		{"the ID token of the same sign-in", "Bearer " + idToken, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

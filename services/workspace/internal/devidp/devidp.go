@@ -54,10 +54,12 @@ type Options struct {
 
 // Provider is the development identity provider.
 type Provider struct {
-	o      Options
-	key    *ecdsa.PrivateKey
-	keyID  string
-	signer jose.Signer
+	o     Options
+	key   *ecdsa.PrivateKey
+	keyID string
+	// idSigner types ID tokens JWT and accessSigner types access tokens
+	// at+jwt (RFC 9068), so that neither passes for the other.
+	idSigner, accessSigner jose.Signer
 
 	mu    sync.Mutex
 	codes map[string]grant
@@ -91,15 +93,26 @@ func New(o Options) (*Provider, error) {
 		return nil, fmt.Errorf("naming signing key: %w", err)
 	}
 	keyID := base64.RawURLEncoding.EncodeToString(thumb)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", keyID))
+	signer := func(typ jose.ContentType) (jose.Signer, error) {
+		s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
+			(&jose.SignerOptions{}).WithType(typ).WithHeader("kid", keyID))
+		if err != nil {
+			return nil, fmt.Errorf("creating signer: %w", err)
+		}
+		return s, nil
+	}
+	idSigner, err := signer("JWT")
 	if err != nil {
-		return nil, fmt.Errorf("creating signer: %w", err)
+		return nil, err
+	}
+	accessSigner, err := signer("at+jwt")
+	if err != nil {
+		return nil, err
 	}
 	if o.Clock == nil {
 		o.Clock = clock.System
 	}
-	return &Provider{o: o, key: key, keyID: keyID, signer: signer, codes: map[string]grant{}}, nil
+	return &Provider{o: o, key: key, keyID: keyID, idSigner: idSigner, accessSigner: accessSigner, codes: map[string]grant{}}, nil
 }
 
 // Issuer is the provider's issuer URL.
@@ -150,22 +163,37 @@ func (p *Provider) userByName(username, password string) (User, bool) {
 	return u, subtle.ConstantTimeCompare(want[:], got[:]) == 1
 }
 
-// sign issues a signed token for u with audience aud.
-func (p *Provider) sign(u User, aud, nonce string) (string, error) {
+// signID issues an ID token for u, for the client.
+func (p *Provider) signID(u User, nonce string) (string, error) {
+	extra := map[string]any{}
+	if nonce != "" {
+		extra["nonce"] = nonce
+	}
+	return p.sign(p.idSigner, u, p.o.ClientID, extra)
+}
+
+// signAccess issues an access token for u, for the API's audience, with
+// the claims of RFC 9068.
+func (p *Provider) signAccess(u User) (string, error) {
+	jti, err := randomString(16)
+	if err != nil {
+		return "", err
+	}
+	return p.sign(p.accessSigner, u, p.o.Audience, map[string]any{"client_id": p.o.ClientID, "scope": "openid profile", "jti": jti})
+}
+
+func (p *Provider) sign(signer jose.Signer, u User, aud string, extra map[string]any) (string, error) {
 	now := p.o.Clock.Now()
 	c := u.Claims()
 	std := jwt.Claims{Issuer: p.o.Issuer, Subject: c.Subject, Audience: jwt.Audience{aud},
 		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)),
 		Expiry: jwt.NewNumericDate(now.Add(tokenLifetime))}
-	extra := map[string]any{"name": c.Name, ClaimRole: c.Role}
+	extra["name"], extra[ClaimRole] = c.Name, c.Role
 	if c.Organisation != "" {
 		extra[ClaimOrg] = c.Organisation
 		extra[ClaimOrgName] = c.OrgName
 	}
-	if nonce != "" {
-		extra["nonce"] = nonce
-	}
-	token, err := jwt.Signed(p.signer).Claims(std).Claims(extra).Serialize()
+	token, err := jwt.Signed(signer).Claims(std).Claims(extra).Serialize()
 	if err != nil {
 		return "", fmt.Errorf("signing token: %w", err)
 	}

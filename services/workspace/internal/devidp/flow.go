@@ -190,12 +190,12 @@ func (p *Provider) passwordGrant(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Provider) issue(w http.ResponseWriter, u User, nonce string) {
-	idToken, err := p.sign(u, p.o.ClientID, nonce)
+	idToken, err := p.signID(u, nonce)
 	if err != nil {
 		oauthError(w, http.StatusInternalServerError, "server_error", "could not sign a token")
 		return
 	}
-	access, err := p.sign(u, p.o.Audience, "")
+	access, err := p.signAccess(u)
 	if err != nil {
 		oauthError(w, http.StatusInternalServerError, "server_error", "could not sign a token")
 		return

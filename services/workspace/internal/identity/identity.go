@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
 )
 
 // Role is what a person does in Lantern, carried in the lantern_role claim.
@@ -188,6 +189,34 @@ func FromClaims(c Claims) (User, error) {
 		orgName = org.String()
 	}
 	return User{ID: c.Subject, Name: name, Role: role, Org: org, OrgName: orgName}, nil
+}
+
+// FromToken builds the user from a verified token's mapped claims, where
+// the role and organisation claims may hold several values, as Entra ID's
+// roles array or Keycloak's realm_access.roles do beside roles of their
+// own. Exactly one of the values must be a Lantern role, and at most one
+// organisation may be given: a person holding two Lantern roles is refused
+// rather than given either, since nothing says which they act in.
+func FromToken(c oidcauth.Claims) (User, error) {
+	var roles []string
+	for _, r := range c.Roles {
+		if Role(r).Valid() {
+			roles = append(roles, r)
+		}
+	}
+	switch {
+	case len(roles) == 0:
+		return User{}, fmt.Errorf("%w: none of the %d roles in the token is a Lantern role", ErrNoRole, len(c.Roles))
+	case len(roles) > 1:
+		return User{}, fmt.Errorf("%w: the token holds several Lantern roles (%s)", ErrNoRole, strings.Join(roles, ", "))
+	case len(c.Orgs) > 1:
+		return User{}, fmt.Errorf("%w: the token names %d organisations", ErrNoRole, len(c.Orgs))
+	}
+	var org string
+	if len(c.Orgs) == 1 {
+		org = c.Orgs[0]
+	}
+	return FromClaims(Claims{Subject: c.Subject, Name: c.Name, Role: roles[0], Organisation: org, OrgName: c.OrgName})
 }
 
 // Actor is the user as an event's actor attribute, user:<id>, with any

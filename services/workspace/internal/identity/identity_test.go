@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/identity"
 )
 
@@ -58,5 +59,40 @@ func TestActorKeepsEventsValid(t *testing.T) {
 		if got := (identity.User{ID: id}).Actor(); got != want {
 			t.Errorf("Actor(%q) = %q, want %q", id, got, want)
 		}
+	}
+}
+
+func TestFromToken(t *testing.T) {
+	mash := identity.Organisation{Kind: events.KindMASH, ID: "E06000035"}
+	cases := []struct {
+		name   string
+		claims oidcauth.Claims
+		want   identity.User
+		ok     bool
+	}{
+		{"one Lantern role among the provider's own", oidcauth.Claims{Subject: "s1", Name: "Mo",
+			Roles: []string{"offline_access", "mash_worker", "uma_authorization"}, Orgs: []string{"mash:E06000035"}, OrgName: "Medway MASH"},
+			identity.User{ID: "s1", Name: "Mo", Role: identity.RoleMASHWorker, Org: mash, OrgName: "Medway MASH"}, true},
+		{"an auditor", oidcauth.Claims{Subject: "s2", Roles: []string{"auditor"}},
+			identity.User{ID: "s2", Name: "s2", Role: identity.RoleAuditor}, true},
+		{"no Lantern role", oidcauth.Claims{Subject: "s3", Roles: []string{"offline_access"}}, identity.User{}, false},
+		{"no roles at all", oidcauth.Claims{Subject: "s4"}, identity.User{}, false},
+		{"two Lantern roles", oidcauth.Claims{Subject: "s5", Roles: []string{"mash_worker", "mash_manager"},
+			Orgs: []string{"mash:E06000035"}}, identity.User{}, false},
+		{"two organisations", oidcauth.Claims{Subject: "s6", Roles: []string{"mash_worker"},
+			Orgs: []string{"mash:E06000035", "mash:E06000036"}}, identity.User{}, false},
+		{"a role with the wrong kind of organisation", oidcauth.Claims{Subject: "s7", Roles: []string{"mash_worker"},
+			Orgs: []string{"school:118234"}}, identity.User{}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := identity.FromToken(tc.claims)
+			if tc.ok != (err == nil) || (err != nil && !errors.Is(err, identity.ErrNoRole)) {
+				t.Fatalf("error %v, want ok=%v", err, tc.ok)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("user (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

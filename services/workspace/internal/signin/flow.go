@@ -20,7 +20,7 @@ import (
 // binds them to this browser with a cookie, and sends the browser to the
 // identity provider.
 func (a *Authenticator) Begin(w http.ResponseWriter, r *http.Request, returnTo string) error {
-	p, err := a.discover(r.Context())
+	p, err := a.issuer.Provider(r.Context())
 	if err != nil {
 		return err
 	}
@@ -83,11 +83,11 @@ func (a *Authenticator) Callback(w http.ResponseWriter, r *http.Request) (identi
 }
 
 func (a *Authenticator) exchange(ctx context.Context, code string, s store.SignIn) (identity.User, error) {
-	p, err := a.discover(ctx)
+	p, err := a.issuer.Provider(ctx)
 	if err != nil {
 		return identity.User{}, err
 	}
-	octx := a.oidcContext(ctx)
+	octx := a.issuer.Context(ctx)
 	tok, err := a.oauth(p).Exchange(octx, code, oauth2.VerifierOption(s.Verifier))
 	if err != nil {
 		return identity.User{}, fmt.Errorf("%w: exchanging the code: %w", ErrSignIn, err)

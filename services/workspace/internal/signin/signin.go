@@ -4,20 +4,16 @@
 // SameSite=Lax and, whenever the public address is https, Secure with a
 // __Host- name. A session ends at its absolute expiry or after an idle
 // timeout, whichever comes first. The JSON
-// API takes bearer tokens instead: JWTs signed by the configured issuer for
-// the configured audience.
+// API takes bearer tokens instead: access tokens signed by the configured
+// issuer for the configured audience (package oidcauth), never ID tokens.
 package signin
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -25,6 +21,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/identity"
 )
 
@@ -88,47 +85,16 @@ type Authenticator struct {
 	o      Options
 	pool   *pgxpool.Pool
 	clock  clock.Clock
-	client *http.Client
-
-	mu       sync.Mutex
-	provider *oidc.Provider
+	issuer *oidcauth.Issuer
 }
 
 // New returns an authenticator. It reaches the identity provider only
 // when first needed, so the workspace starts even while the provider is
 // down, and tries again on the next request if it fails.
 func New(o Options, pool *pgxpool.Pool, c clock.Clock) *Authenticator {
-	return &Authenticator{o: o, pool: pool, clock: c, client: &http.Client{Timeout: 15 * time.Second}}
-}
-
-func (a *Authenticator) oidcContext(ctx context.Context) context.Context {
-	ctx = oidc.ClientContext(ctx, a.client)
-	return context.WithValue(ctx, oauth2.HTTPClient, a.client)
-}
-
-// discover returns the provider, fetching its discovery document once.
-func (a *Authenticator) discover(ctx context.Context) (*oidc.Provider, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.provider != nil {
-		return a.provider, nil
-	}
-	base := a.oidcContext(context.WithoutCancel(ctx))
-	if a.o.Backchannel != "" {
-		cfg := oidc.ProviderConfig{IssuerURL: a.o.Issuer, AuthURL: a.o.Issuer + "/authorize",
-			TokenURL: a.o.Backchannel + "/token", JWKSURL: a.o.Backchannel + "/jwks",
-			Algorithms: []string{oidc.ES256, oidc.RS256}}
-		a.provider = cfg.NewProvider(base)
-		return a.provider, nil
-	}
-	lookup, cancel := context.WithTimeout(base, 15*time.Second)
-	defer cancel()
-	p, err := oidc.NewProvider(lookup, a.o.Issuer)
-	if err != nil {
-		return nil, fmt.Errorf("discovering the identity provider: %w", err)
-	}
-	a.provider = p
-	return p, nil
+	issuer := oidcauth.New(oidcauth.Options{Issuer: o.Issuer, Audience: o.Audience, Backchannel: o.Backchannel,
+		Claims: oidcauth.ClaimNames{Role: o.RoleClaim, Org: o.OrgClaim, OrgName: o.OrgNameClaim}, Clock: c})
+	return &Authenticator{o: o, pool: pool, clock: c, issuer: issuer}
 }
 
 func (a *Authenticator) oauth(p *oidc.Provider) *oauth2.Config {
@@ -136,43 +102,29 @@ func (a *Authenticator) oauth(p *oidc.Provider) *oauth2.Config {
 		RedirectURL: a.o.RedirectURL, Scopes: []string{oidc.ScopeOpenID, "profile"}}
 }
 
-// user reads the identity from a verified token's claims.
+// user reads the identity from a verified ID token's claims.
 func (a *Authenticator) user(tok *oidc.IDToken) (identity.User, error) {
-	var raw map[string]any
-	if err := tok.Claims(&raw); err != nil {
+	var all map[string]any
+	if err := tok.Claims(&all); err != nil {
 		return identity.User{}, fmt.Errorf("reading claims: %w", err)
 	}
-	text := func(name string) string {
-		s, _ := raw[name].(string)
-		return s
-	}
-	return identity.FromClaims(identity.Claims{Subject: tok.Subject, Name: text("name"), Role: text(a.o.RoleClaim),
-		Organisation: text(a.o.OrgClaim), OrgName: text(a.o.OrgNameClaim)})
+	return identity.FromToken(a.issuer.Claims().Read(tok.Subject, all))
 }
 
 // Errors of bearer authentication.
 var (
-	ErrNoToken  = errors.New("no bearer token")
-	ErrBadToken = errors.New("bearer token not valid")
+	ErrNoToken  = oidcauth.ErrNoToken
+	ErrBadToken = oidcauth.ErrBadToken
 )
 
-// Bearer returns the user of the request's bearer token: a JWT from the
-// issuer, for the audience, unexpired.
+// Bearer returns the user of the request's bearer token: an access token
+// from the issuer, for the audience, unexpired, and not an ID token.
 func (a *Authenticator) Bearer(r *http.Request) (identity.User, error) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return identity.User{}, ErrNoToken
-	}
-	p, err := a.discover(r.Context())
+	claims, err := a.issuer.Bearer(r)
 	if err != nil {
 		return identity.User{}, err
 	}
-	v := p.Verifier(&oidc.Config{ClientID: a.o.Audience, Now: a.clock.Now})
-	tok, err := v.Verify(a.oidcContext(r.Context()), strings.TrimSpace(token))
-	if err != nil {
-		return identity.User{}, fmt.Errorf("%w: %w", ErrBadToken, err)
-	}
-	u, err := a.user(tok)
+	u, err := identity.FromToken(claims)
 	if err != nil {
 		return identity.User{}, fmt.Errorf("%w: %w", ErrBadToken, err)
 	}
