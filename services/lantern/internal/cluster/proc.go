@@ -42,8 +42,18 @@ func (b *syncBuffer) String() string {
 // cluster's environment plus extraEnv.
 func (c *Cluster) Start(name string, extraEnv ...string) {
 	c.t.Helper()
-	env := append(c.Env(), c.linkEnv(name)...)
+	env := append(append(c.Env(), c.serviceEnv(name)...), c.linkEnv(name)...)
 	c.startBinary(name, name, nil, append(env, extraEnv...))
+}
+
+// serviceEnv is what one service is told and the others must not be: the
+// ledger takes auditors' tokens from the workspace's development provider,
+// through the gateway, as under make run.
+func (c *Cluster) serviceEnv(name string) []string {
+	if name == "ledger" {
+		return []string{"LANTERN_OIDC_ISSUER=" + c.BaseURL + "/dev-idp"}
+	}
+	return nil
 }
 
 func (c *Cluster) startBinary(key, binary string, args, env []string) {

@@ -137,6 +137,9 @@ func (s *stack) startServices(ctx context.Context, creds Credentials) error {
 		{name: "router"},
 		{name: "delivery"},
 		{name: "ledger", env: []string{"LEDGER_HTTP_ADDR=" + ledgerAddr,
+			// Auditors' tokens come from the workspace's development
+			// provider, reached through the gateway as a browser would.
+			"LANTERN_OIDC_ISSUER=http://" + s.o.HTTPAddr + "/dev-idp",
 			"LANTERN_CHECKPOINT_DIR=" + s.checkpointDir(),
 			"LANTERN_LEDGER_KEY_FILE=" + s.ledgerKeyFile()}},
 		{name: "escalation"},

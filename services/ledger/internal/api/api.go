@@ -1,8 +1,10 @@
 // Package api serves the ledger's read endpoints: the incident timeline of
 // contract v1 (GET /v1/incidents/{id}/timeline) and, for auditors, the
 // incident timeline grouped by child (GET /v1/audit/incidents/{id}/timeline)
-// and the JTAI timeliness report (GET /v1/audit/report). Every read is
-// recorded as a consultation before anything is sent.
+// and the JTAI timeliness report (GET /v1/audit/report). The first takes a
+// police force's intake credential; the audit routes take an auditor's
+// access token from the identity provider. Every read is recorded as a
+// consultation before anything is sent.
 package api
 
 import (
@@ -23,7 +25,9 @@ import (
 // API serves the ledger's read endpoints.
 type API struct {
 	Ledger *ledger.Ledger
-	Auth   Authorizer
+	// Police authenticates the contract's timeline route; Auditors the
+	// audit routes.
+	Police, Auditors Authorizer
 	// Recorder keeps the consultation record of every read.
 	Recorder auditlog.Recorder
 	Clock    clock.Clock
@@ -49,10 +53,9 @@ func (a *API) Handler() http.Handler {
 // incidentReader authenticates the caller and checks they may read the
 // incident's history; an incident they may not read is reported as not
 // found, so that its existence is not disclosed.
-func (a *API) incidentReader(w http.ResponseWriter, r *http.Request) (Principal, string, bool) {
-	who, err := a.Auth.Authenticate(r)
-	if err != nil {
-		problem.Write(w, r, problem.Unauthorized)
+func (a *API) incidentReader(w http.ResponseWriter, r *http.Request, auth Authorizer) (Principal, string, bool) {
+	who, ok := a.authenticate(w, r, auth)
+	if !ok {
 		return nil, "", false
 	}
 	id := r.PathValue("id")
@@ -69,7 +72,7 @@ func (a *API) incidentReader(w http.ResponseWriter, r *http.Request) (Principal,
 }
 
 func (a *API) timeline(w http.ResponseWriter, r *http.Request) {
-	who, id, ok := a.incidentReader(w, r)
+	who, id, ok := a.incidentReader(w, r, a.Police)
 	if !ok || !a.record(w, r, who, "timeline", id) {
 		return
 	}
@@ -82,7 +85,7 @@ func (a *API) timeline(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) auditTimeline(w http.ResponseWriter, r *http.Request) {
-	who, id, ok := a.incidentReader(w, r)
+	who, id, ok := a.incidentReader(w, r, a.Auditors)
 	if !ok || !a.record(w, r, who, "audit_timeline", id) {
 		return
 	}
@@ -92,6 +95,26 @@ func (a *API) auditTimeline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, tl)
+}
+
+// authenticate answers 401 for a missing or refused credential, 403 for a
+// signed-in person who is not an auditor, and 503 when the credential
+// could not be checked (the identity provider unreachable).
+func (a *API) authenticate(w http.ResponseWriter, r *http.Request, auth Authorizer) (Principal, bool) {
+	who, err := auth.Authenticate(r)
+	switch {
+	case errors.Is(err, ErrUnauthenticated):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="lantern"`)
+		problem.Write(w, r, problem.Unauthorized)
+		return nil, false
+	case errors.Is(err, ErrNotAuditor):
+		problem.Write(w, r, problem.Forbidden)
+		return nil, false
+	case err != nil:
+		a.unavailable(w, r, "checking the credential", err)
+		return nil, false
+	}
+	return who, true
 }
 
 // record keeps the consultation before any data is sent; if it cannot be

@@ -17,6 +17,8 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
+	"github.com/lantern-safeguarding/lantern/pkg/oidctest"
 	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 	"github.com/lantern-safeguarding/lantern/pkg/projection"
@@ -39,6 +41,10 @@ type server struct {
 	url  string
 	pool *pgxpool.Pool
 	id   string
+	// auditor, worker and auditorID are tokens from the identity
+	// provider: an auditor's access token, a MASH worker's, and the
+	// auditor's ID token.
+	auditor, worker, auditorID string
 }
 
 // newServer serves the API over a ledger holding one Kent incident, with
@@ -58,11 +64,22 @@ func newServer(t *testing.T) server {
 	}
 	tokens := policeauth.Tokens{policeauth.Hash(allForces): policeauth.AnyForce, policeauth.Hash(kent): "KENT",
 		policeauth.Hash(essex): "ESSEX"}
-	a := &api.API{Ledger: l, Auth: api.PoliceTokens{Tokens: tokens}, Recorder: auditlog.DBRecorder{DB: pool},
+	// The provider's tokens are issued at the real time, so the issuer
+	// judges them by the real clock; the API's own clock stays at t0.
+	idp := oidctest.Start(t, oidctest.Options{ClientID: "lantern-workspace", Audience: "lantern-api", Users: []oidctest.User{
+		{Subject: "aud-1", Name: "Ann Auditor", Claims: map[string]any{"roles": []any{"auditor"}}},
+		{Subject: "mash-1", Name: "Mo Worker", Claims: map[string]any{"roles": []any{"mash_worker"}, "org": "mash:E06000035"}},
+	}})
+	auditors := api.Auditors{Issuer: oidcauth.New(oidcauth.Options{Issuer: idp.Issuer(), Audience: "lantern-api",
+		Claims: oidcauth.ClaimNames{Role: "roles"}, Clock: clock.System})}
+	a := &api.API{Ledger: l, Police: api.PoliceTokens{Tokens: tokens}, Auditors: auditors, Recorder: auditlog.DBRecorder{DB: pool},
 		Clock: clock.NewFake(t0.Add(48 * time.Hour)), Log: zaptest.NewLogger(t)}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
-	return server{url: srv.URL, pool: pool, id: in.ID}
+	s := server{url: srv.URL, pool: pool, id: in.ID}
+	s.auditor, s.auditorID = idp.Tokens(t, "aud-1")
+	s.worker, _ = idp.Tokens(t, "mash-1")
+	return s
 }
 
 func (s server) get(t *testing.T, path, token string) (*http.Response, string) {
@@ -97,14 +114,20 @@ func TestAccess(t *testing.T) {
 		{"timeline of the force's own incident", "/v1/incidents/" + s.id + "/timeline", kent, 200},
 		{"timeline of another force's incident", "/v1/incidents/" + s.id + "/timeline", essex, 404},
 		{"audit timeline without a token", "/v1/audit/incidents/" + s.id + "/timeline", "", 401},
-		{"audit timeline of another force's incident", "/v1/audit/incidents/" + s.id + "/timeline", essex, 404},
-		{"audit timeline of an unknown incident", "/v1/audit/incidents/" + pt.IncidentID(8) + "/timeline", allForces, 404},
-		{"audit timeline", "/v1/audit/incidents/" + s.id + "/timeline", kent, 200},
+		{"audit timeline with the force's own police credential", "/v1/audit/incidents/" + s.id + "/timeline", kent, 401},
+		{"audit timeline with the police credential for every force", "/v1/audit/incidents/" + s.id + "/timeline", allForces, 401},
+		{"audit timeline for a MASH worker", "/v1/audit/incidents/" + s.id + "/timeline", s.worker, 403},
+		{"audit timeline with the auditor's ID token", "/v1/audit/incidents/" + s.id + "/timeline", s.auditorID, 401},
+		{"audit timeline of an unknown incident", "/v1/audit/incidents/" + pt.IncidentID(8) + "/timeline", s.auditor, 404},
+		{"audit timeline", "/v1/audit/incidents/" + s.id + "/timeline", s.auditor, 200},
+		{"timeline with an auditor's token", "/v1/incidents/" + s.id + "/timeline", s.auditor, 401},
 		{"report without a token", report, "", 401},
-		{"report with one force's token", report, kent, 403},
-		{"report", report, allForces, 200},
-		{"report with a bad date", "/v1/audit/report?from=2026-11-31&to=2026-11-30", allForces, 400},
-		{"report with an unknown format", "/v1/audit/report?from=2026-11-01&to=2026-11-30&format=pdf", allForces, 400},
+		{"report with the police credential for every force", report, allForces, 401},
+		{"report for a MASH worker", report, s.worker, 403},
+		{"report with the auditor's ID token", report, s.auditorID, 401},
+		{"report", report, s.auditor, 200},
+		{"report with a bad date", "/v1/audit/report?from=2026-11-31&to=2026-11-30", s.auditor, 400},
+		{"report with an unknown format", "/v1/audit/report?from=2026-11-01&to=2026-11-30&format=pdf", s.auditor, 400},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,7 +148,7 @@ func TestAccess(t *testing.T) {
 
 func TestAuditTimelineGroupsByChild(t *testing.T) {
 	s := newServer(t)
-	res, body := s.get(t, "/v1/audit/incidents/"+s.id+"/timeline", kent)
+	res, body := s.get(t, "/v1/audit/incidents/"+s.id+"/timeline", s.auditor)
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("status %d, type %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
@@ -152,7 +175,7 @@ func TestReportFormats(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.format, func(t *testing.T) {
-			res, body := s.get(t, "/v1/audit/report?from=2026-11-01&to=2026-11-30&format="+tc.format, allForces)
+			res, body := s.get(t, "/v1/audit/report?from=2026-11-01&to=2026-11-30&format="+tc.format, s.auditor)
 			if res.StatusCode != 200 || res.Header.Get("Content-Type") != tc.wantType || !strings.HasPrefix(body, tc.wantStart) {
 				t.Errorf("status %d, type %q, body starts %q", res.StatusCode, res.Header.Get("Content-Type"), body[:min(len(body), 40)])
 			}
@@ -161,7 +184,7 @@ func TestReportFormats(t *testing.T) {
 			}
 		})
 	}
-	res, body := s.get(t, "/v1/audit/report?from=2026-11-01&to=2026-11-30", allForces)
+	res, body := s.get(t, "/v1/audit/report?from=2026-11-01&to=2026-11-30", s.auditor)
 	var rep struct {
 		Totals struct{ Notifications, OnTime, Breaches int }
 	}

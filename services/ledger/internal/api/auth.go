@@ -4,19 +4,26 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 )
 
-// ErrUnauthenticated means the request carries no credential Lantern
-// accepts.
-var ErrUnauthenticated = errors.New("not authenticated")
+// Errors of authentication.
+var (
+	// ErrUnauthenticated means the request carries no credential the
+	// route accepts.
+	ErrUnauthenticated = errors.New("not authenticated")
+	// ErrNotAuditor means a signed-in person without the auditor role.
+	ErrNotAuditor = errors.New("not an auditor")
+)
 
-// Authorizer is the seam where sign-in plugs into the audit routes: it
-// names who sent a request and what they may read. Today's implementation
-// accepts the police intake tokens (PoliceTokens); the auditors' signed-in
-// web page will bring one backed by its identity provider and roles.
+// Authorizer names who sent a request and what they may read. The police
+// timeline of the contract takes the intake credentials (PoliceTokens);
+// the audit routes take auditors signed in at the identity provider
+// (Auditors), never a police credential.
 type Authorizer interface {
-	// Authenticate names who sent r, or returns ErrUnauthenticated.
+	// Authenticate names who sent r, or returns ErrUnauthenticated or
+	// ErrNotAuditor; any other error means it could not be checked.
 	Authenticate(r *http.Request) (Principal, error)
 }
 
@@ -33,8 +40,7 @@ type Principal interface {
 }
 
 // PoliceTokens authorises with the intake credentials: a force reads the
-// timelines of its own incidents, and only a credential for every force
-// reads the report.
+// timelines of its own incidents.
 type PoliceTokens struct{ Tokens policeauth.Tokens }
 
 var _ Authorizer = PoliceTokens{}
@@ -51,5 +57,40 @@ func (p PoliceTokens) Authenticate(r *http.Request) (Principal, error) {
 type policePrincipal struct{ cred policeauth.Credential }
 
 func (p policePrincipal) ID() string                    { return "police:" + p.cred.Force }
-func (p policePrincipal) MayReadReport() bool           { return p.cred.Force == policeauth.AnyForce }
+func (p policePrincipal) MayReadReport() bool           { return false }
 func (p policePrincipal) MayReadIncident(f string) bool { return p.cred.MayActFor(f) }
+
+// AuditorRole is the role an identity provider gives auditors, the same
+// role the workspace's auditor pages require.
+const AuditorRole = "auditor"
+
+// Auditors authorises people signed in at the identity provider whose
+// access token gives them the auditor role; they read the report and
+// every incident's timeline. With no issuer configured nobody is let in.
+type Auditors struct{ Issuer *oidcauth.Issuer }
+
+var _ Authorizer = Auditors{}
+
+// Authenticate checks the bearer token and the role.
+func (a Auditors) Authenticate(r *http.Request) (Principal, error) {
+	if a.Issuer == nil {
+		return nil, ErrUnauthenticated
+	}
+	claims, err := a.Issuer.Bearer(r)
+	if errors.Is(err, oidcauth.ErrNoToken) || errors.Is(err, oidcauth.ErrBadToken) {
+		return nil, ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !claims.HasRole(AuditorRole) {
+		return nil, ErrNotAuditor
+	}
+	return auditor{claims.Subject}, nil
+}
+
+type auditor struct{ subject string }
+
+func (a auditor) ID() string                  { return "user:" + a.subject }
+func (a auditor) MayReadReport() bool         { return true }
+func (a auditor) MayReadIncident(string) bool { return true }

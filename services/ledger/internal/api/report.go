@@ -12,9 +12,8 @@ import (
 
 // report serves GET /v1/audit/report?from=YYYY-MM-DD&to=YYYY-MM-DD&format=json|csv|html.
 func (a *API) report(w http.ResponseWriter, r *http.Request) {
-	who, err := a.Auth.Authenticate(r)
-	if err != nil {
-		problem.Write(w, r, problem.Unauthorized)
+	who, ok := a.authenticate(w, r, a.Auditors)
+	if !ok {
 		return
 	}
 	if !who.MayReadReport() {

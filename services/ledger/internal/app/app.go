@@ -15,6 +15,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
+	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/api"
@@ -95,6 +96,13 @@ func finalCheckpoint(cp *auditlog.Checkpointer, log *zap.Logger) {
 
 func newAPI(cfg *config.Config, l *ledger.Ledger, log *zap.Logger) *api.API {
 	tokens, _ := policeauth.Parse(cfg.IntakeTokens)
-	return &api.API{Ledger: l, Auth: api.PoliceTokens{Tokens: tokens},
+	auditors := api.Auditors{}
+	if cfg.OIDCIssuer != "" {
+		auditors.Issuer = oidcauth.New(oidcauth.Options{Issuer: cfg.OIDCIssuer,
+			Audience: cfg.Audience(), Claims: oidcauth.ClaimNames{Role: cfg.RoleClaim}, Clock: clock.System})
+	} else {
+		log.Warn("LANTERN_OIDC_ISSUER is not set: the audit API refuses everyone")
+	}
+	return &api.API{Ledger: l, Police: api.PoliceTokens{Tokens: tokens}, Auditors: auditors,
 		Recorder: auditlog.DBRecorder{DB: l.Pool()}, Clock: clock.System, Log: log}
 }

@@ -3,6 +3,8 @@ package config
 
 import (
 	"errors"
+	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/config"
@@ -15,9 +17,15 @@ type Config struct {
 	// HTTPAddr is where the timeline and audit API listens.
 	HTTPAddr string `env:"LEDGER_HTTP_ADDR, default=127.0.0.1:8084"`
 	// IntakeTokens are the police credentials (see the intake service);
-	// a force may read the timelines of its own incidents, and a
-	// credential for every force may read the audit report.
+	// a force may read the timelines of its own incidents.
 	IntakeTokens string `env:"LANTERN_INTAKE_TOKENS"`
+	// OIDCIssuer is the identity provider the audit API takes auditors'
+	// access tokens from (the workspace's); without it the audit API lets
+	// nobody in. The audience and the role claim are the workspace's.
+	OIDCIssuer   string `env:"LANTERN_OIDC_ISSUER"`
+	OIDCClientID string `env:"LANTERN_OIDC_CLIENT_ID, default=lantern-workspace"`
+	OIDCAudience string `env:"LANTERN_OIDC_AUDIENCE"`
+	RoleClaim    string `env:"LANTERN_OIDC_ROLE_CLAIM, default=lantern_role"`
 	// AckWait bounds how long a crashed ledger delays an event.
 	AckWait time.Duration `env:"LANTERN_ACK_WAIT, default=30s"`
 	// CheckpointDir is where signed checkpoints are written, outside the
@@ -33,11 +41,28 @@ type Config struct {
 	CheckpointInterval time.Duration `env:"LANTERN_CHECKPOINT_INTERVAL, default=60s"`
 }
 
+// Audience is the aud auditors' access tokens must carry: the workspace's,
+// which defaults to its client id.
+func (c *Config) Audience() string {
+	if c.OIDCAudience != "" {
+		return c.OIDCAudience
+	}
+	return c.OIDCClientID
+}
+
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
 	errs := []error{c.Common.Validate(), config.CheckAddr("LEDGER_HTTP_ADDR", c.HTTPAddr)}
 	if _, err := policeauth.Parse(c.IntakeTokens); err != nil {
 		errs = append(errs, err)
+	}
+	if c.OIDCIssuer != "" {
+		if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("LANTERN_OIDC_ISSUER: %q is not a URL", c.OIDCIssuer))
+		}
+		if c.Audience() == "" || c.RoleClaim == "" {
+			errs = append(errs, errors.New("LANTERN_OIDC_AUDIENCE (or LANTERN_OIDC_CLIENT_ID) and LANTERN_OIDC_ROLE_CLAIM must not be empty"))
+		}
 	}
 	if c.AckWait < time.Second {
 		errs = append(errs, errors.New("LANTERN_ACK_WAIT must be at least 1s"))
