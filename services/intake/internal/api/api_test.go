@@ -202,6 +202,34 @@ func TestAcceptRepeatAndConflict(t *testing.T) {
 	}
 }
 
+// TestIdempotencyKeyIsPerForce sends the same Idempotency-Key from two
+// forces: each gets its own incident, and each force's repeat still finds
+// its own.
+func TestIdempotencyKeyIsPerForce(t *testing.T) {
+	f := setup(t)
+	kent := sample(t)
+	met := bytes.Replace(bytes.Replace(kent, []byte(`"KENT"`), []byte(`"MET"`), 1), []byte("KNT-26-112233"), []byte("MET-26-112233"), 1)
+	first := f.post(t, kent, "Idempotency-Key", "shared-key")
+	second := f.post(t, met, "Idempotency-Key", "shared-key", "Authorization", "Bearer "+metToken)
+	if first.status != http.StatusAccepted || second.status != http.StatusAccepted {
+		t.Fatalf("Kent %d %v, the Met %d %v; want both 202", first.status, first.body, second.status, second.body)
+	}
+	if first.body["incident_id"] == second.body["incident_id"] {
+		t.Error("two forces' notices under one key became one incident")
+	}
+	again := f.post(t, met, "Idempotency-Key", "shared-key", "Authorization", "Bearer "+metToken)
+	if again.status != http.StatusOK || again.body["incident_id"] != second.body["incident_id"] {
+		t.Errorf("the Met's repeat = %d %v, want 200 with its own incident", again.status, again.body)
+	}
+	other := bytes.Replace(met, []byte("MET-26-112233"), []byte("MET-26-999999"), 1)
+	if reused := f.post(t, other, "Idempotency-Key", "shared-key", "Authorization", "Bearer "+metToken); reused.status != http.StatusConflict {
+		t.Errorf("the Met reusing its key for another notice = %d, want 409", reused.status)
+	}
+	if incidents, events := f.rows(t); incidents != 2 || events != 2 {
+		t.Errorf("stored %d incidents and %d events, want 2 and 2", incidents, events)
+	}
+}
+
 func TestConcurrentDuplicatesCreateOneIncident(t *testing.T) {
 	f := setup(t)
 	body := sample(t)

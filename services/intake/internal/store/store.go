@@ -128,7 +128,7 @@ func (s *Store) findPrior(ctx context.Context, sub Submission) (Accepted, bool, 
 	var id, hash, force, ref string
 	err := s.pool.QueryRow(ctx, `SELECT incident_id::text, content_hash, force_code, police_reference
 		FROM intake.incidents
-		WHERE (force_code = $1 AND police_reference = $2) OR idempotency_key = $3
+		WHERE force_code = $1 AND (police_reference = $2 OR idempotency_key = $3)
 		ORDER BY (force_code = $1 AND police_reference = $2) DESC LIMIT 1`,
 		sub.Incident.ForceCode, sub.Incident.PoliceReference, nullable(sub.IdempotencyKey)).Scan(&id, &hash, &force, &ref)
 	if errors.Is(err, pgx.ErrNoRows) {
