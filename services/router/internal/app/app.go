@@ -46,11 +46,7 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
 		return err
 	}
-	hasher := routing.NewHasher(cfg.MatchKey)
-	if !hasher.Keyed() {
-		log.Warn("LANTERN_MATCH_KEY is not set: repeat-incident keys are unkeyed hashes, fit for development only")
-	}
-	h := NewHandler(pol.Current, ref.Current, st, hasher, log)
+	h := NewHandler(pol.Current, ref.Current, st, routing.NewHasher(cfg.MatchKey), log)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return bus.Consume(ctx, js, ConsumerSpec(cfg), h.Handle, log) })
 	g.Go(func() error { return st.Outbox().NewRelay(pool, bus.NewPublisher(js), log).Run(ctx) })

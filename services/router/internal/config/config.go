@@ -23,11 +23,16 @@ type Config struct {
 	PolicyPoll time.Duration `env:"LANTERN_POLICY_POLL, default=5s"`
 	// MatchKey keys the hashes the router counts repeat incidents with. It
 	// is a secret: with it, nobody can test a guessed name against the
-	// stored keys. Changing it starts the repeat history afresh.
+	// stored keys. Changing it starts the repeat history afresh. It is
+	// required: make run generates one for development.
 	MatchKey string `env:"LANTERN_MATCH_KEY"`
 	// AckWait bounds how long a crashed router delays an event.
 	AckWait time.Duration `env:"LANTERN_ACK_WAIT, default=30s"`
 }
+
+// minMatchKey is the shortest match key accepted: a secret someone could
+// guess is no secret.
+const minMatchKey = 16
 
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
@@ -37,6 +42,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PolicyPoll < 100*time.Millisecond {
 		errs = append(errs, errors.New("LANTERN_POLICY_POLL must be at least 100ms"))
+	}
+	if len(c.MatchKey) < minMatchKey {
+		errs = append(errs, fmt.Errorf("LANTERN_MATCH_KEY is required: a secret of at least %d characters (make run generates one); without it anyone could test a guessed name against the stored repeat keys", minMatchKey))
 	}
 	if c.AckWait < time.Second {
 		errs = append(errs, errors.New("LANTERN_ACK_WAIT must be at least 1s"))

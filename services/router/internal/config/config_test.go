@@ -13,12 +13,13 @@ func TestValidateNamesEveryBadSetting(t *testing.T) {
 	cfg := config.Config{
 		Common:       pkgconfig.Common{DatabaseURL: "postgres://localhost/lantern", NATSURL: "nats://127.0.0.1:4222", LogMode: "production"},
 		ReferenceDir: t.TempDir(), PolicyFile: "no/such/policy.yaml", PolicyPoll: time.Millisecond, AckWait: 30 * time.Second,
+		MatchKey: "short",
 	}
 	err := cfg.Validate()
 	if err == nil {
-		t.Fatal("Validate accepted a missing policy file and a 1ms poll")
+		t.Fatal("Validate accepted a missing policy file, a 1ms poll and a short match key")
 	}
-	for _, name := range []string{"LANTERN_POLICY_FILE", "LANTERN_POLICY_POLL"} {
+	for _, name := range []string{"LANTERN_POLICY_FILE", "LANTERN_POLICY_POLL", "LANTERN_MATCH_KEY"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
 		}
@@ -29,9 +30,13 @@ func TestValidateAcceptsTheShippedPolicy(t *testing.T) {
 	cfg := config.Config{
 		Common:       pkgconfig.Common{DatabaseURL: "postgres://localhost/lantern", NATSURL: "nats://127.0.0.1:4222", LogMode: "production"},
 		ReferenceDir: "../../../../reference", PolicyFile: "../../../../policy/default.yaml", PolicyPoll: 5 * time.Second,
-		AckWait: 30 * time.Second,
+		AckWait: 30 * time.Second, MatchKey: "a-secret-of-sixteen-or-more",
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
+	}
+	cfg.MatchKey = ""
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "LANTERN_MATCH_KEY") {
+		t.Errorf("Validate without a match key: %v", err)
 	}
 }
