@@ -53,8 +53,29 @@ func RecipientKinds() []RecipientKind {
 		KindMARAC, KindIDVA}
 }
 
-// Valid reports whether k is one of the contract's recipient kinds.
-func (k RecipientKind) Valid() bool { return slices.Contains(RecipientKinds(), k) }
+// Valid reports whether k can name a recipient kind: one of the
+// contract's, or a kind a partnership's routing policy declares, which
+// must be lowercase words joined by _ so that it stays a plain subject
+// token (no dot, no wildcard).
+func (k RecipientKind) Valid() bool { return IsBuiltinKind(k) || PlainKindWord(string(k)) }
+
+// IsBuiltinKind reports whether k is one of the contract's own kinds.
+func IsBuiltinKind(k RecipientKind) bool { return slices.Contains(RecipientKinds(), k) }
+
+// PlainKindWord reports whether s is lowercase words joined by single
+// underscores, at most 32 characters: the form of a declared kind.
+func PlainKindWord(s string) bool {
+	if len(s) == 0 || len(s) > 32 || s[0] == '_' || s[len(s)-1] == '_' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c != '_' || s[i-1] == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // Spec describes one event type: its subject and whether the subject ends
 // with the recipient kind.

@@ -118,9 +118,12 @@ func TestValidateDataChecksNoticeAgainstItsProfile(t *testing.T) {
 		{name: "empty child ids for an unborn child", mutate: func(t *testing.T, d map[string]any) {
 			d["child_ids"] = []any{}
 		}},
-		{name: "recipient of unknown kind", mutate: func(t *testing.T, d map[string]any) {
-			patch(t, d, "/recipient/kind", "parents")
+		{name: "recipient of a kind that is no plain word", mutate: func(t *testing.T, d map[string]any) {
+			patch(t, d, "/recipient/kind", "parents.>")
 		}, want: []string{"/recipient/kind"}},
+		{name: "recipient of a kind a partnership declared", mutate: func(t *testing.T, d map[string]any) {
+			patch(t, d, "/recipient/kind", "domestic_abuse_service")
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

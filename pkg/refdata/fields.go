@@ -106,10 +106,14 @@ func parsePhase(s string) (Phase, error) {
 	return phase, nil
 }
 
+// parseServiceKind accepts the contract's service kinds and any kind a
+// partnership's routing policy may declare (lowercase words joined by _);
+// the router refuses a policy whose declared kind has no service here.
 func parseServiceKind(s string) (events.RecipientKind, error) {
 	kind := events.RecipientKind(s)
-	if !slices.Contains(ServiceKinds(), kind) {
-		return "", fmt.Errorf("%q is not a service kind; want one of %s", s, joinValues(ServiceKinds()))
+	if !slices.Contains(ServiceKinds(), kind) && (events.IsBuiltinKind(kind) || !events.PlainKindWord(s)) {
+		return "", fmt.Errorf("%q is not a service kind; want one of %s, or a kind the routing policy declares (lowercase words joined by _)",
+			s, joinValues(ServiceKinds()))
 	}
 	return kind, nil
 }

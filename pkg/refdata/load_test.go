@@ -165,9 +165,12 @@ func TestLoadReportsEveryProblemWithItsPlace(t *testing.T) {
 		{
 			name: "service kind not allowed",
 			files: withFiles(map[string]string{"services.csv": serviceHeader +
-				"E06000035,social_care,Medway Children's Services,csc@medway.lantern.test\n"}),
+				"E06000035,school,Medway Children's Services,csc@medway.lantern.test\n" +
+				"E06000035,Social Care,Medway Children's Services,csc@medway.lantern.test\n"}),
 			want: []refdata.Problem{{File: "services.csv", Line: 2, Field: "kind",
-				Message: `"social_care" is not a service kind; want one of health_visiting, school_nursing, midwifery, probation, marac, idva, home_education`}},
+				Message: `"school" is not a service kind; want one of health_visiting, school_nursing, midwifery, probation, marac, idva, home_education, or a kind the routing policy declares (lowercase words joined by _)`},
+				{File: "services.csv", Line: 3, Field: "kind",
+					Message: `"Social Care" is not a service kind; want one of health_visiting, school_nursing, midwifery, probation, marac, idva, home_education, or a kind the routing policy declares (lowercase words joined by _)`}},
 		},
 		{
 			name:  "service repeated for one local authority",

@@ -82,8 +82,9 @@ type Service struct {
 	Email              string
 }
 
-// ServiceKinds lists the recipient kinds that services.csv provides, one
-// service of each kind per local authority.
+// ServiceKinds lists the contract's recipient kinds that services.csv
+// provides, one service of each kind per local authority. services.csv may
+// also hold the services of kinds a partnership's routing policy declares.
 func ServiceKinds() []events.RecipientKind {
 	return []events.RecipientKind{events.KindHealthVisiting, events.KindSchoolNursing,
 		events.KindMidwifery, events.KindProbation, events.KindMARAC, events.KindIDVA,

@@ -41,7 +41,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		"LANTERN_SLA_LEAD":          "-1m",
 		"LANTERN_SLA_LEAD_FRACTION": "1.5",
 		"LANTERN_SLA_TICK":          "1ms",
-		"LANTERN_SLA_ACK_KINDS":     "school,police",
+		"LANTERN_SLA_ACK_KINDS":     "school,Police",
 		"LANTERN_ACK_WAIT":          "10ms",
 	})
 	err := cfg.Validate()

@@ -39,7 +39,7 @@ func TestParseRefusesEveryProblemAtOnce(t *testing.T) {
 		{
 			name: "several bad rows",
 			in: header +
-				"police,KENT,Duty inspector,duty@kent.lantern.test\n" +
+				"Police,KENT,Duty inspector,duty@kent.lantern.test\n" +
 				"mash,E06000035,,mash-managers@medway.lantern.test\n" +
 				"school,118234,Head,Head <head@school.lantern.test>\n" +
 				"gp,G82001,Practice manager,manager@localhost\n" +
@@ -47,7 +47,7 @@ func TestParseRefusesEveryProblemAtOnce(t *testing.T) {
 				"mash,E10000016,Another manager,other@kent.lantern.test\n" +
 				"idva,E06000035,Too,many,values\n",
 			want: []string{
-				`escalation_contacts.csv line 2, field recipient_kind: "police" is not a recipient kind`,
+				`escalation_contacts.csv line 2, field recipient_kind: "Police" is not a recipient kind`,
 				"escalation_contacts.csv line 3, field manager_name: is required",
 				"escalation_contacts.csv line 4, field manager_email: is not a bare email address with a domain of at least two labels",
 				"escalation_contacts.csv line 5, field manager_email: is not a bare email address with a domain of at least two labels",

@@ -72,7 +72,9 @@ func (r Rules) AtRisk(start, due time.Time) time.Time {
 	return due.Add(-max(lead, 0))
 }
 
-// acknowledges reports whether notices to kind must be acknowledged.
+// acknowledges reports whether notices to kind must be acknowledged: the
+// listed kinds, and every kind a partnership's policy declared, which get
+// the same treatment as the contract's own.
 func (r Rules) acknowledges(kind events.RecipientKind) bool {
-	return slices.Contains(r.AcknowledgingKinds, kind)
+	return slices.Contains(r.AcknowledgingKinds, kind) || !events.IsBuiltinKind(kind)
 }

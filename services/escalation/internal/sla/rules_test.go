@@ -19,7 +19,8 @@ func TestParseKinds(t *testing.T) {
 	}{
 		{name: "two", in: "school, gp", want: []events.RecipientKind{events.KindSchool, events.KindGP}},
 		{name: "empty list", in: "", want: nil},
-		{name: "unknown kind", in: "school,police", wantErr: true},
+		{name: "a declared kind", in: "school,youth_offending", want: []events.RecipientKind{events.KindSchool, "youth_offending"}},
+		{name: "not a kind", in: "school,sg.>", wantErr: true},
 		{name: "repeated kind", in: "school,school", wantErr: true},
 	}
 	for _, tc := range cases {

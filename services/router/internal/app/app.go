@@ -21,11 +21,11 @@ import (
 
 // Run routes until ctx ends.
 func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	pol, err := policy.NewWatcher(cfg.PolicyFile, log)
+	ref, err := refdata.NewStore(cfg.ReferenceDir, log)
 	if err != nil {
 		return err
 	}
-	ref, err := refdata.NewStore(cfg.ReferenceDir, log)
+	pol, err := policy.NewWatcher(cfg.PolicyFile, log, ref.Current)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,9 @@ import (
 // reader collects the problems of one file while its fields are read.
 type reader struct {
 	file     string
+	lines    []string
 	problems []Problem
+	compiler *compiler
 }
 
 func (r *reader) add(line int, field, format string, args ...any) {
@@ -117,11 +119,17 @@ func (o *object) text(key string, maxLen int) string {
 	if !ok {
 		return ""
 	}
+	return o.checkText(v, o.field(key), maxLen)
+}
+
+func (o *object) checkText(v *yaml.Node, field string, maxLen int) string {
 	switch {
+	case v.Kind != yaml.ScalarNode:
+		o.r.add(v.Line, field, "must be a single value")
 	case v.Value == "":
-		o.r.add(v.Line, o.field(key), "must not be empty")
+		o.r.add(v.Line, field, "must not be empty")
 	case len(v.Value) > maxLen:
-		o.r.add(v.Line, o.field(key), "must be at most %d characters", maxLen)
+		o.r.add(v.Line, field, "must be at most %d characters", maxLen)
 	}
 	return v.Value
 }
@@ -214,41 +222,24 @@ func (o *object) checkProfile(v *yaml.Node, field string, allowed []notice.Profi
 	return p
 }
 
-func (o *object) sendOn(key string) SendOn {
-	v, ok := o.scalar(key)
-	if !ok {
-		return ""
-	}
-	s := SendOn(v.Value)
-	if s != OnTriage && s != OnIncident {
-		o.r.add(v.Line, o.field(key), "%q is not triage or incident", v.Value)
-	}
-	return s
-}
-
-func (o *object) ages(key string) AgeRange {
-	a := o.sub(key)
-	r := AgeRange{MinYears: a.integer("min_years", 0, 17), MaxYears: a.integer("max_years", 0, 18)}
-	a.finish()
-	if r.MinYears > r.MaxYears {
-		o.r.add(a.line, a.path, "min_years %d is above max_years %d", r.MinYears, r.MaxYears)
-	}
-	return r
-}
-
 // deadline reads {calendar: clock|mash_hours, limit: 4h},
 // {calendar: working_day, days: 1} or {calendar: school_day}, the last only
 // where allowed says so.
 func (o *object) deadline(key string, allowed ...calendar.Kind) Deadline {
 	d := o.sub(key)
 	defer d.finish()
+	return d.deadlineFields(allowed)
+}
+
+// deadlineFields reads calendar and limit or days from the object itself.
+func (d *object) deadlineFields(allowed []calendar.Kind) Deadline {
 	v, ok := d.scalar("calendar")
 	if !ok {
 		return Deadline{}
 	}
 	dl := Deadline{Calendar: calendar.Kind(v.Value)}
 	if !kindAllowed(dl.Calendar, allowed) {
-		o.r.add(v.Line, d.field("calendar"), "%q is not one of %v", v.Value, allowed)
+		d.r.add(v.Line, d.field("calendar"), "%q is not one of %v", v.Value, allowed)
 		return dl
 	}
 	switch dl.Calendar {
@@ -271,8 +262,3 @@ func kindAllowed(k calendar.Kind, allowed []calendar.Kind) bool {
 
 // timed lists the calendars a deadline counted in time or days may use.
 var timed = []calendar.Kind{calendar.Clock, calendar.MASHHours, calendar.WorkingDay}
-
-// rule reads enabled and purpose.
-func (o *object) rule() Rule {
-	return Rule{Enabled: o.boolean("enabled"), Purpose: o.text("purpose", 512)}
-}

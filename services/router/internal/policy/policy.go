@@ -1,14 +1,19 @@
-// Package policy holds Lantern's routing policy: the settings of the rule
-// set of domain.md section 8.3 (limits, calendars, thresholds, profiles),
-// read from a versioned YAML file that a safeguarding partnership can change
-// without a code change. The rules themselves live in package routing; this
-// package says how much time each allows and when each applies.
+// Package policy holds Lantern's routing policy: the rule set of domain.md
+// section 8.3 and any rules a safeguarding partnership adds, read from a
+// versioned YAML file that the partnership changes without a release. Each
+// rule says when it fires, as an expression over the incident's facts
+// (CEL, type-checked when the file is loaded), who is told and how to find
+// the organisation in the reference data, with which payload profile, by
+// when and on which calendar. What needs code (school calendars, the
+// minimised notices, the MASH's proposed rating) is named by the file and
+// lives in package routing and package notice.
 package policy
 
 import (
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/notice"
 )
 
@@ -55,24 +60,147 @@ type Deadline struct {
 	Days int
 }
 
-// SendOn says which event a rule fires from.
-type SendOn string
+// Event is what a rule fires on.
+type Event string
 
-// The events a rule whose clock starts at the MASH's rating can fire from.
+// The events a rule can fire on.
 const (
-	// OnTriage waits for the MASH's rating and times the deadline from it.
-	OnTriage SendOn = "triage"
-	// OnIncident sends at once, timing the deadline from the latest moment
-	// the default rating is due.
-	OnIncident SendOn = "incident"
+	// OnIncident fires when the incident is reported.
+	OnIncident Event = "incident"
+	// OnTriage fires when the MASH records its rating and decision.
+	OnTriage Event = "triage"
 )
 
-// Rule holds what every rule has.
+// Start is the moment a rule's deadline is counted from.
+type Start string
+
+// The starts of domain.md section 8.3.
+const (
+	StartIncident     Start = "incident_at"
+	StartMASHReceived Start = "mash_received"
+	// StartRAGAssigned is the MASH's rating; on an incident it is the
+	// latest moment the proposed rating is due by R2.
+	StartRAGAssigned Start = "rag_assigned"
+)
+
+// Finder says how the organisation a rule names is found in the reference
+// data, and so how many notices the rule sends.
+type Finder string
+
+// The finders. Each is code in package routing.
+const (
+	// FindLocalAuthority is the incident's local authority's organisation
+	// of the kind: its MASH (local_authorities.csv) or its service
+	// (services.csv). One notice.
+	FindLocalAuthority Finder = "local_authority"
+	// FindEducationSetting is each selected child's school, college or
+	// provider (schools.csv), one notice per setting naming its own pupils.
+	FindEducationSetting Finder = "education_setting"
+	// FindEarlyYearsSetting is like FindEducationSetting for early years
+	// settings, where the setting's local authority opted in.
+	FindEarlyYearsSetting Finder = "early_years_setting"
+	// FindGPPractice is the practice of each selected child and of each
+	// victim (gp_practices.csv), one notice per practice naming its own
+	// patients.
+	FindGPPractice Finder = "gp_practice"
+)
+
+// NoticeCode names the minimised notice a rule sends (domain.md 8.4). Each
+// is code in package notice.
+type NoticeCode string
+
+// The notices.
+const (
+	NoticePolice         NoticeCode = "police_notice"   // A: the notice as the police sent it
+	NoticeVictimFocused  NoticeCode = "victim_focused"  // A: without adults other than victims and perpetrators
+	NoticeEducation      NoticeCode = "education"       // B or B_minimal: the selected children only
+	NoticeHealthVisiting NoticeCode = "health_visiting" // C: children, the victim with any pregnancy, the perpetrator named
+	NoticeHealthTeam     NoticeCode = "health_team"     // C: children, the victim and perpetrator named
+	NoticeMidwifery      NoticeCode = "midwifery"       // C: the pregnant adult and the expected due date
+	NoticeGP             NoticeCode = "gp"              // C: the practice's own patients
+	NoticeProbation      NoticeCode = "probation"       // D
+)
+
+// CodeMASHFrontDoor names what the MASH notice gets from code: R2a's
+// proposed rating and its reasons, R2's triage deadline, the recipients
+// the other rules could not find, and the first place in the list.
+const CodeMASHFrontDoor = "mash_front_door"
+
+// Rule is one rule that sends notices.
 type Rule struct {
-	// Enabled switches the rule on or off.
-	Enabled bool
-	// Purpose is why the recipient is told, in words it will read.
+	ID      string
 	Purpose string
+	Enabled bool
+	On      Event
+	// When decides whether the rule fires; nil always fires.
+	When *Expr
+	// Children selects the children the notice is about; nil takes every
+	// child, and a rule that selects none sends nothing.
+	Children  *Expr
+	Kind      events.RecipientKind
+	Find      Finder
+	Profile   notice.Profile
+	Notice    NoticeCode
+	Start     Start
+	Due       []DueOption
+	Flags     []FlagRule
+	FrontDoor bool
+	// LawfulBasis is recorded on every notice of the rule.
+	LawfulBasis string
+	// ProfileByLocalAuthority overrides Profile for the recipients of a
+	// local authority (for a setting, the setting's own).
+	ProfileByLocalAuthority map[string]notice.Profile
+	// AdultsForSafeCollection lets an education notice name the victim
+	// and the perpetrator.
+	AdultsForSafeCollection bool
+	// SendBy, when set, bounds when the notice must be sent.
+	SendBy *SendBy
+	// Line is where the rule starts in the file.
+	Line int
+}
+
+// ProfileFor returns the profile for a recipient in a local authority.
+func (r *Rule) ProfileFor(localAuthorityCode string) notice.Profile {
+	if p, ok := r.ProfileByLocalAuthority[localAuthorityCode]; ok {
+		return p
+	}
+	return r.Profile
+}
+
+// DueOption is one deadline of a rule, taken when its condition holds.
+type DueOption struct {
+	When     *Expr
+	Deadline Deadline
+	// Fallback applies to a school_day deadline when the setting's
+	// calendar has no next open day.
+	Fallback *Deadline
+}
+
+// FlagRule sets a flag on the notice when its condition holds.
+type FlagRule struct {
+	Name string
+	When *Expr
+}
+
+// SendBy is R8's send-by time: a time of day on the due day, but no later
+// than Within after the incident.
+type SendBy struct {
+	At     calendar.TimeOfDay
+	Within time.Duration
+}
+
+// Condition is a named condition that rules read as conditions.<name>.
+type Condition struct {
+	Name string
+	Expr *Expr
+}
+
+// KindDecl is a recipient kind a partnership declared.
+type KindDecl struct {
+	Kind  events.RecipientKind
+	Label string
+	// Line is where the file declares it.
+	Line int
 }
 
 // Policy is one complete, valid version of the routing policy. It never
@@ -83,28 +211,59 @@ type Policy struct {
 	// Digest is a SHA-256 of the file's bytes, "sha256:<hex>", so that a
 	// decision can be traced to the exact text it was made with.
 	Digest string
-	// LawfulBasis is recorded on every disclosure.
+	// File is the file the policy was read from.
+	File string
+	// LawfulBasis is recorded on every disclosure a rule does not give
+	// its own basis for.
 	LawfulBasis string
-	// RepeatWindow is how far apart, in months, two incidents may be and
-	// still count as repeats of each other.
+	// RepeatWindowMonths is how far apart, in months, two incidents may be
+	// and still count as repeats of each other.
 	RepeatWindowMonths int
 
-	DefaultRAG     DefaultRAG
-	MASH           MASHRule          // R1
-	Triage         TriageRule        // R2
-	School         SchoolRule        // R8
-	HomeEducation  HomeEducationRule // R9
-	EarlyYears     EarlyYearsRule    // R10
-	HealthVisiting HealthRule        // R11
-	SchoolNursing  HealthRule        // R12
-	Midwifery      MidwiferyRule     // R13
-	GP             GPRule            // R14
-	Probation      ProbationRule     // R15
-	MARAC          MARACRule         // R16
-	RepeatChild    RepeatChildRule   // R17
+	DefaultRAG DefaultRAG
+	// Kinds are the recipient kinds the partnership declared.
+	Kinds      []KindDecl
+	Conditions []Condition
+	Triage     TriageRule      // R2
+	Repeat     RepeatChildRule // R17
+	// Rules are the rules that send notices, in the file's order.
+	Rules []*Rule
 }
 
-// DefaultRAG is R2a: the rating the router proposes to the MASH.
+// RulesOn returns the enabled rules that fire on an event, in the file's
+// order.
+func (p *Policy) RulesOn(e Event) []*Rule {
+	var out []*Rule
+	for _, r := range p.Rules {
+		if r.Enabled && r.On == e {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// RuleRecipients lists, for each rule id, the recipient kinds it names.
+func (p *Policy) RuleRecipients() map[string][]events.RecipientKind {
+	out := map[string][]events.RecipientKind{}
+	for _, r := range p.Rules {
+		if !containsKind(out[r.ID], r.Kind) {
+			out[r.ID] = append(out[r.ID], r.Kind)
+		}
+	}
+	return out
+}
+
+func containsKind(kinds []events.RecipientKind, k events.RecipientKind) bool {
+	for _, x := range kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultRAG is R2a: the rating the router proposes to the MASH. Its
+// floors and reasons are code (package routing); the file sets them.
 type DefaultRAG struct {
 	// ByDASH maps each DASH level to a rating.
 	ByDASH map[string]RAG
@@ -117,139 +276,20 @@ type DefaultRAG struct {
 	SamePartiesFloor     RAG
 }
 
-// MASHRule is R1: every incident with a child or a pregnancy to the MASH.
-type MASHRule struct {
-	Rule
-	Due         Deadline
-	DueDASHHigh Deadline
-}
-
-// TriageRule is R2: how long the MASH has to rate an incident. The router
-// uses it to foresee when a rating is due.
+// TriageRule is R2: how long the MASH has to rate an incident, from its
+// receipt. The first option whose condition holds applies.
 type TriageRule struct {
-	Red, Amber, Green Deadline
+	ID      string
+	Purpose string
+	Due     []DueOption
 }
 
-// For returns the triage deadline of a rating.
-func (t TriageRule) For(r RAG) Deadline {
-	switch r {
-	case Red:
-		return t.Red
-	case Amber:
-		return t.Amber
-	}
-	return t.Green
-}
-
-// SchoolRule is R8: each pupil's school, college or sixteen-to-nineteen
-// provider, before its next school day.
-type SchoolRule struct {
-	Rule
-	// Profile is B or B_minimal; ProfileByLocalAuthority overrides it for
-	// the settings of a local authority that chose otherwise.
-	Profile                 notice.Profile
-	ProfileByLocalAuthority map[string]notice.Profile
-	// AdultsForSafeCollection lets a school see the victim's and the
-	// perpetrator's names and roles.
-	AdultsForSafeCollection bool
-	// SendBy is the time on the due day by which the notice must be sent.
-	SendBy calendar.TimeOfDay
-	// SendWithin bounds the time from the incident to the send, so that a
-	// notice due after a holiday still goes out promptly.
-	SendWithin time.Duration
-	// Fallback applies when the school's calendar has no next open day.
-	Fallback Deadline
-}
-
-// ProfileFor returns the profile for a setting in a local authority.
-func (s SchoolRule) ProfileFor(localAuthorityCode string) notice.Profile {
-	if p, ok := s.ProfileByLocalAuthority[localAuthorityCode]; ok {
-		return p
-	}
-	return s.Profile
-}
-
-// AgeRange bounds a rule to children of some ages, in whole years at the
-// incident, both ends included.
-type AgeRange struct {
-	MinYears, MaxYears int
-}
-
-// Contains reports whether age is in the range.
-func (r AgeRange) Contains(age int) bool { return age >= r.MinYears && age <= r.MaxYears }
-
-// HomeEducationRule is R9: a child educated at home, or of compulsory
-// school age and on no school roll, to the local authority's officer.
-type HomeEducationRule struct {
-	Rule
-	Ages AgeRange
-	Due  Deadline
-}
-
-// EarlyYearsRule is R10: a child at a registered early years setting, when
-// the local authority has opted in.
-type EarlyYearsRule struct {
-	Rule
-	Due Deadline
-}
-
-// HealthRule is R11 (health visiting) and R12 (school nursing): children of
-// some ages to a 0-19 public health nursing team.
-type HealthRule struct {
-	Rule
-	Ages   AgeRange
-	SendOn SendOn
-	Due    Deadline
-	DueRed Deadline
-}
-
-// MidwiferyRule is R13: a pregnant adult to the maternity safeguarding team.
-type MidwiferyRule struct {
-	Rule
-	Due    Deadline
-	DueRed Deadline
-}
-
-// GPRule is R14: each child's and the victim's GP practice.
-type GPRule struct {
-	Rule
-	// MinRAG is the MASH rating from which practices are told.
-	MinRAG RAG
-	// OnDASHHigh tells practices at once when the DASH level is high.
-	OnDASHHigh bool
-	Due        Deadline
-}
-
-// ProbationRule is R15: an adult on probation or managed under MAPPA.
-type ProbationRule struct {
-	Rule
-	Due Deadline
-	// DueUrgent applies when the DASH level is high or MAPPA manages the
-	// person.
-	DueUrgent Deadline
-}
-
-// MARACRule is R16: a high-risk or repeat case to the MARAC and the IDVA
-// service.
-type MARACRule struct {
-	Rule
-	// DASHYesCount is the DASH ticks that make a case high risk.
-	DASHYesCount int
-	// SamePartiesIncidents is the count of incidents between the same
-	// parties in the window, this one included, that is potential
-	// escalation.
-	SamePartiesIncidents int
-	DueMARAC             Deadline
-	DueIDVA              Deadline
-}
-
-// RepeatChildRule is R17: a child reaching a number of incidents in the
-// window is flagged for escalation and marked repeat.
+// RepeatChildRule is R17: the children it selects are repeat children,
+// flagged for escalation on the MASH notice and marked repeat on their own
+// notices.
 type RepeatChildRule struct {
-	Rule
-	// ChildIncidents counts this incident too.
-	ChildIncidents int
-	// CountPoliceFigure adds the police's count of earlier incidents
-	// between the same parties to each child of the household.
-	CountPoliceFigure bool
+	ID       string
+	Purpose  string
+	Enabled  bool
+	Children *Expr
 }

@@ -8,17 +8,31 @@ import (
 // Problem is one thing wrong with a policy file, located by line and by
 // the dotted path of the field, such as rules.R8.send_by.
 type Problem struct {
-	File    string
-	Line    int
+	File string
+	Line int
+	// Column is set for a problem inside an expression: the column in the
+	// file (the message also gives the column in the expression).
+	Column  int
 	Field   string
 	Message string
 }
 
 func (p Problem) String() string {
-	if p.Field == "" {
-		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
+	return fmt.Sprintf("%s: %s", p.place(), p.tail())
+}
+
+func (p Problem) place() string {
+	if p.Column > 0 {
+		return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
 	}
-	return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Field, p.Message)
+	return fmt.Sprintf("%s:%d", p.File, p.Line)
+}
+
+func (p Problem) tail() string {
+	if p.Field == "" {
+		return p.Message
+	}
+	return p.Field + ": " + p.Message
 }
 
 // LoadError lists every problem found in a policy file, so that an editor
@@ -42,7 +56,7 @@ func (e *LoadError) Error() string {
 func (e *LoadError) Locations() []string {
 	out := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		out[i] = fmt.Sprintf("%s:%d %s", p.File, p.Line, p.Field)
+		out[i] = p.place() + " " + p.Field
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/reload"
 )
 
@@ -24,6 +25,9 @@ type Watcher struct {
 	path    string
 	log     *zap.Logger
 	current atomic.Pointer[Policy]
+	// reference is the reference data in force, against which every
+	// policy is checked; nil checks nothing.
+	reference func() *refdata.Set
 
 	// mu makes checks run one at a time and guards the fields below.
 	mu sync.Mutex
@@ -36,12 +40,15 @@ type Watcher struct {
 
 // NewWatcher loads the policy file at path. It fails if the file has any
 // problem, because the router must not start without a good policy.
-func NewWatcher(path string, log *zap.Logger) (*Watcher, error) {
-	p, err := Load(path)
+func NewWatcher(path string, log *zap.Logger, reference func() *refdata.Set) (*Watcher, error) {
+	if reference == nil {
+		reference = func() *refdata.Set { return nil }
+	}
+	p, err := LoadChecked(path, reference())
 	if err != nil {
 		return nil, fmt.Errorf("loading routing policy: %w", err)
 	}
-	w := &Watcher{path: path, log: log}
+	w := &Watcher{path: path, log: log, reference: reference}
 	w.current.Store(p)
 	log.Info("routing policy loaded", zap.String("file", path), zap.String("policy_version", p.Version),
 		zap.String("policy_digest", p.Digest))
@@ -96,6 +103,9 @@ func (w *Watcher) CheckNow() (changed bool, err error) {
 		return false, w.lastErr
 	}
 	next, err := Parse(w.path, data)
+	if err == nil {
+		err = CheckReference(next, w.reference())
+	}
 	if err != nil {
 		return false, w.refuse(digest, err)
 	}

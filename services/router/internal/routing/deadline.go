@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
-	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 )
 
@@ -80,13 +79,4 @@ func latest(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-// TriageDeadline returns when the MASH must rate an incident it received
-// at mashReceived, by R2, for a rating: the moment the rules timed from
-// rag_assigned run from when they cannot wait for the MASH.
-func TriageDeadline(p *policy.Policy, ref *refdata.Set, localAuthorityCode string, rag policy.RAG, mashReceived time.Time) time.Time {
-	la, _ := ref.LocalAuthority(localAuthorityCode)
-	c := calendars{holidays: ref.Holidays(), mashHours: la.MASHHours}
-	return c.after(p.Triage.For(rag), mashReceived).At
 }

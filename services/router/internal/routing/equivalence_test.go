@@ -2,19 +2,22 @@ package routing_test
 
 import (
 	"bufio"
+	"cmp"
 	"compress/gzip"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/routing"
 )
 
@@ -57,7 +60,12 @@ type caseRecord struct {
 // with its random stream, and returns one JSON line per decision and case.
 func propertyDecisions(t *testing.T) []string {
 	t.Helper()
-	p := defaultPolicy(t)
+	return propertyDecisionsUnder(t, defaultPolicy(t))
+}
+
+// propertyDecisionsUnder is propertyDecisions under policy p.
+func propertyDecisionsUnder(t *testing.T, p *policy.Policy) []string {
+	t.Helper()
 	worlds := []*refdata.Set{writeReference(t, worldOptions{}), writeReference(t, worldOptions{earlyYearsOptIn: true})}
 	g := generator{rnd: rand.New(rand.NewPCG(20261120, 8))}
 	var lines []string
@@ -103,6 +111,11 @@ func TestEquivalenceWithRecordedDecisions(t *testing.T) {
 	if len(want) < 3000 {
 		t.Fatalf("the golden file has only %d lines", len(want))
 	}
+	// The order of one event's notices is not a decision (the MASH's
+	// notice leads, which the rule tests check), so each event's lines
+	// are compared in the order of their notification ids.
+	sortByEvent(t, got)
+	sortByEvent(t, want)
 	for i := range max(len(got), len(want)) {
 		var g, w string
 		if i < len(got) {
@@ -112,9 +125,30 @@ func TestEquivalenceWithRecordedDecisions(t *testing.T) {
 			w = want[i]
 		}
 		if g != w {
-			t.Fatalf("line %d differs (-recorded +now):\n%s", i+1, cmp.Diff(w, g))
+			t.Fatalf("line %d differs (-recorded +now):\n%s", i+1, gocmp.Diff(w, g))
 		}
 	}
+}
+
+func sortByEvent(t *testing.T, lines []string) {
+	t.Helper()
+	type key struct {
+		N              int    `json:"n"`
+		Phase          string `json:"phase"`
+		NotificationID string `json:"notification_id"`
+	}
+	keys := make(map[string]key, len(lines))
+	for _, l := range lines {
+		var k key
+		if err := json.Unmarshal([]byte(l), &k); err != nil {
+			t.Fatal(err)
+		}
+		keys[l] = k
+	}
+	slices.SortStableFunc(lines, func(a, b string) int {
+		ka, kb := keys[a], keys[b]
+		return cmp.Or(cmp.Compare(ka.N, kb.N), cmp.Compare(ka.Phase, kb.Phase), cmp.Compare(ka.NotificationID, kb.NotificationID))
+	})
 }
 
 func writeGolden(t *testing.T, lines []string) {

@@ -87,7 +87,7 @@ func (g generator) child(i int, occurred time.Time) ppn.Child {
 func TestPropertyOverGeneratedIncidents(t *testing.T) {
 	p := defaultPolicy(t)
 	worlds := []*refdata.Set{writeReference(t, worldOptions{}), writeReference(t, worldOptions{earlyYearsOptIn: true})}
-	allowed := routing.RuleRecipients()
+	allowed := p.RuleRecipients()
 	g := generator{rnd: rand.New(rand.NewPCG(20261120, 8))}
 	for n := range 1000 {
 		in, received := g.incident(n)

@@ -25,37 +25,6 @@ type Router struct {
 
 var _ Decider = (*Router)(nil)
 
-// The rule ids notices carry (domain.md section 8.3).
-const (
-	RuleMASH           = "R1"
-	RuleSchool         = "R8"
-	RuleHomeEducation  = "R9"
-	RuleEarlyYears     = "R10"
-	RuleHealthVisiting = "R11"
-	RuleSchoolNursing  = "R12"
-	RuleMidwifery      = "R13"
-	RuleGP             = "R14"
-	RuleProbation      = "R15"
-	RuleMARAC          = "R16"
-)
-
-// RuleRecipients lists, for each rule that sends notices, the recipient
-// kinds it names. No rule sends to any other kind.
-func RuleRecipients() map[string][]events.RecipientKind {
-	return map[string][]events.RecipientKind{
-		RuleMASH:           {events.KindMASH},
-		RuleSchool:         {events.KindSchool},
-		RuleHomeEducation:  {events.KindHomeEducation},
-		RuleEarlyYears:     {events.KindEarlyYears},
-		RuleHealthVisiting: {events.KindHealthVisiting},
-		RuleSchoolNursing:  {events.KindSchoolNursing},
-		RuleMidwifery:      {events.KindMidwifery},
-		RuleGP:             {events.KindGP},
-		RuleProbation:      {events.KindProbation},
-		RuleMARAC:          {events.KindMARAC, events.KindIDVA},
-	}
-}
-
 // evaluation is one event being routed.
 type evaluation struct {
 	pol        *policy.Policy
@@ -67,6 +36,7 @@ type evaluation struct {
 	// and told the MASH at once.
 	mashReceived time.Time
 	cal          calendars
+	facts        policy.Facts
 	repeat       map[string]bool
 	out          []Decision
 	unrouted     []events.RecipientKind
@@ -98,32 +68,41 @@ func (r *Router) OnIncident(_ context.Context, d events.IncidentReportedData, h 
 	}
 	sameParties := max(e.in.IncidentsSameParties12m, h.SamePartiesIncidents) + 1
 	proposal := ProposeRAG(e.pol, e.in, sameParties)
-	escalate := e.markRepeatChildren(h)
-	anticipated := rating{rag: proposal.RAG, assigned: e.cal.after(e.pol.Triage.For(proposal.RAG), e.mashReceived).At}
-	sections := []func() error{
-		e.schools, e.homeEducation, e.earlyYears, e.probation,
-		func() error { return e.midwifery(proposal.RAG) },
-		func() error { return e.marac(sameParties) },
+	e.facts = IncidentFacts(e.in, h, sameParties, proposal.RAG)
+	if err := e.markRepeatChildren(); err != nil {
+		return Outcome{}, err
 	}
-	if e.pol.HealthVisiting.SendOn == policy.OnIncident {
-		sections = append(sections, func() error { return e.healthTeam(RuleHealthVisiting, e.pol.HealthVisiting, anticipated) })
+	scope, err := e.pol.NewScope(&e.facts, string(proposal.RAG))
+	if err != nil {
+		return Outcome{}, err
 	}
-	if e.pol.SchoolNursing.SendOn == policy.OnIncident {
-		sections = append(sections, func() error { return e.healthTeam(RuleSchoolNursing, e.pol.SchoolNursing, anticipated) })
+	triageDue, err := e.triageDue(scope)
+	if err != nil {
+		return Outcome{}, err
 	}
-	if e.pol.GP.OnDASHHigh && e.in.DASH.Level == ppn.DASHHigh {
-		sections = append(sections, func() error { return e.gps(anticipated) })
-	}
-	for _, section := range sections {
-		if err := section(); err != nil {
+	anticipated := rating{rag: proposal.RAG, assigned: triageDue}
+	var frontDoors []*policy.Rule
+	for _, rule := range e.pol.RulesOn(policy.OnIncident) {
+		if rule.FrontDoor {
+			frontDoors = append(frontDoors, rule)
+			continue
+		}
+		if err := e.apply(rule, scope, anticipated, nil); err != nil {
 			return Outcome{}, err
 		}
 	}
-	if err := e.mash(proposal, anticipated.assigned, escalate, sameParties); err != nil {
-		return Outcome{}, err
+	// The front door goes last, so that it knows every recipient the
+	// other rules could not find, and leads the list, as the notice every
+	// other notice follows.
+	for _, rule := range frontDoors {
+		before := len(e.out)
+		if err := e.apply(rule, scope, anticipated, &frontDoor{proposal: proposal, triageDue: triageDue}); err != nil {
+			return Outcome{}, err
+		}
+		e.out = append(slices.Clone(e.out[before:]), e.out[:before]...)
 	}
 	c := Case{IncidentID: d.IncidentID, ReceivedAt: e.mashReceived, DefaultRAG: proposal.RAG,
-		RepeatChildren: e.repeatChildren(), Incident: caseIncident(e.in)}
+		RepeatChildren: e.repeatChildren(), Incident: caseIncident(e.in), Facts: &e.facts}
 	return e.outcome(c), nil
 }
 
@@ -140,19 +119,15 @@ func (r *Router) OnTriage(_ context.Context, c Case, t events.TriageDecidedData,
 	if rag.Rank() == 0 {
 		return Outcome{}, fmt.Errorf("triage of incident %s has an unknown rating %q", c.IncidentID, t.RAG)
 	}
+	e.facts = c.facts()
+	e.facts.Triage = &policy.TriageFacts{RAG: t.RAG, Decision: t.Decision}
+	scope, err := e.pol.NewScope(&e.facts, t.RAG)
+	if err != nil {
+		return Outcome{}, err
+	}
 	given := rating{rag: rag, assigned: latest(t.DecidedAt, e.in.OccurredAt)}
-	if e.pol.HealthVisiting.SendOn == policy.OnTriage {
-		if err := e.healthTeam(RuleHealthVisiting, e.pol.HealthVisiting, given); err != nil {
-			return Outcome{}, err
-		}
-	}
-	if e.pol.SchoolNursing.SendOn == policy.OnTriage {
-		if err := e.healthTeam(RuleSchoolNursing, e.pol.SchoolNursing, given); err != nil {
-			return Outcome{}, err
-		}
-	}
-	if rag.Rank() >= e.pol.GP.MinRAG.Rank() {
-		if err := e.gps(given); err != nil {
+	for _, rule := range e.pol.RulesOn(policy.OnTriage) {
+		if err := e.apply(rule, scope, given, nil); err != nil {
 			return Outcome{}, err
 		}
 	}
@@ -164,25 +139,27 @@ func (e *evaluation) outcome(c Case) Outcome {
 	return Outcome{Decisions: e.out, Case: c, PolicyVersion: e.pol.Version, PolicyDigest: e.pol.Digest, Unrouted: slices.Compact(e.unrouted)}
 }
 
-// markRepeatChildren applies R17's count to each child and reports whether
-// any reached the threshold.
-func (e *evaluation) markRepeatChildren(h History) bool {
-	rule := e.pol.RepeatChild
-	if !rule.Enabled {
-		return false
+// markRepeatChildren applies R17 to each child.
+func (e *evaluation) markRepeatChildren() error {
+	rule := e.pol.Repeat
+	if !rule.Enabled || rule.Children == nil {
+		return nil
 	}
-	police := 0
-	if rule.CountPoliceFigure {
-		police = e.in.IncidentsSameParties12m
+	scope, err := e.pol.NewScope(&e.facts, e.facts.DefaultRAG)
+	if err != nil {
+		return err
 	}
-	reached := false
-	for _, c := range e.in.Children {
-		if max(h.ChildIncidents[c.PersonID], police)+1 >= rule.ChildIncidents {
+	for i, c := range e.facts.Children {
+		repeat, err := scope.HoldsFor(rule.Children, c)
+		if err != nil {
+			return fmt.Errorf("rule %s: %w", rule.ID, err)
+		}
+		if repeat {
+			e.facts.Children[i].Repeat = true
 			e.repeat[c.PersonID] = true
-			reached = true
 		}
 	}
-	return reached
+	return nil
 }
 
 func (e *evaluation) repeatChildren() []string {
@@ -207,15 +184,16 @@ func (e *evaluation) anyRepeat(children []ppn.Child) bool {
 
 // request describes one notice before it is encoded.
 type request struct {
-	rule      string
-	purpose   string
-	recipient events.Recipient
-	children  []ppn.Child
-	due       due
-	sendBy    time.Time
-	profile   notice.Profile
-	body      any
-	flags     []string
+	rule        string
+	purpose     string
+	lawfulBasis string
+	recipient   events.Recipient
+	children    []ppn.Child
+	due         due
+	sendBy      time.Time
+	profile     notice.Profile
+	body        any
+	flags       []string
 	// triageDue is R2's deadline, on the MASH notice only.
 	triageDue time.Time
 }
@@ -243,7 +221,7 @@ func (e *evaluation) add(r request) error {
 		NotificationID: cloudevent.DeriveID(e.incidentID, r.rule, string(r.recipient.Kind), r.recipient.ID),
 		IncidentID:     e.incidentID, RuleID: r.rule, PolicyVersion: e.pol.Version, Recipient: r.recipient,
 		ChildIDs: childIDs, RequestedAt: e.now.UTC(), DueAt: latest(r.due.At, e.in.OccurredAt).UTC(),
-		Calendar: string(r.due.Calendar), Profile: string(r.profile), LawfulBasis: e.pol.LawfulBasis,
+		Calendar: string(r.due.Calendar), Profile: string(r.profile), LawfulBasis: r.lawfulBasis,
 		Purpose: r.purpose, Repeat: repeat, Flags: slices.Compact(flags), Notice: body,
 	}
 	if !r.triageDue.IsZero() {
@@ -261,6 +239,10 @@ func (e *evaluation) add(r request) error {
 // service returns the service of a kind in the incident's local authority,
 // noting it as unrouted when the reference data has none.
 func (e *evaluation) service(kind events.RecipientKind) (events.Recipient, bool) {
+	if kind == events.KindMASH {
+		la, _ := e.ref.LocalAuthority(e.in.LocalAuthorityCode)
+		return events.Recipient{Kind: events.KindMASH, ID: la.Code, Name: la.Name + " MASH", Email: la.MASHEmail}, true
+	}
 	s, ok := e.ref.Service(e.in.LocalAuthorityCode, kind)
 	if !ok {
 		e.unrouted = append(e.unrouted, kind)

@@ -4,14 +4,18 @@
 // policy), the reference data in force (pkg/refdata) and what Lantern has
 // recorded of earlier incidents (History).
 //
-// Most rules fire when an incident is reported. Those whose clock starts
-// when the MASH rates the incident (R11 and R12 by default, and R14 unless
-// the DASH level is high) fire when the MASH's triage decision arrives, from
-// the Case the router kept of the incident.
+// The rules are the policy's: each fires on an incident or on the MASH's
+// triage decision when its expression holds over the incident's facts
+// (IncidentFacts). This package is the code the policy file names: how
+// each finder finds organisations in the reference data, which minimised
+// notice each rule sends (package notice), the school calendars, R2a's
+// proposed rating and the MASH's front door. Rules that fire on triage
+// read the Case the router kept of the incident.
 package routing
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
@@ -73,4 +77,23 @@ type Case struct {
 	// repeat threshold (R17) with this incident.
 	RepeatChildren []string
 	Incident       ppn.Incident
+	// Facts are the facts the rules read at incident time, kept so that
+	// the rules that fire on triage read the same; nil for a case kept
+	// before facts were.
+	Facts *policy.Facts
+}
+
+// facts returns the case's facts, rebuilt from what the case kept of the
+// incident when it has none.
+func (c Case) facts() policy.Facts {
+	if c.Facts != nil {
+		f := *c.Facts
+		f.Children = slices.Clone(f.Children)
+		return f
+	}
+	f := IncidentFacts(c.Incident, History{}, c.Incident.IncidentsSameParties12m+1, c.DefaultRAG)
+	for i := range f.Children {
+		f.Children[i].Repeat = slices.Contains(c.RepeatChildren, f.Children[i].PersonID)
+	}
+	return f
 }

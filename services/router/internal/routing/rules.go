@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
@@ -10,46 +11,191 @@ import (
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 )
 
-// mash is R1: every incident with a child or a pregnancy goes to the MASH
-// of its local authority, with the full notice and the default rating.
-func (e *evaluation) mash(proposal RAGProposal, triageDue time.Time, escalate bool, sameParties int) error {
-	rule := e.pol.MASH
-	if !rule.Enabled || (len(e.in.Children) == 0 && !anyPregnant(e.in)) {
-		return nil
-	}
-	la, _ := e.ref.LocalAuthority(e.in.LocalAuthorityCode)
-	deadline := rule.Due
-	if e.in.DASH.Level == ppn.DASHHigh {
-		deadline = rule.DueDASHHigh
-	}
-	flags := proposal.Flags()
-	if escalate {
-		flags = append(flags, FlagEscalation)
-	}
-	if sameParties > 1 {
-		flags = append(flags, FlagRepeatSameParties)
-	}
-	if anyPregnant(e.in) {
-		flags = append(flags, FlagPreBirthConsideration)
-	}
-	if e.maracCriteria(sameParties) {
-		flags = append(flags, FlagMARACCriteriaMet)
-	}
-	for _, kind := range e.unrouted {
-		flags = append(flags, flagUnroutedPrefix+string(kind))
-	}
-	err := e.add(request{rule: RuleMASH, purpose: rule.Purpose,
-		recipient: events.Recipient{Kind: events.KindMASH, ID: la.Code, Name: la.Name + " MASH", Email: la.MASHEmail},
-		children:  e.in.Children, due: e.cal.after(deadline, e.in.OccurredAt), profile: notice.ProfileA,
-		body: notice.BuildA(e.in, e.in.Adults), flags: flags, triageDue: triageDue})
-	if err != nil {
+// frontDoor is what the MASH notice carries from code: R2a's proposal and
+// R2's deadline.
+type frontDoor struct {
+	proposal  RAGProposal
+	triageDue time.Time
+}
+
+// selected is a rule that fired: its children, deadline option and flags.
+type selected struct {
+	rule     *policy.Rule
+	children []ppn.Child
+	facts    []policy.ChildFacts
+	option   policy.DueOption
+	start    time.Time
+	flags    []string
+}
+
+// apply evaluates one rule and adds the notices it calls for.
+func (e *evaluation) apply(rule *policy.Rule, scope *policy.Scope, r rating, door *frontDoor) error {
+	s, fired, err := e.selectFor(rule, scope, r)
+	if err != nil || !fired {
 		return err
 	}
-	// The MASH notice leads the list, as the front door every other
-	// notice follows.
-	last := len(e.out) - 1
-	e.out = append([]Decision{e.out[last]}, e.out[:last]...)
-	return nil
+	if door != nil {
+		s.flags = append(s.flags, door.proposal.Flags()...)
+		for _, kind := range e.unrouted {
+			s.flags = append(s.flags, flagUnroutedPrefix+string(kind))
+		}
+	}
+	switch rule.Find {
+	case policy.FindEducationSetting, policy.FindEarlyYearsSetting:
+		return e.settings(s)
+	case policy.FindGPPractice:
+		return e.gps(s)
+	}
+	return e.organisation(s, door)
+}
+
+// selectFor decides whether a rule fires, for which children, with which
+// deadline and flags.
+func (e *evaluation) selectFor(rule *policy.Rule, scope *policy.Scope, r rating) (selected, bool, error) {
+	s := selected{rule: rule}
+	fires, err := scope.Holds(rule.When)
+	if err != nil || !fires {
+		return s, false, wrapRule(rule, err)
+	}
+	for i, c := range e.in.Children {
+		in, err := scope.HoldsFor(rule.Children, e.facts.Children[i])
+		if err != nil {
+			return s, false, wrapRule(rule, err)
+		}
+		if in {
+			s.children = append(s.children, c)
+			s.facts = append(s.facts, e.facts.Children[i])
+		}
+	}
+	if rule.Children != nil && len(s.children) == 0 {
+		return s, false, nil
+	}
+	if s.option, err = scope.Deadline(rule.Due); err != nil {
+		return s, false, wrapRule(rule, err)
+	}
+	s.start = e.startOf(rule.Start, r)
+	for _, f := range rule.Flags {
+		set, err := scope.Holds(f.When)
+		if err != nil {
+			return s, false, wrapRule(rule, err)
+		}
+		if set {
+			s.flags = append(s.flags, f.Name)
+		}
+	}
+	return s, true, nil
+}
+
+func wrapRule(rule *policy.Rule, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("rule %s (line %d): %w", rule.ID, rule.Line, err)
+}
+
+// startOf returns when a rule's deadline is counted from.
+func (e *evaluation) startOf(s policy.Start, r rating) time.Time {
+	switch s {
+	case policy.StartMASHReceived:
+		return e.mashReceived
+	case policy.StartRAGAssigned:
+		return r.assigned
+	}
+	return e.in.OccurredAt
+}
+
+// triageDue is R2's deadline from the MASH's receipt, for the proposed
+// rating that the scope holds as default_rag.
+func (e *evaluation) triageDue(scope *policy.Scope) (time.Time, error) {
+	opt, err := scope.Deadline(e.pol.Triage.Due)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("rule %s: %w", e.pol.Triage.ID, err)
+	}
+	return e.cal.after(opt.Deadline, e.mashReceived).At, nil
+}
+
+// organisation sends one notice to the incident's local authority's
+// organisation of the rule's kind: its MASH, or its service.
+func (e *evaluation) organisation(s selected, door *frontDoor) error {
+	rule := s.rule
+	recipient, ok := e.service(rule.Kind)
+	if !ok {
+		return nil
+	}
+	children := s.children
+	if rule.Children == nil {
+		children = e.in.Children
+	}
+	profile := rule.ProfileFor(e.in.LocalAuthorityCode)
+	body, children := e.notice(rule, profile, children)
+	req := request{rule: rule.ID, purpose: rule.Purpose, lawfulBasis: rule.LawfulBasis, recipient: recipient,
+		children: children, due: e.cal.after(s.option.Deadline, s.start), profile: profile, body: body, flags: s.flags}
+	if door != nil {
+		req.triageDue = door.triageDue
+	}
+	return e.add(req)
+}
+
+// notice builds the minimised notice a rule names, and returns the
+// children it is about.
+func (e *evaluation) notice(rule *policy.Rule, profile notice.Profile, children []ppn.Child) (any, []ppn.Child) {
+	switch rule.Notice {
+	case policy.NoticePolice:
+		return notice.BuildA(e.in, e.in.Adults), children
+	case policy.NoticeVictimFocused:
+		return notice.BuildA(e.in, victimsAndPerpetrators(e.in.Adults)), children
+	case policy.NoticeEducation:
+		return e.educationNotice(rule, profile, children), children
+	case policy.NoticeHealthVisiting:
+		return notice.BuildC(e.in, children, e.householdAdults(true)), children
+	case policy.NoticeHealthTeam:
+		return notice.BuildC(e.in, children, e.householdAdults(false)), children
+	case policy.NoticeMidwifery:
+		return notice.BuildC(e.in, nil, e.pregnancyAdults()), nil
+	}
+	return notice.BuildD(e.in), children
+}
+
+// educationNotice builds profile B or B_minimal about a setting's children.
+func (e *evaluation) educationNotice(rule *policy.Rule, profile notice.Profile, children []ppn.Child) any {
+	if profile == notice.ProfileBMinimal {
+		return notice.BuildBMinimal(e.in, children)
+	}
+	var safeCollection []ppn.Adult
+	if rule.AdultsForSafeCollection {
+		safeCollection = victimsAndPerpetrators(e.in.Adults)
+	}
+	return notice.BuildB(e.in, children, safeCollection)
+}
+
+// householdAdults names the victim and the perpetrator so that a health
+// team knows who is in the household; health visiting also sees the
+// victim's pregnancy, because it makes the antenatal contact.
+func (e *evaluation) householdAdults(victimAsPatient bool) []notice.HealthAdult {
+	var adults []notice.HealthAdult
+	for _, a := range victimsAndPerpetrators(e.in.Adults) {
+		if a.Role == ppn.RoleVictim && victimAsPatient {
+			adults = append(adults, notice.AdultPatient(a, true))
+		} else {
+			adults = append(adults, notice.AdultNamed(a))
+		}
+	}
+	return adults
+}
+
+// pregnancyAdults is the midwifery notice's adults: the pregnant adult
+// with the expected due date, and the perpetrator's name.
+func (e *evaluation) pregnancyAdults() []notice.HealthAdult {
+	var adults []notice.HealthAdult
+	for _, a := range e.in.Adults {
+		switch {
+		case a.Pregnant:
+			adults = append(adults, notice.AdultPatient(a, true))
+		case a.Role == ppn.RolePerpetrator:
+			adults = append(adults, notice.AdultNamed(a))
+		}
+	}
+	return adults
 }
 
 // settingGroup is one education setting and its children, in the order
@@ -59,17 +205,13 @@ type settingGroup struct {
 	children []ppn.Child
 }
 
-// groupBySetting returns each setting named by a child whose education
-// type is one of types, with its children, and the children of those types
-// that name no setting.
-func groupBySetting(children []ppn.Child, types ...string) (groups []settingGroup, missing []ppn.Child) {
+// groupBySetting returns each setting the children name, with its
+// children, and whether any child names none.
+func groupBySetting(children []ppn.Child) (groups []settingGroup, missing bool) {
 	index := map[string]int{}
 	for _, c := range children {
-		if c.Education == nil || !contains(types, c.Education.Type) {
-			continue
-		}
-		if c.Education.URN == "" {
-			missing = append(missing, c)
+		if c.Education == nil || c.Education.URN == "" {
+			missing = true
 			continue
 		}
 		i, ok := index[c.Education.URN]
@@ -83,128 +225,42 @@ func groupBySetting(children []ppn.Child, types ...string) (groups []settingGrou
 	return groups, missing
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// schools is R8: each school, college or sixteen-to-nineteen provider
-// gets one notice naming only its own pupils, due before its next school
-// day starts.
-func (e *evaluation) schools() error {
-	rule := e.pol.School
-	if !rule.Enabled {
-		return nil
-	}
-	groups, missing := groupBySetting(e.in.Children, ppn.EducationSchool, ppn.EducationFE, ppn.EducationSixteenToNineteen)
-	if len(missing) > 0 {
-		e.unrouted = append(e.unrouted, events.KindSchool)
-	}
-	for _, g := range groups {
-		school, ok := e.ref.School(g.urn)
-		if !ok {
-			e.unrouted = append(e.unrouted, events.KindSchool)
-			continue
-		}
-		d := e.cal.schoolDay(e.in.OccurredAt, school.Calendar, rule.Fallback)
-		profile := rule.ProfileFor(school.LocalAuthorityCode)
-		err := e.add(request{rule: RuleSchool, purpose: rule.Purpose,
-			recipient: events.Recipient{Kind: events.KindSchool, ID: school.URN, Name: school.Name, Email: school.DSLEmail},
-			children:  g.children, due: d, profile: profile, body: e.educationNotice(profile, g.children),
-			sendBy: sendBy(e.in.OccurredAt, d, rule.SendBy, rule.SendWithin)})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// educationNotice builds profile B or B_minimal about a setting's children.
-func (e *evaluation) educationNotice(profile notice.Profile, children []ppn.Child) any {
-	if profile == notice.ProfileBMinimal {
-		return notice.BuildBMinimal(e.in, children)
-	}
-	var safeCollection []ppn.Adult
-	if e.pol.School.AdultsForSafeCollection {
-		safeCollection = victimsAndPerpetrators(e.in.Adults)
-	}
-	return notice.BuildB(e.in, children, safeCollection)
-}
-
-func victimsAndPerpetrators(adults []ppn.Adult) []ppn.Adult {
-	var out []ppn.Adult
-	for _, a := range adults {
-		if a.Role == ppn.RoleVictim || a.Role == ppn.RolePerpetrator {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-// homeEducation is R9: children of compulsory school age who are educated
-// at home or on no school roll go, in one notice, to the local authority's
-// elective home education and children missing education officer.
-func (e *evaluation) homeEducation() error {
-	rule := e.pol.HomeEducation
-	if !rule.Enabled {
-		return nil
-	}
-	var children []ppn.Child
-	for _, c := range e.in.Children {
-		if c.Education == nil || (c.Education.Type != ppn.EducationHomeEducated && c.Education.Type != ppn.EducationNone) {
-			continue
-		}
-		if age, ok := notice.AgeYears(c.DateOfBirth, e.in.OccurredAt); ok && rule.Ages.Contains(age) {
-			children = append(children, c)
-		}
-	}
-	if len(children) == 0 {
-		return nil
-	}
-	r, ok := e.service(events.KindHomeEducation)
-	if !ok {
-		return nil
-	}
-	return e.add(request{rule: RuleHomeEducation, purpose: rule.Purpose, recipient: r, children: children,
-		due: e.cal.after(rule.Due, e.in.OccurredAt), profile: notice.ProfileBMinimal,
-		body: notice.BuildBMinimal(e.in, children)})
-}
-
-// earlyYears is R10: a child at a registered early years setting, found
-// among the schools by its URN, when the setting's local authority has
-// opted in.
-func (e *evaluation) earlyYears() error {
-	rule := e.pol.EarlyYears
-	if !rule.Enabled {
-		return nil
-	}
-	groups, missing := groupBySetting(e.in.Children, ppn.EducationEarlyYears)
-	if len(missing) > 0 && e.optedIn(e.in.LocalAuthorityCode) {
-		e.unrouted = append(e.unrouted, events.KindEarlyYears)
+// settings sends each selected child's education setting one notice
+// naming only its own children. An early years setting is told only when
+// its local authority opted in (local_authorities.csv); a setting that
+// cannot be found is flagged to the MASH, for early years only when the
+// incident's local authority opted in.
+func (e *evaluation) settings(s selected) error {
+	rule := s.rule
+	earlyYears := rule.Find == policy.FindEarlyYearsSetting
+	flagMissing := !earlyYears || e.optedIn(e.in.LocalAuthorityCode)
+	groups, missing := groupBySetting(s.children)
+	if missing && flagMissing {
+		e.unrouted = append(e.unrouted, rule.Kind)
 	}
 	for _, g := range groups {
 		setting, ok := e.ref.School(g.urn)
 		if !ok {
-			if e.optedIn(e.in.LocalAuthorityCode) {
-				e.unrouted = append(e.unrouted, events.KindEarlyYears)
+			if flagMissing {
+				e.unrouted = append(e.unrouted, rule.Kind)
 			}
 			continue
 		}
-		if !e.optedIn(setting.LocalAuthorityCode) {
+		if earlyYears && !e.optedIn(setting.LocalAuthorityCode) {
 			continue
 		}
-		d := e.cal.after(rule.Due, e.in.OccurredAt)
-		if rule.Due.Calendar == calendar.SchoolDay {
-			d = e.cal.schoolDay(e.in.OccurredAt, setting.Calendar, e.pol.School.Fallback)
+		d := e.cal.after(s.option.Deadline, s.start)
+		if s.option.Deadline.Calendar == calendar.SchoolDay {
+			d = e.cal.schoolDay(s.start, setting.Calendar, *s.option.Fallback)
 		}
-		err := e.add(request{rule: RuleEarlyYears, purpose: rule.Purpose,
-			recipient: events.Recipient{Kind: events.KindEarlyYears, ID: setting.URN, Name: setting.Name, Email: setting.DSLEmail},
-			children:  g.children, due: d, profile: notice.ProfileBMinimal, body: notice.BuildBMinimal(e.in, g.children)})
-		if err != nil {
+		profile := rule.ProfileFor(setting.LocalAuthorityCode)
+		req := request{rule: rule.ID, purpose: rule.Purpose, lawfulBasis: rule.LawfulBasis,
+			recipient: events.Recipient{Kind: rule.Kind, ID: setting.URN, Name: setting.Name, Email: setting.DSLEmail},
+			children:  g.children, due: d, profile: profile, body: e.educationNotice(rule, profile, g.children), flags: s.flags}
+		if rule.SendBy != nil {
+			req.sendBy = sendBy(e.in.OccurredAt, d, rule.SendBy.At, rule.SendBy.Within)
+		}
+		if err := e.add(req); err != nil {
 			return err
 		}
 	}
@@ -216,75 +272,6 @@ func (e *evaluation) optedIn(localAuthorityCode string) bool {
 	return ok && la.EarlyYearsOptIn
 }
 
-// healthTeam is R11 and R12: the children of the team's ages, in one
-// notice, with the victim and perpetrator named so that the team knows who
-// is in the household. Health visiting also sees a pregnancy, because it
-// makes the antenatal contact.
-func (e *evaluation) healthTeam(ruleID string, rule policy.HealthRule, r rating) error {
-	if !rule.Enabled {
-		return nil
-	}
-	var children []ppn.Child
-	for _, c := range e.in.Children {
-		if age, ok := notice.AgeYears(c.DateOfBirth, e.in.OccurredAt); ok && rule.Ages.Contains(age) {
-			children = append(children, c)
-		}
-	}
-	if len(children) == 0 {
-		return nil
-	}
-	kind := events.KindSchoolNursing
-	if ruleID == RuleHealthVisiting {
-		kind = events.KindHealthVisiting
-	}
-	recipient, ok := e.service(kind)
-	if !ok {
-		return nil
-	}
-	var adults []notice.HealthAdult
-	for _, a := range victimsAndPerpetrators(e.in.Adults) {
-		if a.Role == ppn.RoleVictim && kind == events.KindHealthVisiting {
-			adults = append(adults, notice.AdultPatient(a, true))
-		} else {
-			adults = append(adults, notice.AdultNamed(a))
-		}
-	}
-	deadline := rule.Due
-	if r.rag == policy.Red {
-		deadline = rule.DueRed
-	}
-	return e.add(request{rule: ruleID, purpose: rule.Purpose, recipient: recipient, children: children,
-		due: e.cal.after(deadline, r.assigned), profile: notice.ProfileC, body: notice.BuildC(e.in, children, adults)})
-}
-
-// midwifery is R13: a pregnant adult goes to the maternity safeguarding
-// team, with the expected due date and the perpetrator's name.
-func (e *evaluation) midwifery(defaultRAG policy.RAG) error {
-	rule := e.pol.Midwifery
-	if !rule.Enabled || !anyPregnant(e.in) {
-		return nil
-	}
-	recipient, ok := e.service(events.KindMidwifery)
-	if !ok {
-		return nil
-	}
-	var adults []notice.HealthAdult
-	for _, a := range e.in.Adults {
-		switch {
-		case a.Pregnant:
-			adults = append(adults, notice.AdultPatient(a, true))
-		case a.Role == ppn.RolePerpetrator:
-			adults = append(adults, notice.AdultNamed(a))
-		}
-	}
-	deadline := rule.Due
-	if defaultRAG == policy.Red {
-		deadline = rule.DueRed
-	}
-	return e.add(request{rule: RuleMidwifery, purpose: rule.Purpose, recipient: recipient,
-		due: e.cal.after(deadline, e.mashReceived), profile: notice.ProfileC, body: notice.BuildC(e.in, nil, adults)})
-}
-
 // practice is one GP practice and its patients in the incident.
 type practice struct {
 	ods      string
@@ -292,27 +279,24 @@ type practice struct {
 	adults   []ppn.Adult
 }
 
-// gps is R14: each GP practice of a child or a victim gets one notice
+// gps sends each GP practice of a selected child or a victim one notice
 // naming its own patients only.
-func (e *evaluation) gps(r rating) error {
-	rule := e.pol.GP
-	if !rule.Enabled {
-		return nil
-	}
-	for _, p := range e.practices() {
+func (e *evaluation) gps(s selected) error {
+	rule := s.rule
+	for _, p := range e.practices(s.children) {
 		gp, ok := e.ref.GPPractice(p.ods)
 		if !ok {
-			e.unrouted = append(e.unrouted, events.KindGP)
+			e.unrouted = append(e.unrouted, rule.Kind)
 			continue
 		}
 		adults := make([]notice.HealthAdult, 0, len(p.adults))
 		for _, a := range p.adults {
 			adults = append(adults, notice.AdultPatient(a, true))
 		}
-		err := e.add(request{rule: RuleGP, purpose: rule.Purpose,
-			recipient: events.Recipient{Kind: events.KindGP, ID: gp.ODSCode, Name: gp.Name, Email: gp.SafeguardingEmail},
-			children:  p.children, due: e.cal.after(rule.Due, r.assigned), profile: notice.ProfileC,
-			body: notice.BuildC(e.in, p.children, adults)})
+		err := e.add(request{rule: rule.ID, purpose: rule.Purpose, lawfulBasis: rule.LawfulBasis,
+			recipient: events.Recipient{Kind: rule.Kind, ID: gp.ODSCode, Name: gp.Name, Email: gp.SafeguardingEmail},
+			children:  p.children, due: e.cal.after(s.option.Deadline, s.start), profile: rule.Profile,
+			body: notice.BuildC(e.in, p.children, adults), flags: s.flags})
 		if err != nil {
 			return err
 		}
@@ -320,9 +304,9 @@ func (e *evaluation) gps(r rating) error {
 	return nil
 }
 
-// practices groups the children and victims by GP practice, in the order
-// the practices first appear.
-func (e *evaluation) practices() []practice {
+// practices groups the children and the victims by GP practice, in the
+// order the practices first appear.
+func (e *evaluation) practices(children []ppn.Child) []practice {
 	var out []practice
 	index := map[string]int{}
 	at := func(ods string) *practice {
@@ -334,7 +318,7 @@ func (e *evaluation) practices() []practice {
 		}
 		return &out[i]
 	}
-	for _, c := range e.in.Children {
+	for _, c := range children {
 		if c.GPODSCode != "" {
 			p := at(c.GPODSCode)
 			p.children = append(p.children, c)
@@ -349,80 +333,51 @@ func (e *evaluation) practices() []practice {
 	return out
 }
 
-// probation is R15: an adult on probation or managed under MAPPA goes to
-// the probation seat of the MASH, with profile D.
-func (e *evaluation) probation() error {
-	rule := e.pol.Probation
-	if !rule.Enabled {
-		return nil
-	}
-	supervised, mappa := false, false
-	for _, a := range e.in.Adults {
-		supervised = supervised || notice.Supervised(a)
-		mappa = mappa || (a.MAPPALevel != nil && *a.MAPPALevel > 0)
-	}
-	if !supervised {
-		return nil
-	}
-	recipient, ok := e.service(events.KindProbation)
-	if !ok {
-		return nil
-	}
-	deadline := rule.Due
-	if e.in.DASH.Level == ppn.DASHHigh || mappa {
-		deadline = rule.DueUrgent
-	}
-	var flags []string
-	if mappa {
-		flags = append(flags, FlagMAPPA)
-	}
-	return e.add(request{rule: RuleProbation, purpose: rule.Purpose, recipient: recipient, children: e.in.Children,
-		due: e.cal.after(deadline, e.mashReceived), profile: notice.ProfileD, body: notice.BuildD(e.in), flags: flags})
-}
-
-// maracCriteria reports whether R16's criteria hold.
-func (e *evaluation) maracCriteria(sameParties int) bool {
-	rule := e.pol.MARAC
-	dash := e.in.DASH
-	return (dash.YesCount != nil && *dash.YesCount >= rule.DASHYesCount) || dash.ProfessionalJudgementHigh ||
-		sameParties >= rule.SamePartiesIncidents || e.in.PreviousMARACWithin12m
-}
-
-// marac is R16: a high-risk or repeat case goes to the MARAC coordinator
-// and to the IDVA service, each with the victim-focused profile A.
-func (e *evaluation) marac(sameParties int) error {
-	rule := e.pol.MARAC
-	adults := victimsAndPerpetrators(e.in.Adults)
-	if !rule.Enabled || !e.maracCriteria(sameParties) || !hasVictim(adults) {
-		return nil
-	}
-	var flags []string
-	if sameParties > 1 {
-		flags = append(flags, FlagRepeatSameParties)
-	}
-	body := notice.BuildA(e.in, adults)
-	for _, target := range []struct {
-		kind     events.RecipientKind
-		deadline policy.Deadline
-	}{{events.KindMARAC, rule.DueMARAC}, {events.KindIDVA, rule.DueIDVA}} {
-		recipient, ok := e.service(target.kind)
-		if !ok {
-			continue
-		}
-		err := e.add(request{rule: RuleMARAC, purpose: rule.Purpose, recipient: recipient, children: e.in.Children,
-			due: e.cal.after(target.deadline, e.in.OccurredAt), profile: notice.ProfileA, body: body, flags: flags})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func hasVictim(adults []ppn.Adult) bool {
+func victimsAndPerpetrators(adults []ppn.Adult) []ppn.Adult {
+	var out []ppn.Adult
 	for _, a := range adults {
-		if a.Role == ppn.RoleVictim {
-			return true
+		if a.Role == ppn.RoleVictim || a.Role == ppn.RolePerpetrator {
+			out = append(out, a)
 		}
 	}
-	return false
+	return out
+}
+
+// IncidentFacts are the facts the policy's expressions read of an
+// incident, with Lantern's history of its people, the count of incidents
+// of the same parties (this one included) and the proposed rating.
+func IncidentFacts(in ppn.Incident, h History, sameParties int, defaultRAG policy.RAG) policy.Facts {
+	f := policy.Facts{
+		DASH:                    policy.DASHFacts{Level: in.DASH.Level, ProfessionalJudgementHigh: in.DASH.ProfessionalJudgementHigh},
+		IncidentsSameParties12m: in.IncidentsSameParties12m, SamePartiesIncidents: sameParties,
+		PreviousMARACWithin12m: in.PreviousMARACWithin12m, LocalAuthority: in.LocalAuthorityCode,
+		DefaultRAG: string(defaultRAG), Children: make([]policy.ChildFacts, 0, len(in.Children)),
+		Adults: make([]policy.AdultFacts, 0, len(in.Adults)),
+	}
+	if in.DASH.YesCount != nil {
+		n := *in.DASH.YesCount
+		f.DASH.YesCount = &n
+	}
+	for _, c := range in.Children {
+		age, ok := notice.AgeYears(c.DateOfBirth, in.OccurredAt)
+		if !ok {
+			age = -1
+		}
+		cf := policy.ChildFacts{PersonID: c.PersonID, Age: age, Present: c.Present, HasGP: c.GPODSCode != "",
+			OpenToCSC: c.OpenToCSC, CPPlan: c.CPPlan, RecordedIncidents: h.ChildIncidents[c.PersonID]}
+		if c.Education != nil {
+			cf.Education, cf.HasSetting = c.Education.Type, c.Education.URN != ""
+		}
+		f.Children = append(f.Children, cf)
+	}
+	for _, a := range in.Adults {
+		af := policy.AdultFacts{PersonID: a.PersonID, Role: a.Role, Pregnant: a.Pregnant, OnProbation: a.OnProbation,
+			HasGP: a.GPODSCode != ""}
+		if a.MAPPALevel != nil {
+			n := *a.MAPPALevel
+			af.MAPPALevel = &n
+		}
+		f.Adults = append(f.Adults, af)
+	}
+	return f
 }

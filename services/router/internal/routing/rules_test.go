@@ -11,7 +11,6 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
-	"github.com/lantern-safeguarding/lantern/services/router/internal/notice"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/routing"
 )
@@ -22,11 +21,12 @@ type ruleCase struct {
 	name    string
 	setup   func(in *ppn.Incident)
 	history routing.History
-	policy  func(p *policy.Policy)
-	optIn   bool
-	triage  string
-	want    map[events.RecipientKind]int
-	check   func(t *testing.T, all []routing.Decision)
+	// edits are pairs of old and new text of the shipped policy file.
+	edits  []string
+	optIn  bool
+	triage string
+	want   map[events.RecipientKind]int
+	check  func(t *testing.T, all []routing.Decision)
 }
 
 // wednesday is a term-time Wednesday afternoon in the test world.
@@ -36,11 +36,11 @@ func runRuleCases(t *testing.T, cases []ruleCase) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := *defaultPolicy(t)
-			if c.policy != nil {
-				c.policy(&p)
+			p := defaultPolicy(t)
+			if c.edits != nil {
+				p = editedPolicy(t, c.edits...)
 			}
-			r := newRouter(&p, writeReference(t, worldOptions{earlyYearsOptIn: c.optIn}))
+			r := newRouter(p, writeReference(t, worldOptions{earlyYearsOptIn: c.optIn}))
 			in := baseIncident(wednesday)
 			if c.setup != nil {
 				c.setup(&in)
@@ -125,7 +125,7 @@ func TestR1MASH(t *testing.T) {
 		}, want: map[events.RecipientKind]int{events.KindMASH: 1},
 			check: wantDue(events.KindMASH, wednesday.Add(time.Hour), calendar.Clock)},
 		{name: "no child and no pregnancy: nobody", want: map[events.RecipientKind]int{}},
-		{name: "disabled: no MASH notice", setup: withChildren(toddler), policy: func(p *policy.Policy) { p.MASH.Enabled = false },
+		{name: "disabled: no MASH notice", setup: withChildren(toddler), edits: []string{"  - id: R1 ", "  - id: R1\n    enabled: false\n   "},
 			want: map[events.RecipientKind]int{}},
 	})
 }
@@ -197,18 +197,16 @@ func TestR8School(t *testing.T) {
 			}},
 		{name: "the school's local authority chose the minimal notice",
 			setup: withChildren(child("C-1", "Amy Pupil", "2019-01-10", ppn.EducationSchool, otherbySchool)),
-			policy: func(p *policy.Policy) {
-				p.School.ProfileByLocalAuthority = map[string]notice.Profile{otherLA: notice.ProfileBMinimal}
-			},
-			want: map[events.RecipientKind]int{events.KindMASH: 1, events.KindSchool: 1},
+			edits: []string{"profile_by_local_authority: {}", "profile_by_local_authority: {" + otherLA + ": B_minimal}"},
+			want:  map[events.RecipientKind]int{events.KindMASH: 1, events.KindSchool: 1},
 			check: func(t *testing.T, all []routing.Decision) {
 				if got := find(t, all, events.KindSchool).Request.Profile; got != "B_minimal" {
 					t.Errorf("profile = %s, want B_minimal", got)
 				}
 			}},
 		{name: "names for safe collection only when the policy allows", setup: withChildren(pupil7),
-			policy: func(p *policy.Policy) { p.School.AdultsForSafeCollection = true },
-			want:   map[events.RecipientKind]int{events.KindMASH: 1, events.KindSchool: 1},
+			edits: []string{"adults_for_safe_collection: false", "adults_for_safe_collection: true"},
+			want:  map[events.RecipientKind]int{events.KindMASH: 1, events.KindSchool: 1},
 			check: func(t *testing.T, all []routing.Decision) {
 				body := string(find(t, all, events.KindSchool).Request.Notice)
 				if !strings.Contains(body, `"adults":[{"name":"Vera Victim","role":"victim"},{"name":"Percy Perp","role":"perpetrator"}]`) {
@@ -261,9 +259,10 @@ func TestR10EarlyYears(t *testing.T) {
 			setup: withChildren(child("C-1", "Toby", "2023-06-01", ppn.EducationEarlyYears, "EY999999")),
 			want:  map[events.RecipientKind]int{events.KindMASH: 1}, check: wantFlags(events.KindMASH, "unrouted_early_years")},
 		{name: "due at the setting's next session when the policy says school_day", setup: withChildren(nursery), optIn: true,
-			policy: func(p *policy.Policy) { p.EarlyYears.Due = policy.Deadline{Calendar: calendar.SchoolDay} },
-			want:   map[events.RecipientKind]int{events.KindMASH: 1, events.KindEarlyYears: 1},
-			check:  wantDue(events.KindEarlyYears, london(2026, time.November, 19, 8, 0), calendar.SchoolDay)},
+			edits: []string{"      - {calendar: working_day, days: 1}           # [P] no booked-session data",
+				"      - {calendar: school_day, fallback: {calendar: working_day, days: 1}}  #"},
+			want:  map[events.RecipientKind]int{events.KindMASH: 1, events.KindEarlyYears: 1},
+			check: wantDue(events.KindEarlyYears, london(2026, time.November, 19, 8, 0), calendar.SchoolDay)},
 	})
 }
 
@@ -282,8 +281,8 @@ func TestR11HealthVisiting(t *testing.T) {
 			check: wantDue(events.KindHealthVisiting, endOfDay(2026, time.November, 18), calendar.WorkingDay)},
 		{name: "not before triage", setup: withChildren(toddler), want: map[events.RecipientKind]int{events.KindMASH: 1}},
 		{name: "at once when the policy says incident", setup: withChildren(toddler),
-			policy: func(p *policy.Policy) { p.HealthVisiting.SendOn = policy.OnIncident },
-			want:   map[events.RecipientKind]int{events.KindMASH: 1, events.KindHealthVisiting: 1},
+			edits: []string{"    on: triage                                     # [P] the clock starts at rag_assigned", "    on: incident"},
+			want:  map[events.RecipientKind]int{events.KindMASH: 1, events.KindHealthVisiting: 1},
 			// Green is due within 72 hours of MASH opening time after
 			// receipt (nine 8-hour days: Tuesday 1 December 14:20), and the
 			// team has one working day more.
@@ -422,7 +421,7 @@ func TestR17RepeatChild(t *testing.T) {
 		{name: "not when the policy leaves the police's count out", setup: func(in *ppn.Incident) {
 			in.Children = []ppn.Child{toddler}
 			in.IncidentsSameParties12m = 2
-		}, policy: func(p *policy.Policy) { p.RepeatChild.CountPoliceFigure = false },
+		}, edits: []string{"|| incidents_same_parties_12m + 1 >= 3", ""},
 			want: map[events.RecipientKind]int{events.KindMASH: 1, events.KindMARAC: 1, events.KindIDVA: 1},
 			check: func(t *testing.T, all []routing.Decision) {
 				if find(t, all, events.KindMASH).Request.Repeat {
@@ -458,7 +457,7 @@ func TestR2TriageDeadlineOnMASHNotice(t *testing.T) {
 	if got, want := triageDue(shipped, ppn.DASHStandard), london(2026, time.December, 1, 14, 20); !got.Equal(want) {
 		t.Errorf("green: triage due %s, want %s", got, want)
 	}
-	edited := editedPolicy(t, "green: {calendar: mash_hours, limit: 72h}", "green: {calendar: clock, limit: 8h}")
+	edited := editedPolicy(t, "- {calendar: mash_hours, limit: 72h}", "- {calendar: clock, limit: 8h}")
 	if got, want := triageDue(edited, ppn.DASHStandard), received.Add(8*time.Hour); !got.Equal(want) {
 		t.Errorf("edited green: triage due %s, want %s", got, want)
 	}

@@ -50,7 +50,7 @@ func writeReference(t *testing.T, o worldOptions) *refdata.Set {
 	}
 	services := "local_authority_code,kind,name,email\n"
 	for _, la := range []string{testLA, otherLA} {
-		for _, kind := range refdata.ServiceKinds() {
+		for _, kind := range append(refdata.ServiceKinds(), samplePartnerKind) {
 			services += la + "," + string(kind) + ",Test " + string(kind) + " " + la + "," + string(kind) + "@" + strings.ToLower(la) + ".lantern.test\n"
 		}
 	}
@@ -98,8 +98,13 @@ func writeReference(t *testing.T, o worldOptions) *refdata.Set {
 	return set
 }
 
-// shippedPolicyFile is the default policy the project ships.
-const shippedPolicyFile = "../../../../policy/default.yaml"
+// shippedPolicyFile is the default policy the project ships, and
+// samplePolicyFile its sample of a partnership's own rule.
+const (
+	shippedPolicyFile = "../../../../policy/default.yaml"
+	samplePolicyFile  = "../../../../policy/samples/medium-risk-da-service.yaml"
+	samplePartnerKind = events.RecipientKind("domestic_abuse_service")
+)
 
 func defaultPolicy(t *testing.T) *policy.Policy {
 	t.Helper()

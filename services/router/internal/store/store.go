@@ -166,11 +166,17 @@ func queueCase(batch *pgx.Batch, c routing.Case, version string) error {
 	if repeat == nil {
 		repeat = []string{}
 	}
+	var facts []byte
+	if c.Facts != nil {
+		if facts, err = json.Marshal(c.Facts); err != nil {
+			return fmt.Errorf("encoding the case's facts: %w", err)
+		}
+	}
 	batch.Queue(`INSERT INTO router.cases
-		(incident_id, occurred_at, received_at, local_authority_code, default_rag, repeat_children, incident, policy_version, recorded_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) ON CONFLICT (incident_id) DO NOTHING`,
+		(incident_id, occurred_at, received_at, local_authority_code, default_rag, repeat_children, incident, policy_version, recorded_at, facts)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9) ON CONFLICT (incident_id) DO NOTHING`,
 		c.IncidentID, c.Incident.OccurredAt, c.ReceivedAt, c.Incident.LocalAuthorityCode, string(c.DefaultRAG),
-		repeat, body, version)
+		repeat, body, version, facts)
 	return nil
 }
 
@@ -286,12 +292,13 @@ func requestEvent(d routing.Decision) (outbox.Outgoing, error) {
 // Case returns the case kept for an incident.
 func (s *Store) Case(ctx context.Context, incidentID string) (routing.Case, bool, error) {
 	var (
-		c    routing.Case
-		rag  string
-		body []byte
+		c     routing.Case
+		rag   string
+		body  []byte
+		facts []byte
 	)
-	err := s.pool.QueryRow(ctx, `SELECT incident_id::text, received_at, default_rag, repeat_children, incident
-		FROM router.cases WHERE incident_id = $1`, incidentID).Scan(&c.IncidentID, &c.ReceivedAt, &rag, &c.RepeatChildren, &body)
+	err := s.pool.QueryRow(ctx, `SELECT incident_id::text, received_at, default_rag, repeat_children, incident, facts
+		FROM router.cases WHERE incident_id = $1`, incidentID).Scan(&c.IncidentID, &c.ReceivedAt, &rag, &c.RepeatChildren, &body, &facts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return routing.Case{}, false, nil
 	}
@@ -304,5 +311,11 @@ func (s *Store) Case(ctx context.Context, incidentID string) (routing.Case, bool
 		return routing.Case{}, false, fmt.Errorf("decoding the case: %w", err)
 	}
 	c.Incident = in
+	if facts != nil {
+		c.Facts = &policy.Facts{}
+		if err := json.Unmarshal(facts, c.Facts); err != nil {
+			return routing.Case{}, false, fmt.Errorf("decoding the case's facts: %w", err)
+		}
+	}
 	return c, true, nil
 }

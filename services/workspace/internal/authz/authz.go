@@ -66,6 +66,7 @@ var matrix = map[identity.Role][]Action{
 	identity.RoleMARAC:          inbox,
 	identity.RoleIDVA:           inbox,
 	identity.RoleHomeEducation:  inbox,
+	identity.RolePartnerService: inbox,
 	identity.RoleAuditor:        audit,
 	identity.RoleAdministrator:  oversight,
 }

@@ -96,6 +96,9 @@ func serviceUsers(set *refdata.Set, firstLA string) []User {
 	var out []User
 	for _, s := range set.Services() {
 		role, ok := serviceRoles[s.Kind]
+		if !ok && !events.IsBuiltinKind(s.Kind) {
+			role, ok = identity.RolePartnerService, true
+		}
 		if !ok {
 			continue
 		}

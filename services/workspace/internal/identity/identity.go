@@ -30,6 +30,10 @@ const (
 	RoleMARAC          Role = "marac"
 	RoleIDVA           Role = "idva"
 	RoleHomeEducation  Role = "home_education_officer"
+	// RolePartnerService works the inbox of a recipient kind the
+	// partnership's routing policy declared, such as a domestic abuse
+	// service.
+	RolePartnerService Role = "partner_service"
 	RoleAuditor        Role = "auditor"
 	RoleAdministrator  Role = "administrator"
 )
@@ -37,14 +41,28 @@ const (
 // Roles lists every role, the people who receive notices first.
 func Roles() []Role {
 	return []Role{RoleMASHWorker, RoleMASHManager, RoleSchoolKeyAdult, RoleHealth, RoleProbation,
-		RoleMARAC, RoleIDVA, RoleHomeEducation, RoleAuditor, RoleAdministrator}
+		RoleMARAC, RoleIDVA, RoleHomeEducation, RolePartnerService, RoleAuditor, RoleAdministrator}
 }
 
 // Valid reports whether r is one of the roles.
 func (r Role) Valid() bool { return slices.Contains(Roles(), r) }
 
-// Kinds returns the kinds of organisation a person in this role can work
-// for; it is empty for the roles that belong to no organisation.
+// WorksFor reports whether a person in this role can work for an
+// organisation of kind: one of Kinds, or for the partnership service role
+// any kind a partnership declared (not one of the contract's).
+func (r Role) WorksFor(kind events.RecipientKind) bool {
+	if r == RolePartnerService {
+		return kind.Valid() && !events.IsBuiltinKind(kind)
+	}
+	return slices.Contains(r.Kinds(), kind)
+}
+
+// NeedsOrganisation reports whether the role works for an organisation.
+func (r Role) NeedsOrganisation() bool { return r == RolePartnerService || len(r.Kinds()) > 0 }
+
+// Kinds returns the contract's kinds of organisation a person in this
+// role can work for; it is empty for the roles that belong to no
+// organisation and for the partnership service role (see WorksFor).
 func (r Role) Kinds() []events.RecipientKind {
 	switch r {
 	case RoleMASHWorker, RoleMASHManager:
@@ -84,6 +102,8 @@ func (r Role) Label() string {
 		return "IDVA"
 	case RoleHomeEducation:
 		return "Elective home education officer"
+	case RolePartnerService:
+		return "Partnership service practitioner"
 	case RoleAuditor:
 		return "Auditor"
 	case RoleAdministrator:
@@ -173,11 +193,10 @@ func FromClaims(c Claims) (User, error) {
 	if err != nil {
 		return User{}, fmt.Errorf("%w: %w", ErrNoRole, err)
 	}
-	kinds := role.Kinds()
 	switch {
-	case len(kinds) == 0 && !org.IsZero():
+	case !role.NeedsOrganisation() && !org.IsZero():
 		return User{}, fmt.Errorf("%w: role %s belongs to no organisation", ErrNoRole, role)
-	case len(kinds) > 0 && !slices.Contains(kinds, org.Kind):
+	case role.NeedsOrganisation() && !role.WorksFor(org.Kind):
 		return User{}, fmt.Errorf("%w: role %s cannot work for organisation %q", ErrNoRole, role, c.Organisation)
 	}
 	name := strings.TrimSpace(c.Name)

@@ -33,6 +33,10 @@ func TestFromClaims(t *testing.T) {
 		{"an unknown role", identity.Claims{Subject: "s7", Role: "admin", Organisation: ""}, identity.User{}, true},
 		{"an organisation of unknown kind", identity.Claims{Subject: "s8", Role: "health", Organisation: "hospital:1"}, identity.User{}, true},
 		{"no subject", identity.Claims{Role: "auditor"}, identity.User{}, true},
+		{"a practitioner of a service the partnership declared", identity.Claims{Subject: "s11", Name: "Dee", Role: "partner_service", Organisation: "domestic_abuse_service:E06000035"},
+			identity.User{ID: "s11", Name: "Dee", Role: identity.RolePartnerService, Org: identity.Organisation{Kind: "domestic_abuse_service", ID: "E06000035"}, OrgName: "domestic_abuse_service:E06000035"}, false},
+		{"a partnership practitioner at one of the contract's kinds", identity.Claims{Subject: "s12", Role: "partner_service", Organisation: "idva:E06000035"}, identity.User{}, true},
+		{"a partnership practitioner with no organisation", identity.Claims{Subject: "s13", Role: "partner_service"}, identity.User{}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
