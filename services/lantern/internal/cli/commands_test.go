@@ -58,6 +58,10 @@ func TestCommandLineMistakesSayWhatToType(t *testing.T) {
 		{[]string{"audit", "replay"}, "type lantern audit replay --target-database-url"},
 		{[]string{"audit", "verify", "--chain-onyl"}, "unknown flag: --chain-onyl"},
 		{[]string{"dlq", "redrive"}, "needs exactly one of --seq N or --all"},
+		{[]string{"policy"}, "lantern policy: needs a command: simulate"},
+		{[]string{"policy", "simulate", "--from", "2026-11-01"}, "type lantern policy simulate --policy my-policy.yaml --from 2026-11-01 --to 2026-11-30"},
+		{[]string{"policy", "simulate", "--policy", "p.yaml", "--from", "2026-11-31", "--to", "2026-11-30"}, "--from and --to are days as YYYY-MM-DD"},
+		{[]string{"policy", "simulate", "--policy", "p.yaml", "--from", "2026-11-30", "--to", "2026-11-01"}, "--to 2026-11-01 is before --from 2026-11-30"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
