@@ -60,13 +60,13 @@ func WriteText(w io.Writer, rep Report) error {
 var templates embed.FS
 
 var page = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{"bars": bars, "weeks": weekCharts, "dict": dict,
-		"add": func(a int, b ...int) int {
-			for _, x := range b {
-				a += x
-			}
-			return a
-		},
-		"sub": func(a, b int) int { return a - b }}).
+	"add": func(a int, b ...int) int {
+		for _, x := range b {
+			a += x
+		}
+		return a
+	},
+	"sub": func(a, b int) int { return a - b }}).
 	ParseFS(templates, "report.html.tmpl"))
 
 // WriteHTML writes the report as one self-contained page with its charts
