@@ -27,6 +27,8 @@ type replayOptions struct {
 	target    string
 	nats      localenv.Setting
 	noCompare bool
+	// unverified replays a ledger that fails verification.
+	unverified bool
 }
 
 func newReplayCommand() *cobra.Command {
@@ -39,6 +41,7 @@ func newReplayCommand() *cobra.Command {
 	from := command.ChoiceFlag(cmd, "from", "where to read the events: JetStream (--nats-url) or the ledger (--database-url)", "stream", "ledger")
 	cmd.Flags().StringVar(&o.target, "target-database-url", "", "an empty database to rebuild the projections in (required)")
 	cmd.Flags().BoolVar(&o.noCompare, "no-compare", false, "do not compare with the live digest")
+	cmd.Flags().BoolVar(&o.unverified, "ignore-verification", false, "replay the ledger even if its hash chain fails verification")
 	localenv.AddNATSFlag(cmd.Flags())
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
@@ -66,6 +69,11 @@ func newReplayCommand() *cobra.Command {
 }
 
 func replay(ctx context.Context, s *session, o replayOptions, out, errOut io.Writer) error {
+	if o.from == "ledger" {
+		if err := verifyBeforeReplay(ctx, s, o.unverified, out, errOut); err != nil {
+			return err
+		}
+	}
 	target, err := openEmptyTarget(ctx, o.target)
 	if err != nil {
 		return err
@@ -95,6 +103,36 @@ func readFacts(ctx context.Context, s *session, o replayOptions, errOut io.Write
 		return ledgerFacts(ctx, s.pool, errOut)
 	}
 	return streamFacts(ctx, o.nats, errOut)
+}
+
+// verifyBeforeReplay checks the ledger's hash chain before it is replayed:
+// a replay of an altered ledger would differ from the live projections for
+// a reason the digests cannot name, or worse, match an altered state.
+func verifyBeforeReplay(ctx context.Context, s *session, unverified bool, out, errOut io.Writer) error {
+	bar := (*progress)(nil)
+	res, err := auditlog.VerifyDatabase(ctx, s.pool, auditlog.VerifyOptions{ProgressEvery: 5000,
+		Progress: func(done, total int64) {
+			if bar == nil {
+				bar = newProgress(errOut, "verifying", total, clock.System)
+			}
+			bar.set(done)
+		}})
+	if bar != nil {
+		bar.finish()
+	}
+	if err != nil {
+		return fmt.Errorf("verifying the ledger before replay: %w", err)
+	}
+	if res.Problem == nil {
+		fmt.Fprintf(out, "The ledger's chain of %d entries verifies.\n", res.Entries)
+		return nil
+	}
+	fmt.Fprintf(out, "The ledger fails verification at entry %d: %s.\n", res.Problem.Seq, res.Problem.Reason)
+	if !unverified {
+		return fmt.Errorf("%w: first bad entry %d (lantern audit verify shows more; --ignore-verification replays it anyway)", ErrTampered, res.Problem.Seq)
+	}
+	fmt.Fprintln(out, "Replaying it anyway, as asked: the replay shows what the altered ledger says.")
+	return nil
 }
 
 // openEmptyTarget connects to the target and refuses it unless it has no

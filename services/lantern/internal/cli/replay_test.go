@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
+	"github.com/lantern-safeguarding/lantern/pkg/auditlog/auditlogtest"
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/natstest"
@@ -153,5 +154,23 @@ func auditTamper(t *testing.T, url, sql string) {
 	tag, err := pool.Exec(context.Background(), sql)
 	if err != nil || tag.RowsAffected() == 0 {
 		t.Fatalf("%s: %v (%d rows)", sql, err, tag.RowsAffected())
+	}
+}
+
+func TestAuditReplayOfATamperedLedgerNamesTheFirstBadEntry(t *testing.T) {
+	url := verifyFixture(t)
+	auditlogtest.Tamper(t, url, func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, `UPDATE ledger.entries SET event = convert_to(replace(convert_from(event, 'UTF8'), 'R8', 'R9'), 'UTF8') WHERE seq = 3`)
+		return err
+	})
+	code, out, errOut := run(t, "audit", "replay", "--from", "ledger", "--target-database-url", emptyDatabase(t))
+	if code != 1 || !strings.Contains(out, "The ledger fails verification at entry 3") ||
+		!strings.Contains(errOut, "first bad entry 3") || strings.Contains(out, "Replayed") {
+		t.Errorf("exit %d; want 1, entry 3 named and nothing replayed; output:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	code, out, _ = run(t, "audit", "replay", "--from", "ledger", "--ignore-verification", "--target-database-url", emptyDatabase(t))
+	if code != 1 || !strings.Contains(out, "fails verification at entry 3") || !strings.Contains(out, "Replaying it anyway") ||
+		!strings.Contains(out, "differs from the live projections in") {
+		t.Errorf("replay anyway: exit %d; output:\n%s", code, out)
 	}
 }
