@@ -43,6 +43,7 @@ run: build ## run the whole pipeline locally and print where to go
 
 test: ## run every module's tests with the race detector, then each fuzz target briefly
 	@scripts/install-chromium.sh
+	@scripts/install-npm-packages.sh
 	@set -e; dirs="$(if $(PKG),$(PKG),$(TEST_DIRS))"; \
 	for d in $$dirs; do echo "== $$d"; go test $(TEST_FLAGS) $(if $(T),-run '$(T)') ./$$d/...; done
 	@$(if $(PKG)$(T),,$(MAKE) --no-print-directory fuzz)
