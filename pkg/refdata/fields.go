@@ -98,14 +98,6 @@ func parseBool(s string) (bool, error) {
 	return false, fmt.Errorf("%q is not true or false", s)
 }
 
-func parsePhase(s string) (Phase, error) {
-	phase := Phase(s)
-	if !slices.Contains(Phases(), phase) {
-		return "", fmt.Errorf("%q is not a phase; want one of %s", s, joinValues(Phases()))
-	}
-	return phase, nil
-}
-
 // parseServiceKind accepts the contract's service kinds and any kind a
 // partnership's routing policy may declare (lowercase words joined by _);
 // the router refuses a policy whose declared kind has no service here.

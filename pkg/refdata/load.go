@@ -61,6 +61,8 @@ type loader struct {
 	snap     snapshot
 	set      *Set
 	problems []Problem
+	// warnings are problems that do not stop the set being used.
+	warnings []Problem
 	// calendars holds every calendar file found, by id, valid or not.
 	calendars map[string]calendar.SchoolCalendar
 	// keyLines remembers the line each key was first seen on, per file, so
@@ -95,6 +97,8 @@ func build(snap snapshot) (*Set, error) {
 		sortProblems(l.problems)
 		return nil, &LoadError{Problems: l.problems}
 	}
+	sortProblems(l.warnings)
+	l.set.warnings = l.warnings
 	return l.set, nil
 }
 
@@ -146,7 +150,7 @@ func (l *loader) loadSchools() {
 			URN:                parsed(c, schoolURN, parseURN),
 			Name:               c.required(schoolName),
 			LocalAuthorityCode: l.localAuthorityRef(c, schoolLocalAuthority),
-			Phase:              parsed(c, schoolPhase, parsePhase),
+			Phase:              c.phase(schoolPhase),
 			DSLEmail:           parsed(c, schoolDSLEmail, parseEmail),
 		}
 		dayStart := parsed(c, schoolDayStart, parseTimeOfDay)
@@ -156,6 +160,20 @@ func (l *loader) loadSchools() {
 			l.set.schools[school.URN] = school
 		}
 	}
+}
+
+// phase reads a school's phase. The register's free text may hold words
+// Lantern does not know; that is a warning, since nothing is routed on the
+// phase alone and a partnership's data must not stop the pipeline.
+func (c rowCheck) phase(col int) Phase {
+	v := c.row.fields[col]
+	phase, ok := ParsePhase(v)
+	if !ok {
+		c.l.warnings = append(c.l.warnings, Problem{File: c.file, Line: c.row.lines[col], Field: c.columns[col],
+			Message: fmt.Sprintf("%q is not a phase Lantern knows, so the school's phase is unknown; "+
+				"use an education.type word (school, fe, sixteen_to_nineteen, early_years) or a GIAS PhaseOfEducation name", v)})
+	}
+	return phase
 }
 
 // localAuthorityRef reads a local authority code that must be in

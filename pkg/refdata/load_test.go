@@ -145,13 +145,6 @@ func TestLoadReportsEveryProblemWithItsPlace(t *testing.T) {
 				Message: `"../medway" is not a calendar id: use up to 64 lower-case letters, digits, '-' and '_'`}},
 		},
 		{
-			name: "unknown phase",
-			files: withFiles(map[string]string{"schools.csv": schoolHeader +
-				"118234,Chatham Hill Primary School,E06000035,infant,dsl@chathamhill.lantern.test,08:40,medway-standard\n"}),
-			want: []refdata.Problem{{File: "schools.csv", Line: 2, Field: "phase",
-				Message: `"infant" is not a phase; want one of nursery, primary, middle, secondary, all_through, special, alternative_provision, sixteen_to_nineteen, further_education`}},
-		},
-		{
 			name: "every bad field of a row is reported",
 			files: withFiles(map[string]string{"schools.csv": schoolHeader +
 				"118234,,E0600003,primary,dsl,8:40,medway-standard\n"}),
@@ -498,5 +491,45 @@ func TestLoadRefusesAFolderThatIsNotThere(t *testing.T) {
 	var loadErr *refdata.LoadError
 	if errors.As(err, &loadErr) {
 		t.Errorf("Load(%s) error is a *LoadError, want the folder's own error: %v", missing, err)
+	}
+}
+
+func TestSchoolPhasesTakeTheNoticesAndTheRegistersWordsAndOnlyWarn(t *testing.T) {
+	words := []struct {
+		urn, phase string
+		want       refdata.Phase
+	}{
+		{"100001", "fe", refdata.PhaseFurtherEducation},
+		{"100002", "sixteen_to_nineteen", refdata.PhaseSixteenToNineteen},
+		{"100003", "school", refdata.PhaseSchool},
+		{"100004", "early_years", refdata.PhaseNursery},
+		{"100005", "Nursery", refdata.PhaseNursery},
+		{"100006", "PRIMARY", refdata.PhasePrimary},
+		{"100007", "Middle deemed primary", refdata.PhaseMiddle},
+		{"100008", "Secondary", refdata.PhaseSecondary},
+		{"100009", "middle deemed secondary", refdata.PhaseMiddle},
+		{"100010", "16 plus", refdata.PhaseSixteenToNineteen},
+		{"100011", "All-through", refdata.PhaseAllThrough},
+		{"100012", "Not applicable", refdata.PhaseNotApplicable},
+		{"100013", "further_education", refdata.PhaseFurtherEducation},
+		{"100014", "infant", refdata.PhaseUnknown},
+	}
+	csv := schoolHeader
+	for _, w := range words {
+		csv += w.urn + ",Example School," + "E06000035," + w.phase + ",dsl@example.lantern.test,08:40,medway-standard\n"
+	}
+	set, err := refdata.Load(writeFolder(t, withFiles(map[string]string{"schools.csv": csv})))
+	if err != nil {
+		t.Fatalf("a folder with every phase word was refused: %v", err)
+	}
+	for _, w := range words {
+		if s, _ := set.School(w.urn); s.Phase != w.want {
+			t.Errorf("phase %q read as %q, want %q", w.phase, s.Phase, w.want)
+		}
+	}
+	want := []refdata.Problem{{File: "schools.csv", Line: 15, Field: "phase",
+		Message: `"infant" is not a phase Lantern knows, so the school's phase is unknown; use an education.type word (school, fe, sixteen_to_nineteen, early_years) or a GIAS PhaseOfEducation name`}}
+	if diff := cmp.Diff(want, set.Warnings()); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
@@ -29,6 +30,8 @@ type LocalAuthority struct {
 
 // Phase is a school's phase of education. It decides nothing in routing on
 // its own but tells the MASH and the simulator what kind of setting it is.
+// schools.csv holds it as free text from the school's register entry (see
+// ParsePhase); an unknown phase is a warning, never a refusal.
 type Phase string
 
 // The phases a school may have.
@@ -42,12 +45,48 @@ const (
 	PhaseAlternativeProvision Phase = "alternative_provision"
 	PhaseSixteenToNineteen    Phase = "sixteen_to_nineteen"
 	PhaseFurtherEducation     Phase = "further_education"
+	// PhaseSchool is a school whose register entry does not say which
+	// phase (education.type "school").
+	PhaseSchool Phase = "school"
+	// PhaseNotApplicable is GIAS's "Not applicable", used for most special
+	// schools, pupil referral units and independent schools.
+	PhaseNotApplicable Phase = "not_applicable"
+	// PhaseUnknown is a phase Lantern does not recognise; loading warns.
+	PhaseUnknown Phase = "unknown"
 )
 
 // Phases lists every phase, youngest pupils first.
 func Phases() []Phase {
 	return []Phase{PhaseNursery, PhasePrimary, PhaseMiddle, PhaseSecondary, PhaseAllThrough,
-		PhaseSpecial, PhaseAlternativeProvision, PhaseSixteenToNineteen, PhaseFurtherEducation}
+		PhaseSpecial, PhaseAlternativeProvision, PhaseSixteenToNineteen, PhaseFurtherEducation,
+		PhaseSchool, PhaseNotApplicable, PhaseUnknown}
+}
+
+// phaseWords maps every word schools.csv may use for a phase, once
+// normalised (lower case, runs of spaces and hyphens as one underscore),
+// to the phase: Lantern's own names, the education.type words of the
+// police notice (contract section 1) and GIAS's PhaseOfEducation names.
+var phaseWords = map[string]Phase{
+	"nursery": PhaseNursery, "early_years": PhaseNursery,
+	"primary": PhasePrimary, "middle_deemed_primary": PhaseMiddle,
+	"middle": PhaseMiddle, "middle_deemed_secondary": PhaseMiddle,
+	"secondary": PhaseSecondary, "all_through": PhaseAllThrough,
+	"special": PhaseSpecial, "alternative_provision": PhaseAlternativeProvision,
+	"sixteen_to_nineteen": PhaseSixteenToNineteen, "16_plus": PhaseSixteenToNineteen, "16_19": PhaseSixteenToNineteen,
+	"further_education": PhaseFurtherEducation, "fe": PhaseFurtherEducation,
+	"school": PhaseSchool, "not_applicable": PhaseNotApplicable,
+}
+
+// ParsePhase reads a phase as a register writes it, case-insensitively:
+// "fe", "sixteen_to_nineteen", "Middle deemed secondary", "16 plus",
+// "All-through". ok is false for a phase it does not know.
+func ParsePhase(s string) (phase Phase, ok bool) {
+	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return r == ' ' || r == '-' || r == '_' })
+	phase, ok = phaseWords[strings.Join(words, "_")]
+	if !ok {
+		return PhaseUnknown, false
+	}
+	return phase, true
 }
 
 // School is one school or college, with the calendar its notices' deadlines
@@ -106,7 +145,12 @@ type Set struct {
 	gpPractices      map[string]GPPractice
 	services         map[serviceKey]Service
 	holidays         calendar.Holidays
+	warnings         []Problem
 }
+
+// Warnings are what loading found odd but not wrong enough to refuse the
+// data, such as a school phase Lantern does not know.
+func (s *Set) Warnings() []Problem { return slices.Clone(s.warnings) }
 
 // Version identifies the content the set was loaded from: a SHA-256 over
 // every file read, written "sha256:<hex>". Events record it so that a

@@ -41,6 +41,7 @@ func NewStore(dir string, log *zap.Logger) (*Store, error) {
 	s := &Store{dir: dir, log: log}
 	s.current.Store(set)
 	log.Info("reference data loaded", setFields(set)...)
+	logWarnings(log, set)
 	return s, nil
 }
 
@@ -94,6 +95,7 @@ func (s *Store) CheckNow() (changed bool, err error) {
 	s.lastErr, s.refused = nil, ""
 	s.log.Info("reference data reloaded", append(setFields(set),
 		zap.String("previous_version", current.Version()))...)
+	logWarnings(s.log, set)
 	return true, nil
 }
 
@@ -115,6 +117,15 @@ func (s *Store) refuse(content string, err error) error {
 	}
 	s.lastErr, s.refused = err, content
 	return err
+}
+
+// logWarnings names where each warning of set is, without the values,
+// which may be personal data.
+func logWarnings(log *zap.Logger, set *Set) {
+	if ws := set.Warnings(); len(ws) > 0 {
+		log.Warn("reference data loaded with warnings", zap.String("version", set.Version()),
+			zap.Strings("locations", (&LoadError{Problems: ws}).Locations()))
+	}
 }
 
 // setFields describes a set for the log by its version and sizes.

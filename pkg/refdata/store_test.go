@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +218,19 @@ func assertNotLogged(t *testing.T, logs *observer.ObservedLogs, text string) {
 		if strings.Contains(fmt.Sprint(entry.Message, entry.ContextMap()), text) {
 			t.Errorf("log entry %q carries %q", entry.Message, text)
 		}
+	}
+}
+
+func TestNewStoreStartsWithAnUnknownSchoolPhaseAndWarnsWhere(t *testing.T) {
+	t.Parallel()
+	dir := writeFolder(t, withFiles(map[string]string{"schools.csv": schoolHeader +
+		"118234,Chatham Hill Primary School,E06000035,Infant and junior,dsl@chathamhill.lantern.test,08:40,medway-standard\n"}))
+	store, logs := newTestStore(t, dir)
+	if s, ok := store.Current().School("118234"); !ok || s.Phase != refdata.PhaseUnknown {
+		t.Fatalf("School(118234) = %+v, %v; want it loaded with an unknown phase", s, ok)
+	}
+	warned := logs.FilterMessage("reference data loaded with warnings").All()
+	if len(warned) != 1 || !slices.Equal(warned[0].ContextMap()["locations"].([]any), []any{"schools.csv line 2, field phase"}) {
+		t.Errorf("warning logged %v; want one naming schools.csv line 2, field phase", warned)
 	}
 }

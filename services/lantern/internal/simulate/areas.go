@@ -57,6 +57,8 @@ var placements = map[refdata.Phase][]placement{
 	refdata.PhaseAlternativeProvision: {{stageSecondary, ppn.EducationSchool, 0.5}},
 	refdata.PhaseSixteenToNineteen:    {{stagePost16, ppn.EducationSixteenToNineteen, 4}},
 	refdata.PhaseFurtherEducation:     {{stagePost16, ppn.EducationFE, 5}},
+	refdata.PhaseSchool:               {{stagePrimary, ppn.EducationSchool, 5}, {stageSecondary, ppn.EducationSchool, 5}},
+	refdata.PhaseNotApplicable:        {{stagePrimary, ppn.EducationSchool, 1}, {stageSecondary, ppn.EducationSchool, 1}},
 }
 
 // area is one local authority with the settings its children attend.
