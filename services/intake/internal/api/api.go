@@ -21,6 +21,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/problem"
+	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
 	"github.com/lantern-safeguarding/lantern/services/intake/internal/store"
 )
 
@@ -45,6 +46,42 @@ type API struct {
 	Clock        clock.Clock
 	StoreTimeout time.Duration
 	Log          *zap.Logger
+	// Limits bound each credential's requests and each address's failed
+	// ones; without them nothing is limited.
+	Limits Limits
+}
+
+// Limits are the intake API's rate limits.
+type Limits struct {
+	// PerCredential bounds each police credential, so that a runaway or
+	// stolen one cannot swamp the pipeline.
+	PerCredential *ratelimit.Limiter
+	// Unauthenticated bounds each client address's requests that carry
+	// no valid credential, so that tokens cannot be tried at speed.
+	Unauthenticated *ratelimit.Limiter
+	// Proxies are the addresses whose X-Forwarded-For is believed.
+	Proxies ratelimit.Proxies
+}
+
+// authenticate returns the request's credential, or answers 401, or 429
+// when the credential, or the address of a client without one, is over
+// its limit.
+func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (policeauth.Credential, bool) {
+	cred, ok := a.Tokens.Authenticate(r)
+	limiter, key := a.Limits.PerCredential, cred.ID
+	if !ok {
+		limiter, key = a.Limits.Unauthenticated, a.Limits.Proxies.ClientAddress(r)
+	}
+	if limiter != nil {
+		if allowed, wait := limiter.Allow(key); !allowed {
+			ratelimit.TooMany(w, r, wait)
+			return policeauth.Credential{}, false
+		}
+	}
+	if !ok {
+		problem.Write(w, r, problem.Unauthorized)
+	}
+	return cred, ok
 }
 
 // Handler returns the routes.
@@ -57,9 +94,8 @@ func (a *API) Handler() http.Handler {
 }
 
 func (a *API) postIncident(w http.ResponseWriter, r *http.Request) {
-	cred, ok := a.Tokens.Authenticate(r)
+	cred, ok := a.authenticate(w, r)
 	if !ok {
-		problem.Write(w, r, problem.Unauthorized)
 		return
 	}
 	if p, bad := checkContentType(r); bad {
@@ -204,9 +240,8 @@ func tooLarge() problem.Details {
 }
 
 func (a *API) getIncident(w http.ResponseWriter, r *http.Request) {
-	cred, ok := a.Tokens.Authenticate(r)
+	cred, ok := a.authenticate(w, r)
 	if !ok {
-		problem.Write(w, r, problem.Unauthorized)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.StoreTimeout)

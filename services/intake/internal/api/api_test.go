@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
+	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
 	"github.com/lantern-safeguarding/lantern/services/intake/internal/api"
 	"github.com/lantern-safeguarding/lantern/services/intake/internal/store"
 )
@@ -60,14 +62,21 @@ func newAPI(t *testing.T, pool *pgxpool.Pool) *api.API {
 	}
 }
 
-func setup(t *testing.T) fixture {
+func setup(t *testing.T) fixture { return setupWith(t, nil) }
+
+// setupWith serves an API that adjust may change first.
+func setupWith(t *testing.T, adjust func(*api.API)) fixture {
 	t.Helper()
 	pool, err := pgdb.Open(context.Background(), pgtest.NewDatabase(t, "intake", migrated))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	srv := httptest.NewServer(newAPI(t, pool).Handler())
+	a := newAPI(t, pool)
+	if adjust != nil {
+		adjust(a)
+	}
+	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
 	return fixture{srv: srv, pool: pool}
 }
@@ -84,6 +93,7 @@ func sample(t *testing.T) []byte {
 type result struct {
 	status int
 	ctype  string
+	header http.Header
 	body   map[string]any
 }
 
@@ -106,7 +116,7 @@ func (f fixture) post(t *testing.T, body []byte, header ...string) result {
 	defer resp.Body.Close()
 	var m map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&m)
-	return result{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: m}
+	return result{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), header: resp.Header, body: m}
 }
 
 func (f fixture) rows(t *testing.T) (incidents, events int) {
@@ -308,5 +318,54 @@ func TestGetIncidentIsLimitedToTheForce(t *testing.T) {
 		FROM intake.outbox WHERE subject = 'sg.access.recorded'`).Scan(&recorded, &refused)
 	if recorded-before != 4 || refused != 3 {
 		t.Errorf("access events = %d (refused %d), want 4 (refused 3)", recorded-before, refused)
+	}
+}
+
+// TestRateLimits runs the intake API with small limits: a credential over
+// its limit, and an address sending bad credentials over its own, are
+// answered 429 with Retry-After and nothing is stored, while another force
+// goes on; after Retry-After the credential is served again.
+func TestRateLimits(t *testing.T) {
+	c := clock.NewFake(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
+	f := setupWith(t, func(a *api.API) {
+		proxies, _ := ratelimit.ParseProxies(ratelimit.DefaultProxies)
+		a.Limits = api.Limits{PerCredential: ratelimit.New(3, c), Unauthenticated: ratelimit.New(2, c), Proxies: proxies}
+	})
+	body := sample(t)
+	for i := range 3 {
+		if r := f.post(t, body); r.status != http.StatusAccepted && r.status != http.StatusOK {
+			t.Fatalf("request %d: %d %v", i+1, r.status, r.body)
+		}
+	}
+	other := bytes.Replace(body, []byte("KNT-26-112233"), []byte("KNT-26-777777"), 1)
+	over := f.post(t, other)
+	if over.status != http.StatusTooManyRequests || over.ctype != "application/problem+json" || over.header.Get("Retry-After") != "20" {
+		t.Fatalf("4th request: %d %s Retry-After %q", over.status, over.ctype, over.header.Get("Retry-After"))
+	}
+	req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/v1/incidents/0190d3c4-8f1e-7cc2-9d3a-4b8f2e1a7c55", nil)
+	req.Header.Set("Authorization", "Bearer "+kentToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a read over the limit: %d", resp.StatusCode)
+	}
+	met := bytes.Replace(bytes.Replace(body, []byte(`"KENT"`), []byte(`"MET"`), 1), []byte("KNT-26-112233"), []byte("MET-26-1"), 1)
+	if r := f.post(t, met, "Authorization", "Bearer "+metToken); r.status != http.StatusAccepted {
+		t.Errorf("another force while Kent is limited: %d %v", r.status, r.body)
+	}
+	for i, want := range []int{http.StatusUnauthorized, http.StatusUnauthorized, http.StatusTooManyRequests} {
+		if r := f.post(t, body, "Authorization", "Bearer guessed-"+strconv.Itoa(i)); r.status != want {
+			t.Errorf("bad credential %d: %d, want %d", i+1, r.status, want)
+		}
+	}
+	if incidents, _ := f.rows(t); incidents != 2 {
+		t.Errorf("%d incidents stored, want 2: a refused request stores nothing", incidents)
+	}
+	c.Advance(20 * time.Second)
+	if r := f.post(t, other); r.status != http.StatusAccepted {
+		t.Errorf("after Retry-After: %d %v", r.status, r.body)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
+	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/services/intake/internal/api"
 	"github.com/lantern-safeguarding/lantern/services/intake/internal/config"
@@ -45,8 +46,11 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		return err
 	}
 	tokens, _ := policeauth.Parse(cfg.IntakeTokens)
+	proxies, _ := ratelimit.ParseProxies(cfg.TrustedProxies)
 	a := &api.API{Incidents: st, Tokens: tokens, Clock: clock.System, StoreTimeout: cfg.StoreTimeout, Log: log,
-		Reference: func() ppn.Reference { return reference{ref.Current()} }}
+		Reference: func() ppn.Reference { return reference{ref.Current()} },
+		Limits: api.Limits{PerCredential: ratelimit.New(cfg.RateLimit, clock.System),
+			Unauthenticated: ratelimit.New(cfg.FailureRateLimit, clock.System), Proxies: proxies}}
 	srv, err := httpserver.Listen(cfg.HTTPAddr, a.Handler())
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
+	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
 )
 
 // Config is read from the environment at start.
@@ -24,6 +25,15 @@ type Config struct {
 	// StoreTimeout bounds how long a request waits for PostgreSQL before it
 	// is refused with 503.
 	StoreTimeout time.Duration `env:"INTAKE_STORE_TIMEOUT, default=5s"`
+	// RateLimit is how many requests one police credential may make in a
+	// minute; far above what a force sends, even catching up on a backlog.
+	RateLimit int `env:"INTAKE_RATE_LIMIT, default=6000"`
+	// FailureRateLimit is how many requests without a valid credential
+	// one client address may make in a minute.
+	FailureRateLimit int `env:"INTAKE_FAILURE_RATE_LIMIT, default=60"`
+	// TrustedProxies are the addresses (the gateway's, a load
+	// balancer's) whose X-Forwarded-For names the client.
+	TrustedProxies string `env:"LANTERN_TRUSTED_PROXIES, default=127.0.0.0/8,::1/128"`
 }
 
 // Validate reports every problem at once.
@@ -31,6 +41,12 @@ func (c *Config) Validate() error {
 	errs := []error{c.Common.Validate(), config.CheckAddr("INTAKE_HTTP_ADDR", c.HTTPAddr),
 		config.CheckDir("LANTERN_REFERENCE_DIR", c.ReferenceDir)}
 	if _, err := policeauth.Parse(c.IntakeTokens); err != nil {
+		errs = append(errs, err)
+	}
+	if c.RateLimit < 1 || c.FailureRateLimit < 1 {
+		errs = append(errs, errors.New("INTAKE_RATE_LIMIT and INTAKE_FAILURE_RATE_LIMIT must be at least 1 (requests a minute)"))
+	}
+	if _, err := ratelimit.ParseProxies(c.TrustedProxies); err != nil {
 		errs = append(errs, err)
 	}
 	if c.StoreTimeout <= 0 {
