@@ -21,6 +21,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/casework"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/config"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/projection"
@@ -67,7 +68,8 @@ func New(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, c clock.Cl
 		log.Warn("the development identity provider is on; never use it in production", zap.String("issuer", p.Issuer()))
 	}
 	cases := casework.New(pool, ob, c)
-	server, err := web.New(web.Options{Cases: cases, Auth: signin.New(opts, pool, c), DevIdP: idp, HTTPS: opts.Secure, Log: log})
+	server, err := web.New(web.Options{Cases: cases, Auth: signin.New(opts, pool, c), DevIdP: idp, HTTPS: opts.Secure,
+		SignInLimit: ratelimit.New(cfg.SignInRateLimit, c), Proxies: cfg.Proxies(), Log: log})
 	if err != nil {
 		return nil, err
 	}

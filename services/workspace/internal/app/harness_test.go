@@ -117,7 +117,8 @@ func setupWith(t *testing.T, adjust configure) *bundle {
 	cfg := &wsconfig.Config{Common: config.Common{DatabaseURL: dbURL, NATSURL: srv.URL(), LogMode: "development"},
 		Addr: addr, HTTPAddr: addr, AckWait: 5 * time.Second, DevIdP: true, DevUsersFile: usersFile,
 		OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role", OrgClaim: "lantern_org",
-		OrgNameClaim: "lantern_org_name", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute}
+		OrgNameClaim: "lantern_org_name", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute,
+		SignInRateLimit: 300, TrustedProxies: "127.0.0.0/8"}
 	fake := clock.NewFake(start)
 	if adjust != nil {
 		adjust(cfg, "http://"+addr, users, fake)

@@ -288,3 +288,62 @@ func TestPlainHTTPDevelopmentHasNoHSTS(t *testing.T) {
 		t.Errorf("sign-in cookies over plain http: %v", resp.Header.Values("Set-Cookie"))
 	}
 }
+
+// TestSignInRateLimits runs the workspace with a limit of three a minute:
+// a fourth sign-in from one address, or a fourth password tried for one
+// user at the development provider's token endpoint, is answered 429 with
+// Retry-After, while other addresses and users go on.
+func TestSignInRateLimits(t *testing.T) {
+	b := setupWith(t, func(cfg *wsconfig.Config, _ string, _ devidp.UsersFile, _ *clock.Fake) { cfg.SignInRateLimit = 3 })
+	client := noRedirects(&http.Client{})
+	start := func(from string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, b.url+"/signin", nil)
+		req.Header.Set("X-Forwarded-For", from)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for range 3 {
+		if resp := start("192.0.2.1"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("a sign-in within the limit: %d", resp.StatusCode)
+		}
+	}
+	over := start("192.0.2.1")
+	if over.StatusCode != http.StatusTooManyRequests || over.Header.Get("Content-Type") != "application/problem+json" ||
+		over.Header.Get("Retry-After") != "20" {
+		t.Errorf("the 4th sign-in: %d %s Retry-After %q", over.StatusCode, over.Header.Get("Content-Type"), over.Header.Get("Retry-After"))
+	}
+	if resp := start("192.0.2.2"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("another address while the first is limited: %d", resp.StatusCode)
+	}
+	b.clock.Advance(20 * time.Second)
+	if resp := start("192.0.2.1"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("after Retry-After: %d", resp.StatusCode)
+	}
+
+	guess := func(username string) *http.Response {
+		t.Helper()
+		resp, err := http.PostForm(b.url+"/dev-idp/token", url.Values{"grant_type": {"password"},
+			"client_id": {"lantern-workspace"}, "username": {username}, "password": {"guess"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for range 3 {
+		if resp := guess("auditor"); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("a wrong password within the limit: %d", resp.StatusCode)
+		}
+	}
+	if resp := guess("auditor"); resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("the 4th password for one user: %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if resp := guess("mash-worker.e06000035"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("another user while the first is limited: %d", resp.StatusCode)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/config"
+	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
 )
 
 // Config is read from the environment at start.
@@ -45,6 +46,14 @@ type Config struct {
 	OrgNameClaim string `env:"LANTERN_OIDC_ORG_NAME_CLAIM, default=lantern_org_name"`
 	// SessionTTL is how long a browser stays signed in.
 	SessionTTL time.Duration `env:"LANTERN_SESSION_TTL, default=8h"`
+	// SignInRateLimit is how many sign-in requests one client address may
+	// make in a minute: starting a sign-in, coming back from the identity
+	// provider, and the development provider's form and token endpoint
+	// (there per user name). A council's staff may share one address.
+	SignInRateLimit int `env:"LANTERN_SIGNIN_RATE_LIMIT, default=300"`
+	// TrustedProxies are the addresses (the gateway's, a load balancer's)
+	// whose X-Forwarded-For names the client.
+	TrustedProxies string `env:"LANTERN_TRUSTED_PROXIES, default=127.0.0.0/8,::1/128"`
 	// SessionIdle ends a session that has not been used for this long.
 	SessionIdle time.Duration `env:"LANTERN_SESSION_IDLE, default=30m"`
 }
@@ -64,6 +73,12 @@ func (c *Config) Issuer() string {
 		return c.Public() + "/dev-idp"
 	}
 	return strings.TrimRight(c.OIDCIssuer, "/")
+}
+
+// Proxies are the trusted proxies, parsed; Validate has checked them.
+func (c *Config) Proxies() ratelimit.Proxies {
+	p, _ := ratelimit.ParseProxies(c.TrustedProxies)
+	return p
 }
 
 // Audience is the aud API bearer tokens must carry.
@@ -87,6 +102,12 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateSignIn()...)
 	if c.SessionTTL < 5*time.Minute || c.SessionTTL > 24*time.Hour {
 		errs = append(errs, errors.New("LANTERN_SESSION_TTL must be between 5m and 24h"))
+	}
+	if c.SignInRateLimit < 1 {
+		errs = append(errs, errors.New("LANTERN_SIGNIN_RATE_LIMIT must be at least 1 (requests a minute)"))
+	}
+	if _, err := ratelimit.ParseProxies(c.TrustedProxies); err != nil {
+		errs = append(errs, err)
 	}
 	if c.SessionIdle < time.Minute || c.SessionIdle > c.SessionTTL {
 		errs = append(errs, errors.New("LANTERN_SESSION_IDLE must be at least 1m and at most LANTERN_SESSION_TTL"))

@@ -20,7 +20,8 @@ func valid(t *testing.T) config.Config {
 	return config.Config{Common: pkgconfig.Common{DatabaseURL: "postgres://x@127.0.0.1/db", NATSURL: "nats://127.0.0.1:4222",
 		LogMode: "production"}, Addr: "127.0.0.1:8086", HTTPAddr: "127.0.0.1:8080", AckWait: 30 * time.Second,
 		DevIdP: true, DevUsersFile: users, OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role",
-		OrgClaim: "lantern_org", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute}
+		OrgClaim: "lantern_org", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute,
+		SignInRateLimit: 300, TrustedProxies: "127.0.0.0/8"}
 }
 
 func TestValidate(t *testing.T) {
@@ -50,6 +51,8 @@ func TestValidate(t *testing.T) {
 		{"a real issuer on every interface", func(c *config.Config) {
 			c.DevIdP, c.OIDCIssuer, c.Addr, c.PublicURL = false, "https://login.example.org/tenant", "0.0.0.0:8086", "https://lantern.example.gov.uk"
 		}, nil},
+		{"no sign-in limit", func(c *config.Config) { c.SignInRateLimit = 0 }, []string{"LANTERN_SIGNIN_RATE_LIMIT"}},
+		{"a trusted proxy that is no address", func(c *config.Config) { c.TrustedProxies = "gateway.local" }, []string{"LANTERN_TRUSTED_PROXIES"}},
 		{"every problem at once", func(c *config.Config) {
 			c.PublicURL, c.SessionTTL, c.AckWait = "ftp://x", time.Minute, 0
 		}, []string{"LANTERN_PUBLIC_URL", "LANTERN_SESSION_TTL", "LANTERN_ACK_WAIT"}},

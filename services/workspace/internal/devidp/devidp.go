@@ -26,6 +26,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
 )
 
 // Prefix is the path the provider is served under.
@@ -50,6 +51,11 @@ type Options struct {
 	RedirectURIs []string
 	Users        []User
 	Clock        clock.Clock
+	// Limit, when set, bounds the sign-in form's and the token endpoint's
+	// requests for each client address and user name, so that passwords
+	// cannot be tried at speed.
+	Limit   *ratelimit.Limiter
+	Proxies ratelimit.Proxies
 }
 
 // Provider is the development identity provider.
@@ -124,10 +130,26 @@ func (p *Provider) Handler() http.Handler {
 	mux.HandleFunc("GET "+Prefix+"/.well-known/openid-configuration", p.discovery)
 	mux.HandleFunc("GET "+Prefix+"/jwks", p.jwks)
 	mux.HandleFunc("GET "+Prefix+"/authorize", p.authorizeForm)
-	mux.HandleFunc("POST "+Prefix+"/authorize", p.authorize)
-	mux.HandleFunc("POST "+Prefix+"/token", p.token)
+	mux.Handle("POST "+Prefix+"/authorize", p.limited(p.authorize))
+	mux.Handle("POST "+Prefix+"/token", p.limited(p.token))
 	return mux
 }
+
+// limited applies the limit to a form endpoint, keyed by the client's
+// address and the user name it tries.
+func (p *Provider) limited(h http.HandlerFunc) http.Handler {
+	if p.o.Limit == nil {
+		return h
+	}
+	return p.o.Limit.Handler(func(r *http.Request) string {
+		r.Body = http.MaxBytesReader(nil, r.Body, maxForm)
+		_ = r.ParseForm()
+		return p.o.Proxies.ClientAddress(r) + " " + r.PostForm.Get("username")
+	}, h)
+}
+
+// maxForm bounds a sign-in form or token request.
+const maxForm = 16 << 10
 
 func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{

@@ -12,8 +12,8 @@ import (
 
 func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", s.home)
-	mux.HandleFunc("GET /signin", s.signIn)
-	mux.HandleFunc("GET "+signin.CallbackPath, s.callback)
+	mux.Handle("GET /signin", s.signInLimited(s.signIn))
+	mux.Handle("GET "+signin.CallbackPath, s.signInLimited(s.callback))
 	mux.Handle("POST /signout", s.signedIn(s.signOut))
 	mux.Handle("GET /account", s.signedIn(s.account))
 	mux.Handle("GET /inbox", s.signedIn(s.inbox))
@@ -37,6 +37,15 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 		}
 		s.errorPage(w, r, sess, http.StatusNotFound, "There is no page at this address.")
 	})
+}
+
+// signInLimited bounds each client address's sign-ins: every one stores a
+// sign-in in progress and reaches the identity provider.
+func (s *Server) signInLimited(h http.HandlerFunc) http.Handler {
+	if s.limit == nil {
+		return h
+	}
+	return s.limit.Handler(s.proxy.ClientAddress, h)
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {

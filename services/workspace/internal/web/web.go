@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/casework"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/signin"
 )
@@ -32,7 +33,11 @@ type Options struct {
 	// HTTPS is set when the public address is https: every answer then
 	// tells browsers to use nothing else (HSTS).
 	HTTPS bool
-	Log   *zap.Logger
+	// SignInLimit, when set, bounds starting and completing sign-ins for
+	// each client address (named by Proxies).
+	SignInLimit *ratelimit.Limiter
+	Proxies     ratelimit.Proxies
+	Log         *zap.Logger
 }
 
 // Server is the workspace's HTTP handler.
@@ -41,6 +46,8 @@ type Server struct {
 	auth  *signin.Authenticator
 	idp   http.Handler
 	https bool
+	limit *ratelimit.Limiter
+	proxy ratelimit.Proxies
 	log   *zap.Logger
 	pages pages
 }
@@ -51,7 +58,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cases: o.Cases, auth: o.Auth, idp: o.DevIdP, https: o.HTTPS, log: o.Log, pages: p}, nil
+	return &Server{cases: o.Cases, auth: o.Auth, idp: o.DevIdP, https: o.HTTPS, limit: o.SignInLimit, proxy: o.Proxies, log: o.Log, pages: p}, nil
 }
 
 // Handler routes every path the workspace serves.
