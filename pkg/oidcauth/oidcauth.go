@@ -160,14 +160,15 @@ func (i *Issuer) VerifyAccessToken(ctx context.Context, raw string) (Claims, err
 // 3.1.3.6 and 3.3.2.11).
 var idTokenOnly = []string{"nonce", "at_hash", "c_hash", "s_hash"}
 
-// accessTokenOnly are claims that access tokens carry and ID tokens do not:
-// RFC 9068's client_id and scope, and Entra ID's scp.
-var accessTokenOnly = []string{"client_id", "scope", "scp"}
+// accessTokenClaims are claims access tokens carry: RFC 9068's client_id
+// and scope, and Entra ID's scp. Some ID tokens carry client_id too, which
+// is why the ID-token claims are checked first.
+var accessTokenClaims = []string{"client_id", "scope", "scp"}
 
 // checkAccessToken tells an access token from an ID token. A token typed
 // at+jwt (RFC 9068) is an access token. Most providers type both kinds
 // plain JWT, so then the claims decide: no claim only ID tokens carry, a
-// Keycloak typ of Bearer where there is one, and a claim only access
+// Keycloak typ of Bearer where there is one, and one of the claims access
 // tokens carry.
 func checkAccessToken(raw string, claims map[string]any) error {
 	switch typ := strings.ToLower(headerType(raw)); typ {
@@ -185,8 +186,8 @@ func checkAccessToken(raw string, claims map[string]any) error {
 	if typ, ok := claims["typ"].(string); ok && !strings.EqualFold(typ, "Bearer") {
 		return fmt.Errorf("%w: its typ claim is %q", ErrNotAccessToken, typ)
 	}
-	if !slices.ContainsFunc(accessTokenOnly, func(name string) bool { _, ok := claims[name]; return ok }) {
-		return fmt.Errorf("%w: it carries none of %s", ErrNotAccessToken, strings.Join(accessTokenOnly, ", "))
+	if !slices.ContainsFunc(accessTokenClaims, func(name string) bool { _, ok := claims[name]; return ok }) {
+		return fmt.Errorf("%w: it carries none of %s", ErrNotAccessToken, strings.Join(accessTokenClaims, ", "))
 	}
 	return nil
 }
