@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/eventschema"
@@ -63,7 +64,19 @@ type Handler struct {
 	// RepeatWindowMonths returns the policy's repeat window, read once per
 	// incident like the rest of the policy.
 	RepeatWindowMonths func() int
-	Log                *zap.Logger
+	// Clock says when routing happens, which notification.requested
+	// records as its time; nil means the system clock.
+	Clock clock.Clock
+	Log   *zap.Logger
+}
+
+// routedAt is the moment a decision is taken, as the events it produces
+// record it.
+func (h *Handler) routedAt() time.Time {
+	if h.Clock == nil {
+		return clock.System.Now()
+	}
+	return h.Clock.Now()
 }
 
 // Handle is a bus.Handler.
@@ -118,9 +131,12 @@ func (h *Handler) decideAndRecord(ctx context.Context, e cloudevent.Event, d eve
 	if err != nil {
 		return Outcome{}, fmt.Errorf("reading the history of incident %s: %w", d.IncidentID, err)
 	}
-	// Decisions are timed by the event, not the wall clock, so that a
-	// redelivery hours later decides exactly as the first delivery did.
-	out, err := h.Decider.OnIncident(ctx, d, history, e.Time())
+	// Deadlines are timed by the incident (its occurrence and Lantern's
+	// receipt), so a redelivery hours later decides them exactly as the
+	// first delivery did; the requests record when routing happened, which
+	// is only ever stored once, so replaying the stored events gives the
+	// same times.
+	out, err := h.Decider.OnIncident(ctx, d, history, h.routedAt())
 	if err != nil {
 		return Outcome{}, fmt.Errorf("routing incident %s: %w", d.IncidentID, err)
 	}
@@ -144,7 +160,7 @@ func (h *Handler) onTriage(ctx context.Context, e cloudevent.Event) error {
 		// so the incident is still being recorded: try again later.
 		return fmt.Errorf("triage of incident %s arrived before the incident was routed", t.IncidentID)
 	}
-	out, err := h.Decider.OnTriage(ctx, c, t, e.Time())
+	out, err := h.Decider.OnTriage(ctx, c, t, h.routedAt())
 	if err != nil {
 		return bus.Permanent(fmt.Errorf("routing the triage of incident %s: %w", t.IncidentID, err))
 	}

@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
@@ -301,4 +303,60 @@ func TestAFamilysIncidentsRoutedAtOnceStillSeeEachOther(t *testing.T) {
 			t.Fatalf("round %d: %d MASH notices flag cumulative harm, want exactly 1 (the incident recorded last)", round, flagged)
 		}
 	}
+}
+
+// TestRequestsAreTimedWhenRoutingHappened: a notification.requested's time
+// is when the router decided it, not the incident's receipt, so the ledger
+// shows how long routing took; its deadlines still come from the incident,
+// and a redelivery later stores nothing new, so the stored events replay
+// as they were.
+func TestRequestsAreTimedWhenRoutingHappened(t *testing.T) {
+	b := setup(t)
+	const id = "6c0c7a52-3f0e-4c59-9a0e-1f7d7c9b2a10"
+	in := incident(time.Date(2026, time.November, 20, 19, 0, 0, 0, calendar.London), "KNT-26-000202")
+	reported := incidentEvent(t, id, in)
+	routed := reported.Time().Add(7*time.Minute + 250*time.Millisecond)
+	fake := clock.NewFake(routed)
+	b.handler.Clock = fake
+	handle(t, b, reported)
+	first := outboxTimes(t, b.pool)
+	fake.Advance(3 * time.Hour)
+	handle(t, b, reported) // redelivered hours later
+	if diff := cmp.Diff(first, outboxTimes(t, b.pool)); diff != "" {
+		t.Errorf("a redelivery changed the stored requests (-first +now):\n%s", diff)
+	}
+	_, data := requested(t, b.pool)
+	if len(first) != 2 || len(data) != 2 {
+		t.Fatalf("%d events, %d requests; want 2", len(first), len(data))
+	}
+	for i, n := range data {
+		if !first[i].Equal(routed) || !n.RequestedAt.Equal(routed) {
+			t.Errorf("%s %s: event time %s, requested_at %s; want both %s", n.RuleID, n.Recipient.Kind, first[i], n.RequestedAt, routed)
+		}
+	}
+	if mash := data[0]; mash.RuleID != "R1" || !mash.DueAt.Equal(in.OccurredAt.Add(24*time.Hour)) {
+		t.Errorf("R1 due %s (%s); want 24 h after the incident, whenever it was routed", mash.DueAt, mash.RuleID)
+	}
+}
+
+// outboxTimes are the CloudEvents times of the router's outbox, in order.
+func outboxTimes(t *testing.T, pool *pgxpool.Pool) []time.Time {
+	t.Helper()
+	rows, err := pool.Query(t.Context(), `SELECT event FROM router.outbox ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raws, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []time.Time
+	for _, raw := range raws {
+		var e cloudevent.Event
+		if err := json.Unmarshal(raw, &e); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e.Time())
+	}
+	return out
 }
