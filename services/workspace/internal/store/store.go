@@ -56,12 +56,42 @@ type Notice struct {
 	Content        json.RawMessage
 	OccurredAt     time.Time
 	RequestedAt    time.Time
-	DueAt          time.Time
-	DeliveredAt    *time.Time
-	Ack            *Acknowledgement
-	Claim          *Claim
-	Triage         *TriageDecision
+	// DueAt is the notice's own deadline; for the MASH, R1's (police to
+	// MASH, from the incident).
+	DueAt time.Time
+	// TriageDueAt is R2's deadline for the MASH's rating, from the MASH's
+	// receipt; MASH notices only.
+	TriageDueAt *time.Time
+	DeliveredAt *time.Time
+	Ack         *Acknowledgement
+	Claim       *Claim
+	Triage      *TriageDecision
 }
+
+// TriageDue is when the MASH's rating is due: R2's deadline, or the
+// notice's own for one recorded before notices carried it.
+func (n Notice) TriageDue() time.Time {
+	if n.TriageDueAt != nil {
+		return *n.TriageDueAt
+	}
+	return n.DueAt
+}
+
+// ArrivedLate says whether the notice reached its recipient after its own
+// deadline, as a PPN sent to the MASH after R1's does.
+func (n Notice) ArrivedLate() bool { return n.DeliveredAt != nil && n.DeliveredAt.After(n.DueAt) }
+
+// LateBy is how long after its own deadline the notice arrived.
+func (n Notice) LateBy() time.Duration {
+	if !n.ArrivedLate() {
+		return 0
+	}
+	return n.DeliveredAt.Sub(n.DueAt)
+}
+
+// TriageDiffers says whether the triage deadline is not the notice's own,
+// so that a page shows both.
+func (n Notice) TriageDiffers() bool { return !n.TriageDue().Equal(n.DueAt) }
 
 // Acknowledgement is the one acknowledgement of a notice.
 type Acknowledgement struct {
@@ -103,7 +133,7 @@ type Claim struct {
 // the notice or its incident.
 const noticeColumns = `SELECT n.notification_id::text, n.incident_id::text, n.rule_id, n.policy_version,
 	n.recipient_kind, n.recipient_id, n.recipient_name, n.child_ids, n.profile, n.calendar, n.lawful_basis,
-	n.purpose, n.repeat, n.flags, n.notice, n.occurred_at, n.requested_at, n.due_at, d.delivered_at,
+	n.purpose, n.repeat, n.flags, n.notice, n.occurred_at, n.requested_at, n.due_at, n.triage_due_at, d.delivered_at,
 	a.acknowledged_at, a.user_id, a.role, coalesce(au.name, ''), a.event_id::text,
 	c.claimed_at, c.user_id, c.user_name,
 	t.rag, t.default_rag, t.rag_reason, t.decision, t.decided_at, t.user_id, t.role, coalesce(tu.name, ''), t.event_id::text
@@ -124,7 +154,7 @@ func scanNotice(row pgx.Row) (Notice, error) {
 	var rag, defaultRAG, reason, decision, triageUser, triageRole, triageEvent *string
 	err := row.Scan(&n.NotificationID, &n.IncidentID, &n.RuleID, &n.PolicyVersion, &kind, &n.Recipient.ID,
 		&n.Recipient.Name, &n.ChildIDs, &n.Profile, &n.Calendar, &n.LawfulBasis, &n.Purpose, &n.Repeat, &n.Flags,
-		&n.Content, &n.OccurredAt, &n.RequestedAt, &n.DueAt, &n.DeliveredAt,
+		&n.Content, &n.OccurredAt, &n.RequestedAt, &n.DueAt, &n.TriageDueAt, &n.DeliveredAt,
 		&ackAt, &ackUser, &ackRole, &ackName, &ackEvent,
 		&claimAt, &claimUser, &claimName,
 		&rag, &defaultRAG, &reason, &decision, &decidedAt, &triageUser, &triageRole, &triageName, &triageEvent)
@@ -183,14 +213,15 @@ func NoticeByID(ctx context.Context, q Querier, notificationID string) (Notice, 
 }
 
 // Inbox returns the delivered notices addressed to a recipient, the
-// earliest deadline first. With undecidedOnly, notices whose incident the
-// MASH has decided are left out.
+// earliest deadline first: for the MASH, the triage deadline, which a
+// notice received late may have well ahead of its long-passed R1 one. With
+// undecidedOnly, notices whose incident the MASH has decided are left out.
 func Inbox(ctx context.Context, q Querier, kind events.RecipientKind, id string, undecidedOnly bool) ([]Notice, error) {
 	where := `WHERE n.recipient_kind = $1 AND n.recipient_id = $2 AND d.delivered_at IS NOT NULL`
 	if undecidedOnly {
 		where += ` AND t.incident_id IS NULL`
 	}
-	return queryNotices(ctx, q, where+` ORDER BY n.due_at, n.notification_id`, string(kind), id)
+	return queryNotices(ctx, q, where+` ORDER BY coalesce(n.triage_due_at, n.due_at), n.notification_id`, string(kind), id)
 }
 
 // MASHNoticesForIncident returns the MASH notices of an incident, of any

@@ -19,12 +19,12 @@ func InsertNotice(ctx context.Context, q Querier, n events.NotificationRequested
 	}
 	tag, err := q.Exec(ctx, `INSERT INTO workspace.notices (notification_id, incident_id, rule_id, policy_version,
 		recipient_kind, recipient_id, recipient_name, child_ids, profile, calendar, lawful_basis, purpose, repeat,
-		flags, notice, occurred_at, requested_at, due_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
+		flags, notice, occurred_at, requested_at, due_at, triage_due_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
 		ON CONFLICT (notification_id) DO NOTHING`,
 		n.NotificationID, n.IncidentID, n.RuleID, n.PolicyVersion, string(n.Recipient.Kind), n.Recipient.ID,
 		n.Recipient.Name, n.ChildIDs, n.Profile, n.Calendar, n.LawfulBasis, n.Purpose, n.Repeat, flags,
-		[]byte(n.Notice), occurredAt, n.RequestedAt, n.DueAt)
+		[]byte(n.Notice), occurredAt, n.RequestedAt, n.DueAt, n.TriageDueAt)
 	if err != nil {
 		return false, fmt.Errorf("storing notice %s: %w", n.NotificationID, err)
 	}

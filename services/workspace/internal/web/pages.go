@@ -47,6 +47,7 @@ func parsePages() (pages, error) {
 var funcs = template.FuncMap{
 	"london":   londonTime,
 	"due":      dueOf,
+	"span":     duration,
 	"date":     longDate,
 	"ageOn":    ageOn,
 	"decision": notice.DecisionLabel,

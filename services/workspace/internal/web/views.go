@@ -148,6 +148,8 @@ type queueItemBody struct {
 	PoliceReference string       `json:"police_reference"`
 	OccurredAt      time.Time    `json:"occurred_at"`
 	Deadline        deadlineBody `json:"deadline"`
+	TriageDeadline  deadlineBody `json:"triage_deadline"`
+	ArrivedLate     bool         `json:"arrived_late"`
 	DefaultRAG      string       `json:"default_rag"`
 	DASHLevel       string       `json:"dash_level"`
 	Children        []string     `json:"children"`
@@ -158,6 +160,7 @@ type queueItemBody struct {
 func queueItemOf(v casework.NoticeView, now time.Time) queueItemBody {
 	return queueItemBody{NotificationID: v.NotificationID, IncidentID: v.IncidentID,
 		PoliceReference: v.Content.PoliceReference, OccurredAt: v.OccurredAt.UTC(), Deadline: deadlineOf(v.DueAt, now),
+		TriageDeadline: deadlineOf(v.TriageDue(), now), ArrivedLate: v.ArrivedLate(),
 		DefaultRAG: notice.DefaultRAG(v.Flags, v.Content.Level()), DASHLevel: v.Content.Level(),
 		Children: nonNil(v.Content.ChildNames()), Flags: nonNil(notice.ShownFlags(v.Flags)), Claim: claimOf(v.Claim)}
 }
@@ -180,6 +183,8 @@ type incidentBody struct {
 	RuleID         string           `json:"rule_id"`
 	DeliveredAt    *time.Time       `json:"delivered_at,omitempty"`
 	Deadline       deadlineBody     `json:"deadline"`
+	TriageDeadline deadlineBody     `json:"triage_deadline"`
+	ArrivedLate    bool             `json:"arrived_late"`
 	DefaultRAG     string           `json:"default_rag"`
 	RAGReasons     []string         `json:"rag_reasons"`
 	Flags          []string         `json:"flags"`
@@ -193,7 +198,8 @@ type incidentBody struct {
 
 func incidentOf(v casework.IncidentView, now time.Time) incidentBody {
 	b := incidentBody{NotificationID: v.NotificationID, IncidentID: v.IncidentID, Recipient: v.Recipient, RuleID: v.RuleID,
-		DeliveredAt: v.DeliveredAt, Deadline: deadlineOf(v.DueAt, now), DefaultRAG: v.DefaultRAG,
+		DeliveredAt: v.DeliveredAt, Deadline: deadlineOf(v.DueAt, now), TriageDeadline: deadlineOf(v.TriageDue(), now),
+		ArrivedLate: v.ArrivedLate(), DefaultRAG: v.DefaultRAG,
 		RAGReasons: nonNil(notice.RAGReasons(v.Flags)), Flags: nonNil(notice.ShownFlags(v.Flags)), LawfulBasis: v.LawfulBasis,
 		Purpose: v.Purpose, Notice: v.Notice.Content, Claim: claimOf(v.Claim), Decision: decisionOf(v.Triage),
 		History: []historyBody{}}
