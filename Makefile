@@ -64,6 +64,7 @@ fuzz: ## run each fuzz target for FUZZ_TIME (seed corpora live in testdata/fuzz)
 BENCH ?= .
 bench: ## measure Lantern end to end against this machine's raw JetStream and PostgreSQL (about 10 min; see docs/benchmarks.md)
 	@cd services/lantern && go test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 30m ./internal/bench/
+	@go test -run '^$$' -bench 'BenchmarkRuleEvaluation' -benchtime 3s ./services/router/internal/routing/
 .PHONY: bench
 
 lint: ## gofmt, go vet, staticcheck, and every module tidy and building on its own

@@ -42,7 +42,7 @@ type worldOptions struct {
 
 // writeReference writes the test world's reference data to a new folder
 // and loads it with the same loader the router uses.
-func writeReference(t *testing.T, o worldOptions) *refdata.Set {
+func writeReference(t testing.TB, o worldOptions) *refdata.Set {
 	t.Helper()
 	optIn := "false"
 	if o.earlyYearsOptIn {
@@ -106,7 +106,7 @@ const (
 	samplePartnerKind = events.RecipientKind("domestic_abuse_service")
 )
 
-func defaultPolicy(t *testing.T) *policy.Policy {
+func defaultPolicy(t testing.TB) *policy.Policy {
 	t.Helper()
 	p, err := policy.Load(shippedPolicyFile)
 	if err != nil {
