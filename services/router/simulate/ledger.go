@@ -15,14 +15,15 @@ import (
 // Simulate loads both policies, reads the period's incidents from the
 // ledger in db, with the repeat window before it, and runs the simulation.
 func Simulate(ctx context.Context, db auditlog.Querier, o Options) (Report, error) {
-	months := 0
-	for _, file := range []string{o.BaselineFile, o.ProposedFile} {
-		p, err := policy.LoadChecked(file, o.Reference)
-		if err != nil {
-			return Report{}, err
-		}
-		months = max(months, p.RepeatWindowMonths)
+	baseline, err := policy.LoadChecked(o.BaselineFile, o.Reference)
+	if err != nil {
+		return Report{}, fmt.Errorf("the baseline policy: %w", err)
 	}
+	proposed, err := o.proposed()
+	if err != nil {
+		return Report{}, fmt.Errorf("the proposed policy: %w", err)
+	}
+	months := max(baseline.RepeatWindowMonths, proposed.RepeatWindowMonths)
 	in, err := LoadLedger(ctx, db, o.From, o.To, months)
 	if err != nil {
 		return Report{}, err

@@ -17,6 +17,7 @@ package simulate
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -58,8 +59,11 @@ type Options struct {
 	// BaselineFile is the policy the period is compared with, usually the
 	// one in force; ProposedFile the change.
 	BaselineFile, ProposedFile string
-	Reference                  *refdata.Set
-	From, To                   calendar.Date
+	// ProposedText, when set, is the proposed policy's text, read as if
+	// from ProposedFile (which then only names it).
+	ProposedText []byte
+	Reference    *refdata.Set
+	From, To     calendar.Date
 }
 
 // Report is the difference a proposed policy makes.
@@ -135,7 +139,7 @@ func Run(o Options, in Input) (Report, error) {
 	if err != nil {
 		return Report{}, fmt.Errorf("the baseline policy: %w", err)
 	}
-	proposed, err := policy.LoadChecked(o.ProposedFile, o.Reference)
+	proposed, err := o.proposed()
 	if err != nil {
 		return Report{}, fmt.Errorf("the proposed policy: %w", err)
 	}
@@ -149,6 +153,31 @@ func Run(o Options, in Input) (Report, error) {
 	rep.Proposed = PolicyInfo{File: o.ProposedFile, Version: proposed.Version, Digest: proposed.Digest}
 	rep.Incidents, rep.Unreadable, rep.Recorded = routed, in.Unreadable, in.Recorded
 	return rep, nil
+}
+
+func (o Options) proposed() (*policy.Policy, error) {
+	if o.ProposedText == nil {
+		return policy.LoadChecked(o.ProposedFile, o.Reference)
+	}
+	p, err := policy.Parse(o.ProposedFile, o.ProposedText)
+	if err != nil {
+		return nil, err
+	}
+	return p, policy.CheckReference(p, o.Reference)
+}
+
+// ProblemsOf lists where a refused policy is wrong, one line each, or
+// nil when err is not a refused policy.
+func ProblemsOf(err error) []string {
+	var loadErr *policy.LoadError
+	if !errors.As(err, &loadErr) {
+		return nil
+	}
+	out := make([]string, len(loadErr.Problems))
+	for i, p := range loadErr.Problems {
+		out[i] = p.String()
+	}
+	return out
 }
 
 // route decides every incident of the period under both policies, with

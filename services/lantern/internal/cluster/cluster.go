@@ -6,6 +6,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -192,7 +194,7 @@ func mustBuild(t testing.TB, tags string) string {
 	buildMu.Lock()
 	b := built[tags]
 	if b == nil {
-		b = &buildResult{dir: filepath.Join(os.TempDir(), "lantern-cluster-bin")}
+		b = &buildResult{dir: binRoot()}
 		if tags != "" {
 			b.dir += "-" + strings.NewReplacer(",", "-", " ", "-").Replace(tags)
 		}
@@ -204,6 +206,14 @@ func mustBuild(t testing.TB, tags string) string {
 		t.Fatal(b.err)
 	}
 	return b.dir
+}
+
+// binRoot is the folder of the untagged build: one per checkout, so that
+// the tests of two checkouts on one machine never run each other's
+// binaries.
+func binRoot() string {
+	sum := sha256.Sum256([]byte(Root()))
+	return filepath.Join(os.TempDir(), "lantern-cluster-bin-"+hex.EncodeToString(sum[:6]))
 }
 
 // build compiles every command as make run does, with the development
@@ -245,7 +255,7 @@ func Binary(name string) string {
 	if b := built[""]; b != nil {
 		return filepath.Join(b.dir, name)
 	}
-	return filepath.Join(os.TempDir(), "lantern-cluster-bin", name)
+	return filepath.Join(binRoot(), name)
 }
 
 // writeSampleUsers has the workspace binary write one sample user per role

@@ -36,6 +36,9 @@ const (
 	ResourceTimelinessReport = "timeliness_report"
 	// ResourceIncidentTimeline is one incident's audit timeline.
 	ResourceIncidentTimeline = "incident_timeline"
+	// ResourcePolicySimulation is a period's incidents routed again under
+	// a proposed policy.
+	ResourcePolicySimulation = "policy_simulation"
 )
 
 // Entry is one record read, or refused.

@@ -67,7 +67,7 @@ func New(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, c clock.Cl
 		opts.Backchannel = "http://" + loopback(listenAddr) + devIdPPrefix
 		log.Warn("the development identity provider is on; never use it in production", zap.String("issuer", p.Issuer()))
 	}
-	cases := casework.New(pool, ob, c)
+	cases := casework.New(pool, ob, c).WithPolicy(cfg.PolicyFile, cfg.ReferenceDir)
 	server, err := web.New(web.Options{Cases: cases, Auth: signin.New(opts, pool, c), DevIdP: idp, HTTPS: opts.Secure,
 		SignInLimit: ratelimit.New(cfg.SignInRateLimit, c), Proxies: cfg.Proxies(), Log: log})
 	if err != nil {

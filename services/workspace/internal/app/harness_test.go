@@ -118,7 +118,7 @@ func setupWith(t *testing.T, adjust configure) *bundle {
 		Addr: addr, HTTPAddr: addr, AckWait: 5 * time.Second, DevIdP: true, DevUsersFile: usersFile,
 		OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role", OrgClaim: "lantern_org",
 		OrgNameClaim: "lantern_org_name", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute,
-		SignInRateLimit: 300, TrustedProxies: "127.0.0.0/8"}
+		SignInRateLimit: 300, TrustedProxies: "127.0.0.0/8", PolicyFile: shippedPolicyFile, ReferenceDir: referenceDir}
 	fake := clock.NewFake(start)
 	if adjust != nil {
 		adjust(cfg, "http://"+addr, users, fake)

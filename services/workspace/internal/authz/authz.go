@@ -39,27 +39,33 @@ const (
 	// and any incident's timeline.
 	ReadAuditReport   Action = "read_audit_report"
 	ReadAuditTimeline Action = "read_audit_timeline"
+	// SimulatePolicy routes a period's incidents again under a proposed
+	// policy and reports the difference (lantern policy simulate).
+	SimulatePolicy Action = "simulate_policy"
 )
 
 // Actions lists every action.
 func Actions() []Action {
 	return []Action{ReadAccount, ListNotices, ReadNotice, Acknowledge, ReadRecord, MASHQueue,
-		ReadIncident, Claim, Release, Triage, ReadOverview, ReadAuditReport, ReadAuditTimeline}
+		ReadIncident, Claim, Release, Triage, ReadOverview, ReadAuditReport, ReadAuditTimeline, SimulatePolicy}
 }
 
 var (
 	inbox = []Action{ReadAccount, ListNotices, ReadNotice, Acknowledge, ReadRecord}
 	mash  = []Action{ReadAccount, MASHQueue, ReadIncident, Claim, Release, Triage}
+	// The MASH manager and the auditor can try a routing policy on the
+	// partnership's history before the board commits to it.
+	mashManager = append(slices.Clone(mash), SimulatePolicy)
 	// oversight roles see no notice: administrators look after the
 	// service, and auditors read the audit record, which holds identifiers,
 	// times and counts, never a notice's content.
 	oversight = []Action{ReadAccount, ReadOverview}
-	audit     = []Action{ReadAccount, ReadOverview, ReadAuditReport, ReadAuditTimeline}
+	audit     = []Action{ReadAccount, ReadOverview, ReadAuditReport, ReadAuditTimeline, SimulatePolicy}
 )
 
 var matrix = map[identity.Role][]Action{
 	identity.RoleMASHWorker:     mash,
-	identity.RoleMASHManager:    mash,
+	identity.RoleMASHManager:    mashManager,
 	identity.RoleSchoolKeyAdult: inbox,
 	identity.RoleHealth:         inbox,
 	identity.RoleProbation:      inbox,

@@ -11,16 +11,20 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/projection"
+	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
+	"github.com/lantern-safeguarding/lantern/services/router/simulate"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/accesslog"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/authz"
 )
 
 // The auditor's reads come from the audit schema that the ledger service
-// keeps in the same database (pkg/projection). The workspace only reads
-// it, and reads nothing else of the ledger's: the audit rows hold
+// keeps in the same database (pkg/projection): the audit rows hold
 // identifiers, times and counts, never a name or a notice's text, so no
-// page built from them can show more.
+// page built from them can show more. The one exception is a policy
+// simulation, which routes the period's incidents again and so reads them
+// from the ledger's entries; it shows only counts, and the read is
+// recorded like any other.
 
 // ErrAuditUnavailable means the audit record cannot be read yet, because
 // the ledger service has not created it (503).
@@ -129,4 +133,32 @@ func auditReadError(doing string, err error) error {
 		return fmt.Errorf("%s: %w: %w", doing, ErrAuditUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", doing, err)
+}
+
+// SimulatePolicy routes the period's incidents again under the proposed
+// policy text, against the policy in force, as `lantern policy simulate`
+// does, and records the read: the simulation reads every incident of the
+// period, though it shows only counts.
+func (s *Service) SimulatePolicy(ctx context.Context, c Caller, p Period, proposed []byte) (simulate.Report, error) {
+	if err := s.permit(ctx, c, authz.SimulatePolicy, accesslog.Entry{}); err != nil {
+		return simulate.Report{}, err
+	}
+	ref, err := refdata.Load(s.referenceDir)
+	if err != nil {
+		return simulate.Report{}, fmt.Errorf("loading the reference data: %w", err)
+	}
+	err = s.record(ctx, c, accesslog.Entry{Resource: accesslog.ResourcePolicySimulation, Purpose: purposes[authz.SimulatePolicy]})
+	if err != nil {
+		return simulate.Report{}, err
+	}
+	rep, err := simulate.Simulate(ctx, s.pool, simulate.Options{BaselineFile: s.policyFile, ProposedFile: "proposed policy",
+		ProposedText: proposed, Reference: ref, From: p.From, To: p.To})
+	if problems := simulate.ProblemsOf(err); problems != nil {
+		fields := make([]FieldError, len(problems))
+		for i, problem := range problems {
+			fields[i] = FieldError{Pointer: "/policy", Detail: problem}
+		}
+		return simulate.Report{}, &InvalidError{Fields: fields}
+	}
+	return rep, err
 }

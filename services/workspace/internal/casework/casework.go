@@ -74,6 +74,15 @@ type Service struct {
 	outbox *outbox.Store
 	access *accesslog.Recorder
 	clock  clock.Clock
+	// policyFile and referenceDir are what policy simulations use.
+	policyFile, referenceDir string
+}
+
+// WithPolicy sets the routing policy in force and the reference data
+// folder, which policy simulations compare with and route by.
+func (s *Service) WithPolicy(policyFile, referenceDir string) *Service {
+	s.policyFile, s.referenceDir = policyFile, referenceDir
+	return s
 }
 
 // New returns the service. Events it emits go to ob.
@@ -116,6 +125,7 @@ var purposes = map[authz.Action]string{
 	authz.ReadRecord: "safeguarding_file", authz.MASHQueue: "triage_queue", authz.ReadIncident: "triage",
 	authz.Claim: "claim", authz.Release: "claim", authz.Triage: "triage", authz.ReadOverview: "overview",
 	authz.ReadAccount: "account", authz.ReadAuditReport: "audit", authz.ReadAuditTimeline: "audit",
+	authz.SimulatePolicy: "policy_simulation",
 }
 
 // record stores entries, turning a failure into ErrUnrecorded.

@@ -56,6 +56,11 @@ type Config struct {
 	TrustedProxies string `env:"LANTERN_TRUSTED_PROXIES, default=127.0.0.0/8,::1/128"`
 	// SessionIdle ends a session that has not been used for this long.
 	SessionIdle time.Duration `env:"LANTERN_SESSION_IDLE, default=30m"`
+	// PolicyFile is the routing policy in force, the baseline a policy
+	// simulation compares with; ReferenceDir the reference data it routes
+	// with.
+	PolicyFile   string `env:"LANTERN_POLICY_FILE, default=policy/default.yaml"`
+	ReferenceDir string `env:"LANTERN_REFERENCE_DIR, default=reference"`
 }
 
 // Public is the address browsers use, without a trailing slash.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/problem"
 	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
+	"github.com/lantern-safeguarding/lantern/services/router/simulate"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/authz"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/casework"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/signin"
@@ -194,4 +195,55 @@ func writeReport(w http.ResponseWriter, format string, rep timeliness.Report, bo
 	h.Set("Content-Type", reportFormats[format])
 	h.Set("Cache-Control", "no-store")
 	_, _ = w.Write(body)
+}
+
+// simulationForm is the policy simulation page's form, as typed.
+type simulationForm struct {
+	From, To, Policy string
+}
+
+// simulateForm is the form to try a proposed routing policy.
+func (s *Server) simulateForm(w http.ResponseWriter, r *http.Request, sess signin.Session, c casework.Caller) {
+	if err := s.cases.Permit(r.Context(), c, authz.SimulatePolicy); err != nil {
+		s.pageError(w, r, sess, err)
+		return
+	}
+	p := page{Title: "Try a routing policy", Session: &sess, Now: s.cases.Clock().Now()}
+	period := casework.CurrentMonth(p.Now)
+	p.Body = simulationForm{From: period.From.String(), To: period.To.String()}
+	s.render(w, http.StatusOK, "simulate", p)
+}
+
+// simulateRun runs the simulation and answers with its report, the same
+// self-contained page `lantern policy simulate --format html` writes; a
+// proposed policy the router would refuse is shown again with where it
+// is wrong.
+func (s *Server) simulateRun(w http.ResponseWriter, r *http.Request, sess signin.Session, c casework.Caller) {
+	form := simulationForm{From: r.PostFormValue("from"), To: r.PostFormValue("to"), Policy: r.PostFormValue("policy")}
+	p := page{Title: "Try a routing policy", Session: &sess, Now: s.cases.Clock().Now(), Body: form}
+	period, err := casework.ParsePeriod(form.From, form.To, p.Now)
+	if err == nil && strings.TrimSpace(form.Policy) == "" {
+		err = &casework.InvalidError{Fields: []casework.FieldError{{Pointer: "/policy", Detail: "Paste the whole proposed policy file"}}}
+	}
+	if err == nil {
+		var rep simulate.Report
+		if rep, err = s.cases.SimulatePolicy(r.Context(), c, period, []byte(form.Policy)); err == nil {
+			var body bytes.Buffer
+			if err := simulate.WriteHTML(&body, rep); err != nil {
+				s.pageError(w, r, sess, err)
+				return
+			}
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			_, _ = w.Write(body.Bytes())
+			return
+		}
+	}
+	var invalid *casework.InvalidError
+	if errors.As(err, &invalid) {
+		p.Errors = invalid.Fields
+		s.render(w, http.StatusBadRequest, "simulate", p)
+		return
+	}
+	s.pageError(w, r, sess, err)
 }

@@ -30,6 +30,8 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /audit/export/{format}", s.signedIn(s.auditExport))
 	mux.Handle("GET /audit/incidents", s.signedIn(s.auditLookup))
 	mux.Handle("GET /audit/incidents/{id}", s.signedIn(s.auditTimeline))
+	mux.Handle("GET /policy/simulate", s.signedIn(s.simulateForm))
+	mux.Handle("POST /policy/simulate", s.signedIn(s.simulateRun))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		var sess *signin.Session
 		if got, err := s.auth.Session(r); err == nil {
