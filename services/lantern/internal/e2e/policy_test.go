@@ -87,8 +87,8 @@ func (p pipeline) requestedEventually(incidentID, kind string) events.Notificati
 // deadline and lawful basis, delivered to the service's inbox, watched by
 // the escalation service and counted by the ledger and the report; an
 // incident that does not match gets none. Then R2 is edited, and the MASH
-// notice's triage deadline and the escalation service's triage step move
-// together.
+// notice's triage deadline, the MASH queue and the escalation service's
+// triage step move together.
 func TestPolicyEditedWhileThePipelineRuns(t *testing.T) {
 	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
 	copyFile(t, filepath.Join(cluster.Root(), "policy", "default.yaml"), policyFile)
@@ -238,6 +238,39 @@ func acknowledgeAll(t *testing.T, c *cluster.Cluster, token string) int {
 	return len(inbox.Notices)
 }
 
+// checkQueueShows waits for the incident in the MASH's triage queue and
+// checks that the queue shows the triage deadline due.
+func (p pipeline) checkQueueShows(incidentID string, due time.Time) {
+	p.t.Helper()
+	var worker sampleUser
+	for _, u := range sampleUsers(p.t, p.Cluster) {
+		if u.Username == "mash-worker.e06000035" {
+			worker = u
+		}
+	}
+	token := signIn(p.t, p.Cluster, worker)
+	p.WaitFor(60*time.Second, func() error {
+		var queue struct {
+			Queue []struct {
+				IncidentID     string `json:"incident_id"`
+				TriageDeadline struct {
+					DueAt time.Time `json:"due_at"`
+				} `json:"triage_deadline"`
+			} `json:"queue"`
+		}
+		apiCall(p.t, p.Cluster, token, http.MethodGet, "/mash/queue", nil, http.StatusOK, &queue)
+		for _, item := range queue.Queue {
+			if item.IncidentID == incidentID {
+				if !item.TriageDeadline.DueAt.Equal(due) {
+					p.t.Fatalf("the MASH queue shows triage due %s, the policy says %s", item.TriageDeadline.DueAt, due)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("the incident is not in the MASH queue yet")
+	})
+}
+
 // checkTriageDeadlineFollowsThePolicy edits R2's amber limit: the next
 // amber incident's MASH notice carries the new triage deadline, counted
 // from the MASH's receipt, and the escalation service's triage step is due
@@ -286,6 +319,7 @@ func (p pipeline) checkTriageDeadlineFollowsThePolicy(policyFile string) {
 			}
 			return nil
 		})
+		p.checkQueueShows(id, mash.TriageDueAt.Truncate(time.Microsecond))
 		return
 	}
 }
