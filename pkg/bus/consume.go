@@ -68,6 +68,9 @@ type ConsumerSpec struct {
 	// OnDeadLetter runs after a message is copied to the dead-letter
 	// stream, for instance to raise notification.failed.
 	OnDeadLetter func(context.Context, DeadLetter) error
+	// Bound, if set, is told true once the consumer is declared and
+	// receiving, and false when Consume returns, for readiness checks.
+	Bound func(bound bool)
 }
 
 func (s *ConsumerSpec) setDefaults() {
@@ -126,6 +129,10 @@ func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, h H
 		return fmt.Errorf("starting consumer %s: %w", spec.Durable, err)
 	}
 	w.log.Info("consuming", zap.Strings("subjects", spec.Subjects))
+	if spec.Bound != nil {
+		spec.Bound(true)
+		defer spec.Bound(false)
+	}
 	<-ctx.Done()
 	cc.Drain()
 	select {

@@ -11,36 +11,117 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 )
 
 // Common holds the settings every Lantern service shares (contract.md
-// section 4).
+// section 4), one sub-struct per capability, so that the service
+// environment (pkg/serverenv) builds each capability from its own settings.
 type Common struct {
-	// DatabaseURL is the PostgreSQL connection string.
-	DatabaseURL string `env:"DATABASE_URL"`
-	// NATSURL is the NATS server; `make run` points it at its embedded one.
-	NATSURL string `env:"NATS_URL, default=nats://127.0.0.1:4222"`
-	// LogLevel is a zap level: debug, info, warn or error.
-	LogLevel string `env:"LOG_LEVEL, default=info"`
-	// LogMode is production (JSON) or development (console).
-	LogMode string `env:"LOG_MODE, default=production"`
+	Database Database
+	NATS     NATS
+	Logging  Logging
+	Shutdown Shutdown
 }
 
 // Validate reports every problem with the common settings.
 func (c Common) Validate() error {
-	var errs []error
-	if c.DatabaseURL == "" {
-		errs = append(errs, errors.New("DATABASE_URL is required"))
-	} else if err := checkURL(c.DatabaseURL, "postgres", "postgresql"); err != nil {
-		errs = append(errs, fmt.Errorf("DATABASE_URL: %w", err))
+	return errors.Join(c.Database.Validate(), c.NATS.Validate(), c.Logging.Validate(), c.Shutdown.Validate())
+}
+
+// Database is where a service keeps its state.
+type Database struct {
+	// URL is the PostgreSQL connection string.
+	URL string `env:"DATABASE_URL"`
+}
+
+// Validate reports a missing or malformed connection string.
+func (d Database) Validate() error {
+	if d.URL == "" {
+		return errors.New("DATABASE_URL is required")
 	}
-	if err := checkURL(c.NATSURL, "nats", "tls"); err != nil {
-		errs = append(errs, fmt.Errorf("NATS_URL: %w", err))
+	if err := checkURL(d.URL, "postgres", "postgresql"); err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	if c.LogMode != "production" && c.LogMode != "development" {
-		errs = append(errs, fmt.Errorf("LOG_MODE: %q is neither production nor development", c.LogMode))
+	return nil
+}
+
+// NATS is the broker.
+type NATS struct {
+	// URL is the NATS server; `make run` points it at its embedded one.
+	URL string `env:"NATS_URL, default=nats://127.0.0.1:4222"`
+}
+
+// Validate reports a malformed server list.
+func (n NATS) Validate() error {
+	if err := checkURL(n.URL, "nats", "tls"); err != nil {
+		return fmt.Errorf("NATS_URL: %w", err)
+	}
+	return nil
+}
+
+// Logging shapes the log. The logger itself is built from the same
+// variables before the rest of the settings are read, so that a bad setting
+// is logged like everything else.
+type Logging struct {
+	// Level is a zap level: debug, info, warn or error.
+	Level string `env:"LOG_LEVEL, default=info"`
+	// Mode is production (JSON) or development (console).
+	Mode string `env:"LOG_MODE, default=production"`
+}
+
+// Validate reports an unknown mode.
+func (l Logging) Validate() error {
+	if l.Mode != "production" && l.Mode != "development" {
+		return fmt.Errorf("LOG_MODE: %q is neither production nor development", l.Mode)
+	}
+	return nil
+}
+
+// Shutdown bounds how long a stopping service waits for in-flight work.
+type Shutdown struct {
+	// Grace is how long HTTP requests in flight get to finish.
+	Grace time.Duration `env:"LANTERN_SHUTDOWN_GRACE, default=10s"`
+}
+
+// Validate reports a grace that is not positive.
+func (s Shutdown) Validate() error {
+	if s.Grace <= 0 {
+		return errors.New("LANTERN_SHUTDOWN_GRACE must be positive")
+	}
+	return nil
+}
+
+// Consumer tunes a service's durable JetStream consumer.
+type Consumer struct {
+	// AckWait bounds how long a crashed consumer delays an event.
+	AckWait time.Duration `env:"LANTERN_ACK_WAIT, default=30s"`
+}
+
+// Validate reports an ack wait too short to handle an event in.
+func (c Consumer) Validate() error {
+	if c.AckWait < time.Second {
+		return errors.New("LANTERN_ACK_WAIT must be at least 1s")
+	}
+	return nil
+}
+
+// Reference is the reference data folder and how often it is checked for
+// changes.
+type Reference struct {
+	// Dir is the reference data folder.
+	Dir string `env:"LANTERN_REFERENCE_DIR, default=reference"`
+	// Poll is how often the folder is checked for changes.
+	Poll time.Duration `env:"LANTERN_REFERENCE_POLL, default=5s"`
+}
+
+// Validate reports a missing folder or a poll too tight to be sensible.
+func (r Reference) Validate() error {
+	errs := []error{CheckDir("LANTERN_REFERENCE_DIR", r.Dir)}
+	if r.Poll < 100*time.Millisecond {
+		errs = append(errs, errors.New("LANTERN_REFERENCE_POLL must be at least 100ms"))
 	}
 	return errors.Join(errs...)
 }
@@ -103,4 +184,12 @@ func Redact(raw string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
+}
+
+// CommonFor is a valid Common for the given servers, with development
+// logging and the default grace, for harnesses that start a service in
+// process.
+func CommonFor(databaseURL, natsURL string) Common {
+	return Common{Database: Database{URL: databaseURL}, NATS: NATS{URL: natsURL},
+		Logging: Logging{Level: "info", Mode: "development"}, Shutdown: Shutdown{Grace: 10 * time.Second}}
 }

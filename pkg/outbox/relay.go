@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -30,18 +31,55 @@ type Relay struct {
 	// Poll is the longest the relay waits without a notification; it
 	// bounds the delay if a NOTIFY is ever missed.
 	Poll time.Duration
+	// StallAfter is how long the relay may go without finishing a round
+	// (a look for pending rows, publishing what it found) before Check
+	// calls it stalled.
+	StallAfter time.Duration
+	// progress is when the last round finished, in Unix nanoseconds; zero
+	// before the first.
+	progress atomic.Int64
+	// lastErr is why the last round failed, cleared by a round that
+	// succeeds.
+	lastErr atomic.Pointer[error]
 }
 
 // NewRelay returns a relay for the store's outbox.
 func (s *Store) NewRelay(pool *pgxpool.Pool, publisher *bus.Publisher, log *zap.Logger) *Relay {
 	return &Relay{store: s, pool: pool, publisher: publisher, log: log.With(zap.String("component", "outbox-relay")),
-		Batch: 256, Poll: time.Second}
+		Batch: 256, Poll: time.Second, StallAfter: 15 * time.Second}
+}
+
+// Check reports why the relay is not making progress: its last round
+// failed, or none has finished within StallAfter. A relay that has not
+// started yet is not stalled.
+func (r *Relay) Check() error {
+	if errp := r.lastErr.Load(); errp != nil {
+		return fmt.Errorf("outbox relay failing: %w", *errp)
+	}
+	last := r.progress.Load()
+	if last == 0 {
+		return errors.New("outbox relay has not finished a round yet")
+	}
+	if since := time.Since(time.Unix(0, last)); since > r.StallAfter {
+		return fmt.Errorf("outbox relay stalled: no round finished for %s", since.Round(time.Second))
+	}
+	return nil
+}
+
+func (r *Relay) recordRound(err error) {
+	if err != nil {
+		r.lastErr.Store(&err)
+		return
+	}
+	r.lastErr.Store(nil)
+	r.progress.Store(time.Now().UnixNano())
 }
 
 // Run relays until ctx ends.
 func (r *Relay) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if err := r.listenAndRelay(ctx); err != nil && ctx.Err() == nil {
+			r.recordRound(err)
 			r.log.Warn("relay interrupted; restarting", zap.Error(err))
 			sleep(ctx, time.Second)
 		}
@@ -63,6 +101,7 @@ func (r *Relay) listenAndRelay(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		r.recordRound(nil)
 		if n == r.Batch {
 			continue
 		}

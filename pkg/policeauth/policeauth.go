@@ -68,3 +68,23 @@ type Credential struct {
 
 // MayActFor reports whether the credential covers force.
 func (c Credential) MayActFor(force string) bool { return c.Force == AnyForce || c.Force == force }
+
+// Settings are the police credentials as configured, parsed once by
+// Validate and kept.
+type Settings struct {
+	// Raw lists the credentials as FORCE=sha256hex pairs, comma separated;
+	// FORCE may be * for a credential valid for every force. Only hashes
+	// are configured, never the tokens themselves.
+	Raw    string `env:"LANTERN_INTAKE_TOKENS"`
+	tokens Tokens
+}
+
+// Validate parses the credentials and keeps them for Tokens.
+func (s *Settings) Validate() error {
+	t, err := Parse(s.Raw)
+	s.tokens = t
+	return err
+}
+
+// Tokens are the credentials Validate parsed.
+func (s *Settings) Tokens() Tokens { return s.tokens }

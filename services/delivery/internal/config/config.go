@@ -3,7 +3,6 @@ package config
 
 import (
 	"errors"
-	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/config"
 )
@@ -11,15 +10,12 @@ import (
 // Config is read from the environment at start.
 type Config struct {
 	config.Common
-	// AckWait bounds how long a crashed delivery service delays an event.
-	AckWait time.Duration `env:"LANTERN_ACK_WAIT, default=30s"`
+	Consumer config.Consumer
+	// AdminAddr is where /healthz and /readyz are served.
+	AdminAddr string `env:"DELIVERY_ADMIN_ADDR, default=127.0.0.1:9083"`
 }
 
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
-	errs := []error{c.Common.Validate()}
-	if c.AckWait < time.Second {
-		errs = append(errs, errors.New("LANTERN_ACK_WAIT must be at least 1s"))
-	}
-	return errors.Join(errs...)
+	return errors.Join(c.Common.Validate(), c.Consumer.Validate(), config.CheckAddr("DELIVERY_ADMIN_ADDR", c.AdminAddr))
 }

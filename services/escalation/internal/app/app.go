@@ -12,64 +12,56 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/config"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/contacts"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/sla"
 )
 
+// Service is the escalation service as the service environment runs it.
+var Service = serverenv.Service[config.Config]{Name: "escalation", Options: options, Build: build}
+
 // Run watches deadlines until ctx ends.
 func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	rules, err := cfg.Rules()
+	return serverenv.Run(ctx, log, Service, cfg)
+}
+
+func options(cfg *config.Config) serverenv.Options {
+	return serverenv.Options{AdminAddr: cfg.AdminAddr, Shutdown: cfg.Shutdown, Database: &cfg.Database, NATS: &cfg.NATS}
+}
+
+func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
+	ref, err := refdata.NewStore(cfg.Reference.Dir, env.Log)
 	if err != nil {
 		return err
 	}
-	ref, err := refdata.NewStore(cfg.ReferenceDir, log)
+	book, err := contacts.NewStore(cfg.Reference.Dir, env.Log)
 	if err != nil {
 		return err
 	}
-	book, err := contacts.NewStore(cfg.ReferenceDir, log)
-	if err != nil {
+	esc := sla.New(env.DB, sla.Options{Clock: clock.System, Rules: cfg.Rules(), Reference: ref.Current,
+		Contacts: book.Current, Log: env.Log})
+	if err := env.Migrate(ctx, esc.Migrate); err != nil {
 		return err
 	}
-	pool, err := pgdb.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	esc := sla.New(pool, sla.Options{Clock: clock.System, Rules: rules, Reference: ref.Current,
-		Contacts: book.Current, Log: log})
-	if err := esc.Migrate(ctx); err != nil {
-		return err
-	}
-	nc, js, err := bus.Connect(ctx, cfg.NATSURL, "lantern-escalation", log)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
-		return err
-	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return bus.Consume(ctx, js, ConsumerSpec(cfg), esc.Handle, log) })
-	g.Go(func() error { return esc.Outbox().NewRelay(pool, bus.NewPublisher(js), log).Run(ctx) })
-	g.Go(func() error { ref.Watch(ctx, cfg.ReferencePoll); return nil })
-	g.Go(func() error { book.Watch(ctx, cfg.ReferencePoll); return nil })
-	g.Go(func() error {
-		startScheduler(ctx, js, cfg, esc, log)
+	env.Consume(ConsumerSpec(cfg), esc.Handle)
+	env.Relay(esc.Outbox())
+	env.Go("reference data", func(ctx context.Context) error { ref.Watch(ctx, cfg.Reference.Poll); return nil })
+	env.Go("escalation contacts", func(ctx context.Context) error { book.Watch(ctx, cfg.Reference.Poll); return nil })
+	env.Go("scheduler", func(ctx context.Context) error {
+		startScheduler(ctx, env.JS, cfg, esc, env.Log)
 		return nil
 	})
-	return g.Wait()
+	return nil
 }
 
 // ConsumerSpec is the escalation service's durable consumer.
 func ConsumerSpec(cfg *config.Config) bus.ConsumerSpec {
-	return bus.ConsumerSpec{Durable: sla.Consumer, Subjects: sla.Subjects(), AckWait: cfg.AckWait}
+	return bus.ConsumerSpec{Durable: sla.Consumer, Subjects: sla.Subjects(), AckWait: cfg.Consumer.AckWait}
 }
 
 // startScheduler lets the consumer catch up before the first tick, so that

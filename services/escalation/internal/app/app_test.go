@@ -17,6 +17,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	pkgconfig "github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/natstest"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
@@ -107,7 +108,7 @@ func TestConsumesEventsAndRelaysAlarms(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	spec := app.ConsumerSpec(&config.Config{AckWait: 5 * time.Second})
+	spec := app.ConsumerSpec(&config.Config{Consumer: pkgconfig.Consumer{AckWait: 5 * time.Second}})
 	wg.Go(func() {
 		if err := bus.Consume(ctx, js, spec, esc.Handle, log); err != nil {
 			t.Errorf("consume: %v", err)
@@ -167,6 +168,7 @@ func TestRunRaisesADeadlineMissedWhileDown(t *testing.T) {
 	env := envconfig.MapLookuper(map[string]string{
 		"DATABASE_URL": pgtest.NewDatabase(t, "escalation-empty", nil), "NATS_URL": srv.URL(),
 		"LANTERN_REFERENCE_DIR": "../../../../reference", "LANTERN_SLA_TICK": "100ms",
+		"ESCALATION_ADMIN_ADDR": "127.0.0.1:0",
 	})
 	if err := envconfig.ProcessWith(t.Context(), &envconfig.Config{Target: &cfg, Lookuper: env}); err != nil {
 		t.Fatal(err)
@@ -238,7 +240,7 @@ func TestWaitCaughtUpWaitsForTheBacklog(t *testing.T) {
 	if err := bus.EnsureStreams(t.Context(), js, bus.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	spec := app.ConsumerSpec(&config.Config{AckWait: 5 * time.Second})
+	spec := app.ConsumerSpec(&config.Config{Consumer: pkgconfig.Consumer{AckWait: 5 * time.Second}})
 	// The durable exists but nothing consumes it, as when the service has
 	// only just started.
 	if _, err := js.CreateOrUpdateConsumer(t.Context(), bus.EventsStream, jetstream.ConsumerConfig{

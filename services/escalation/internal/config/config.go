@@ -13,14 +13,12 @@ import (
 // Config is read from the environment at start.
 type Config struct {
 	config.Common
-	// ReferenceDir is the reference data folder: MASH opening hours for the
-	// triage deadline, and the manager contacts (escalation_contacts.csv).
-	ReferenceDir string `env:"LANTERN_REFERENCE_DIR, default=reference"`
-	// ReferencePoll is how often the reference data folder is checked for
-	// changes.
-	ReferencePoll time.Duration `env:"LANTERN_REFERENCE_POLL, default=5s"`
-	// AckWait bounds how long a crashed escalation service delays an event.
-	AckWait time.Duration `env:"LANTERN_ACK_WAIT, default=30s"`
+	Consumer config.Consumer
+	// Reference is the reference data: MASH opening hours for the triage
+	// deadline, and the manager contacts (escalation_contacts.csv).
+	Reference config.Reference
+	// AdminAddr is where /healthz and /readyz are served.
+	AdminAddr string `env:"ESCALATION_ADMIN_ADDR, default=127.0.0.1:9085"`
 	// Lead is how long before a deadline an open step is at risk.
 	Lead time.Duration `env:"LANTERN_SLA_LEAD, default=1h"`
 	// LeadFraction caps the lead at this share of a step's window, for
@@ -34,19 +32,16 @@ type Config struct {
 	CatchUp time.Duration `env:"LANTERN_SLA_CATCHUP, default=2m"`
 	// AcknowledgingKinds are the recipient kinds that must acknowledge.
 	AcknowledgingKinds string `env:"LANTERN_SLA_ACK_KINDS, default=school,early_years,home_education,health_visiting,school_nursing,midwifery,gp,probation,marac,idva"`
+	// rules are the LANTERN_SLA_* settings as Validate parsed them.
+	rules sla.Rules
 }
 
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
-	errs := []error{c.Common.Validate(), config.CheckDir("LANTERN_REFERENCE_DIR", c.ReferenceDir)}
-	_, err := c.Rules()
-	errs = append(errs, err)
-	if c.ReferencePoll < 100*time.Millisecond {
-		errs = append(errs, errors.New("LANTERN_REFERENCE_POLL must be at least 100ms"))
-	}
-	if c.AckWait < time.Second {
-		errs = append(errs, errors.New("LANTERN_ACK_WAIT must be at least 1s"))
-	}
+	rules, err := c.parseRules()
+	c.rules = rules
+	errs := []error{c.Common.Validate(), c.Consumer.Validate(), c.Reference.Validate(), err,
+		config.CheckAddr("ESCALATION_ADMIN_ADDR", c.AdminAddr)}
 	if c.Tick < 100*time.Millisecond {
 		errs = append(errs, errors.New("LANTERN_SLA_TICK must be at least 100ms"))
 	}
@@ -56,9 +51,13 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Rules returns the deadline rules the settings describe, or every problem
-// with them.
-func (c *Config) Rules() (sla.Rules, error) {
+// Rules are the deadline rules the settings describe, as Validate parsed
+// them.
+func (c *Config) Rules() sla.Rules { return c.rules }
+
+// parseRules returns the deadline rules the settings describe, or every
+// problem with them.
+func (c *Config) parseRules() (sla.Rules, error) {
 	var errs []error
 	if c.Lead < 0 {
 		errs = append(errs, errors.New("LANTERN_SLA_LEAD must not be negative"))

@@ -4,62 +4,50 @@ package app
 
 import (
 	"context"
-	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/sync/errgroup"
 
-	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
-	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/intake/internal/api"
 	"github.com/lantern-safeguarding/lantern/services/intake/internal/config"
 	"github.com/lantern-safeguarding/lantern/services/intake/internal/store"
 )
 
+// Service is the intake service as the service environment runs it.
+var Service = serverenv.Service[config.Config]{Name: "intake", Options: options, Build: build}
+
 // Run serves until ctx ends.
 func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	pool, err := pgdb.Open(ctx, cfg.DatabaseURL)
+	return serverenv.Run(ctx, log, Service, cfg)
+}
+
+func options(cfg *config.Config) serverenv.Options {
+	return serverenv.Options{AdminAddr: cfg.AdminAddr, Shutdown: cfg.Shutdown, Database: &cfg.Database, NATS: &cfg.NATS}
+}
+
+func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
+	st := store.New(env.DB)
+	if err := env.Migrate(ctx, st.Migrate); err != nil {
+		return err
+	}
+	ref, err := refdata.NewStore(cfg.Reference.Dir, env.Log)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	st := store.New(pool)
-	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
-	ref, err := refdata.NewStore(cfg.ReferenceDir, log)
-	if err != nil {
-		return err
-	}
-	nc, js, err := bus.Connect(ctx, cfg.NATSURL, "lantern-intake", log)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
-		return err
-	}
-	tokens, _ := policeauth.Parse(cfg.IntakeTokens)
-	proxies, _ := ratelimit.ParseProxies(cfg.TrustedProxies)
-	a := &api.API{Incidents: st, Tokens: tokens, Clock: clock.System, StoreTimeout: cfg.StoreTimeout, Log: log,
+	a := &api.API{Incidents: st, Tokens: cfg.Police.Tokens(), Clock: clock.System, StoreTimeout: cfg.StoreTimeout, Log: env.Log,
 		Reference: func() ppn.Reference { return reference{ref.Current()} },
 		Limits: api.Limits{PerCredential: ratelimit.New(cfg.RateLimit, clock.System),
-			Unauthenticated: ratelimit.New(cfg.FailureRateLimit, clock.System), Proxies: proxies}}
-	srv, err := httpserver.Listen(cfg.HTTPAddr, a.Handler())
-	if err != nil {
+			Unauthenticated: ratelimit.New(cfg.FailureRateLimit, clock.System), Proxies: cfg.Proxies()}}
+	if _, err := env.Listen("intake api", cfg.HTTPAddr, a.Handler()); err != nil {
 		return err
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(ctx, log, 10*time.Second) })
-	g.Go(func() error { return st.Outbox().NewRelay(pool, bus.NewPublisher(js), log).Run(ctx) })
-	g.Go(func() error { ref.Watch(ctx, 5*time.Second); return nil })
-	return g.Wait()
+	env.Relay(st.Outbox())
+	env.Go("reference data", func(ctx context.Context) error { ref.Watch(ctx, cfg.Reference.Poll); return nil })
+	return nil
 }
 
 // reference answers the notice rules' questions from the current reference

@@ -13,15 +13,15 @@ import (
 // Config is read from the environment at start.
 type Config struct {
 	config.Common
+	// Reference is the reference data (local authorities are checked
+	// against it).
+	Reference config.Reference
+	// Police are the credentials police forces post notices with.
+	Police policeauth.Settings
 	// HTTPAddr is where the intake API listens.
 	HTTPAddr string `env:"INTAKE_HTTP_ADDR, default=127.0.0.1:8081"`
-	// ReferenceDir is the reference data folder (local authorities are
-	// checked against it).
-	ReferenceDir string `env:"LANTERN_REFERENCE_DIR, default=reference"`
-	// IntakeTokens lists the police credentials as FORCE=sha256hex pairs,
-	// comma separated; FORCE may be * for a credential valid for every
-	// force. Only hashes are configured, never the tokens themselves.
-	IntakeTokens string `env:"LANTERN_INTAKE_TOKENS"`
+	// AdminAddr is where /healthz and /readyz are served.
+	AdminAddr string `env:"INTAKE_ADMIN_ADDR, default=127.0.0.1:9081"`
 	// StoreTimeout bounds how long a request waits for PostgreSQL before it
 	// is refused with 503.
 	StoreTimeout time.Duration `env:"INTAKE_STORE_TIMEOUT, default=5s"`
@@ -34,19 +34,23 @@ type Config struct {
 	// TrustedProxies are the addresses (the gateway's, a load
 	// balancer's) whose X-Forwarded-For names the client.
 	TrustedProxies string `env:"LANTERN_TRUSTED_PROXIES, default=127.0.0.0/8,::1/128"`
+	// proxies are TrustedProxies as Validate parsed them.
+	proxies ratelimit.Proxies
 }
+
+// Proxies are the trusted proxies Validate parsed.
+func (c *Config) Proxies() ratelimit.Proxies { return c.proxies }
 
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
-	errs := []error{c.Common.Validate(), config.CheckAddr("INTAKE_HTTP_ADDR", c.HTTPAddr),
-		config.CheckDir("LANTERN_REFERENCE_DIR", c.ReferenceDir)}
-	if _, err := policeauth.Parse(c.IntakeTokens); err != nil {
-		errs = append(errs, err)
-	}
+	errs := []error{c.Common.Validate(), c.Reference.Validate(), c.Police.Validate(),
+		config.CheckAddr("INTAKE_HTTP_ADDR", c.HTTPAddr), config.CheckAddr("INTAKE_ADMIN_ADDR", c.AdminAddr)}
 	if c.RateLimit < 1 || c.FailureRateLimit < 1 {
 		errs = append(errs, errors.New("INTAKE_RATE_LIMIT and INTAKE_FAILURE_RATE_LIMIT must be at least 1 (requests a minute)"))
 	}
-	if _, err := ratelimit.ParseProxies(c.TrustedProxies); err != nil {
+	proxies, err := ratelimit.ParseProxies(c.TrustedProxies)
+	c.proxies = proxies
+	if err != nil {
 		errs = append(errs, err)
 	}
 	if c.StoreTimeout <= 0 {

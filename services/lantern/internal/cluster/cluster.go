@@ -27,6 +27,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/pglocal"
 	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/topology"
 )
 
 // PoliceToken is the bearer token a cluster accepts for every force.
@@ -65,15 +66,15 @@ type Cluster struct {
 	natsPort    int
 	// usersFile holds the development identity provider's sample users,
 	// written before the workspace starts.
-	usersFile       string
-	workspaceHealth string
-	env             []string
-	health          []string
-	mu              sync.Mutex
-	procs           map[string]*proc
-	binDir          string
-	natsStore       string
-	proxies         *Proxies
+	usersFile string
+	// Layout is where every service listens, admin listeners included.
+	Layout    topology.Layout
+	env       []string
+	mu        sync.Mutex
+	procs     map[string]*proc
+	binDir    string
+	natsStore string
+	proxies   *Proxies
 }
 
 // Root is the project's root folder.
@@ -96,7 +97,6 @@ func New(t testing.TB, o Options) *Cluster {
 	services := orDefault(o.Services, Pipeline)
 	if slices.Contains(services, "workspace") {
 		c.writeSampleUsers()
-		c.health = append(c.health, c.workspaceHealth)
 	}
 	for _, name := range services {
 		c.Start(name)
@@ -133,16 +133,12 @@ func (c *Cluster) startDatabase(own bool) {
 }
 
 func (c *Cluster) configure(extra []string) {
-	ports := FreePorts(c.t, 4)
+	ports := FreePorts(c.t, 1+topology.PortsNeeded())
 	c.BaseURL = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
-	intake := fmt.Sprintf("127.0.0.1:%d", ports[1])
-	ledger := fmt.Sprintf("127.0.0.1:%d", ports[2])
-	workspace := fmt.Sprintf("127.0.0.1:%d", ports[3])
-	c.health = []string{c.BaseURL + "/healthz", "http://" + intake + "/healthz", "http://" + ledger + "/healthz"}
+	c.Layout = topology.NewLayout(strings.TrimPrefix(c.BaseURL, "http://"), ports[1:])
 	state := c.t.TempDir()
 	c.usersFile = filepath.Join(state, "dev-users.json")
-	c.workspaceHealth = "http://" + workspace + "/healthz"
-	c.env = append([]string{
+	c.env = append(append([]string{
 		"DATABASE_URL=" + c.DatabaseURL, "NATS_URL=" + c.NATSURL,
 		"LANTERN_CHECKPOINT_DIR=" + filepath.Join(state, "checkpoints"),
 		"LANTERN_LEDGER_KEY_FILE=" + filepath.Join(state, "ledger.key"),
@@ -152,13 +148,8 @@ func (c *Cluster) configure(extra []string) {
 		// The one cluster credential carries every force's load in the
 		// benchmarks and fault suites, far past one force's limit.
 		"INTAKE_RATE_LIMIT=1000000",
-		"LANTERN_ACK_WAIT=2s", "LOG_LEVEL=info", "INTAKE_HTTP_ADDR=" + intake, "LEDGER_HTTP_ADDR=" + ledger,
-		"LANTERN_HTTP_ADDR=" + strings.TrimPrefix(c.BaseURL, "http://"),
-		"WORKSPACE_HTTP_ADDR=" + workspace, "LANTERN_DEV_IDP=true", "LANTERN_DEV_USERS_FILE=" + c.usersFile,
-		"GATEWAY_ROUTES=/v1/incidents/{id}/timeline=http://" + ledger + ";/v1/audit/=http://" + ledger +
-			";/v1/incidents=http://" + intake +
-			";/v1/incidents/=http://" + intake + ";/=http://" + workspace,
-	}, extra...)
+		"LANTERN_ACK_WAIT=2s", "LOG_LEVEL=info", "LANTERN_DEV_IDP=true", "LANTERN_DEV_USERS_FILE=" + c.usersFile,
+	}, c.Layout.Env()...), extra...)
 }
 
 // FreePorts returns n ports that were free a moment ago.

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/topology"
 )
 
 // Response is a decoded answer from the cluster's HTTP API.
@@ -68,20 +70,47 @@ func (c *Cluster) do(req *http.Request, header []string) (Response, error) {
 	return r, nil
 }
 
-// WaitHealthy waits until every HTTP service answers its health check.
+// WaitHealthy waits until every service this cluster started and has not
+// stopped answers its readiness check.
 func (c *Cluster) WaitHealthy() {
 	c.t.Helper()
 	c.WaitFor(60*time.Second, func() error {
-		for _, url := range c.health {
-			resp, err := client.Get(url)
-			if err != nil {
-				return err
+		for _, name := range topology.Names() {
+			if !c.Started(name) || !c.Running(name) {
+				continue
 			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusNoContent {
-				return fmt.Errorf("%s answered %d", url, resp.StatusCode)
+			if err := c.Ready(name); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+// Ready returns nil if the named service answers /readyz with 200, else
+// an error carrying its reasons.
+func (c *Cluster) Ready(name string) error {
+	resp, err := client.Get(c.Layout.ReadyURL(name))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 8192))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s is not ready (%d): %s", name, resp.StatusCode, body)
+	}
+	return nil
+}
+
+// Alive returns nil if the named service answers /healthz with 200.
+func (c *Cluster) Alive(name string) error {
+	resp, err := client.Get(c.Layout.HealthURL(name))
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered /healthz with %d", name, resp.StatusCode)
+	}
+	return nil
 }

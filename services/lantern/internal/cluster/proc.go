@@ -46,15 +46,9 @@ func (c *Cluster) Start(name string, extraEnv ...string) {
 	c.startBinary(name, name, nil, append(env, extraEnv...))
 }
 
-// serviceEnv is what one service is told and the others must not be: the
-// ledger takes auditors' tokens from the workspace's development provider,
-// through the gateway, as under make run.
-func (c *Cluster) serviceEnv(name string) []string {
-	if name == "ledger" {
-		return []string{"LANTERN_OIDC_ISSUER=" + c.BaseURL + "/dev-idp"}
-	}
-	return nil
-}
+// serviceEnv is what one service is told and the others must not be, as
+// under make run.
+func (c *Cluster) serviceEnv(name string) []string { return c.Layout.ServiceEnv(name) }
 
 func (c *Cluster) startBinary(key, binary string, args, env []string) {
 	c.t.Helper()
@@ -133,6 +127,13 @@ func (c *Cluster) WaitExit(name string, timeout time.Duration) error {
 	case <-time.After(timeout):
 		return fmt.Errorf("%s did not exit within %s", name, timeout)
 	}
+}
+
+// Started reports whether the named process was ever started.
+func (c *Cluster) Started(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.procs[name] != nil
 }
 
 // Running reports whether the named process is alive.

@@ -8,9 +8,10 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/topology"
 )
 
-func printBanner(w io.Writer, o Options, c Credentials, users string) {
+func printBanner(w io.Writer, o Options, l topology.Layout, c Credentials, users string) {
 	fmt.Fprintf(w, `
 ================================================================
  Lantern is running.
@@ -36,17 +37,27 @@ func printBanner(w io.Writer, o Options, c Credentials, users string) {
  NATS:       %[5]s
  Reference data: %[6]s
 
+ Service health (GET /healthz alive, GET /readyz ready, with reasons):
+%[9]s
  The lantern command finds these servers in %[8]s while this runs;
  from elsewhere, export DATABASE_URL and NATS_URL as above (bin/lantern --help).
  Press Ctrl-C to stop.
 ================================================================
-`, o.HTTPAddr, filepath.Join(o.StateDir, "dev-credentials.json"), c.PoliceIntakeToken, config.Redact(o.DatabaseURL), o.NATSURL, o.ReferenceDir, indent(users), filepath.Join(o.StateDir, localenv.FileName))
+`, o.HTTPAddr, filepath.Join(o.StateDir, "dev-credentials.json"), c.PoliceIntakeToken, config.Redact(o.DatabaseURL), o.NATSURL, o.ReferenceDir, indent(users), filepath.Join(o.StateDir, localenv.FileName), adminTable(l))
 }
 
 func indent(s string) string {
 	var b strings.Builder
 	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
 		b.WriteString("   " + line + "\n")
+	}
+	return b.String()
+}
+
+func adminTable(l topology.Layout) string {
+	var b strings.Builder
+	for _, name := range topology.Names() {
+		fmt.Fprintf(&b, "   %-11s http://%s/readyz\n", name, l.Admin[name])
 	}
 	return b.String()
 }

@@ -131,16 +131,19 @@ func (c *child) stop(grace time.Duration) {
 
 func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	last := "no answer"
 	for {
 		resp, err := http.Get(url)
 		if err == nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 			resp.Body.Close()
 			if resp.StatusCode < 500 {
 				return nil
 			}
+			last = fmt.Sprintf("%d %s", resp.StatusCode, body)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer from %s after %s", url, timeout)
+			return fmt.Errorf("%s after %s: %s", url, timeout, last)
 		}
 		select {
 		case <-ctx.Done():

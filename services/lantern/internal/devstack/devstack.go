@@ -17,6 +17,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/pglocal"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/topology"
 )
 
 // Options configure a run; empty fields take the contract's defaults.
@@ -65,17 +66,22 @@ func Run(ctx context.Context, o Options) error {
 	if err := stack.startServices(ctx, creds); err != nil {
 		return err
 	}
-	if err := waitHTTP(ctx, "http://"+o.HTTPAddr+"/healthz", 60*time.Second); err != nil {
-		return fmt.Errorf("the gateway did not come up: %w", err)
+	if err := stack.waitReady(ctx); err != nil {
+		return err
 	}
-	printBanner(o.Out, stack.o, creds, users.table)
+	printBanner(o.Out, stack.o, stack.layout, creds, users.table)
 	<-ctx.Done()
 	fmt.Fprintln(o.Out, "\nStopping Lantern…")
 	return nil
 }
 
+// readyTimeout bounds the wait for each service to be ready; a first start
+// migrates an empty database.
+const readyTimeout = 2 * time.Minute
+
 type stack struct {
 	o        Options
+	layout   topology.Layout
 	pg       *pglocal.Server
 	natsStop func()
 	procs    []*child
@@ -119,45 +125,38 @@ func (s *stack) checkpointDir() string { return filepath.Join(s.o.StateDir, "che
 func (s *stack) ledgerKeyFile() string { return filepath.Join(s.o.StateDir, "ledger.key") }
 
 func (s *stack) startServices(ctx context.Context, creds Credentials) error {
-	ports, err := freePorts(3)
+	ports, err := freePorts(topology.PortsNeeded())
 	if err != nil {
 		return err
 	}
-	intakeAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
-	ledgerAddr := fmt.Sprintf("127.0.0.1:%d", ports[1])
-	workspaceAddr := fmt.Sprintf("127.0.0.1:%d", ports[2])
-	common := []string{
+	s.layout = topology.NewLayout(s.o.HTTPAddr, ports)
+	common := append([]string{
 		"DATABASE_URL=" + s.o.DatabaseURL, "NATS_URL=" + s.o.NATSURL, "LOG_MODE=development",
 		"LANTERN_REFERENCE_DIR=" + s.o.ReferenceDir, "LANTERN_POLICY_FILE=" + s.o.PolicyFile,
 		"LANTERN_INTAKE_TOKENS=" + policeauth.AnyForce + "=" + policeauth.Hash(creds.PoliceIntakeToken),
 		"LANTERN_MATCH_KEY=" + creds.MatchKey,
-	}
-	specs := []childSpec{
-		{name: "intake", env: []string{"INTAKE_HTTP_ADDR=" + intakeAddr}},
-		{name: "router"},
-		{name: "delivery"},
-		{name: "ledger", env: []string{"LEDGER_HTTP_ADDR=" + ledgerAddr,
-			// Auditors' tokens come from the workspace's development
-			// provider, reached through the gateway as a browser would.
-			"LANTERN_OIDC_ISSUER=http://" + s.o.HTTPAddr + "/dev-idp",
-			"LANTERN_CHECKPOINT_DIR=" + s.checkpointDir(),
-			"LANTERN_LEDGER_KEY_FILE=" + s.ledgerKeyFile()}},
-		{name: "escalation"},
-		{name: "workspace", env: []string{"WORKSPACE_HTTP_ADDR=" + workspaceAddr, "LANTERN_HTTP_ADDR=" + s.o.HTTPAddr,
-			"LANTERN_DEV_IDP=true", "LANTERN_DEV_USERS_FILE=" + usersFile(s.o)}},
-		{name: "gateway", env: []string{"LANTERN_HTTP_ADDR=" + s.o.HTTPAddr, "GATEWAY_ROUTES=" +
-			"/v1/incidents/{id}/timeline=http://" + ledgerAddr + ";/v1/audit/=http://" + ledgerAddr +
-			";/v1/incidents=http://" + intakeAddr + ";/v1/incidents/=http://" + intakeAddr +
-			";/=http://" + workspaceAddr}},
-	}
-	for _, spec := range specs {
-		spec.path = filepath.Join(s.o.BinDir, spec.name)
-		spec.env = append(append(os.Environ(), common...), spec.env...)
+		"LANTERN_CHECKPOINT_DIR=" + s.checkpointDir(),
+		"LANTERN_LEDGER_KEY_FILE=" + s.ledgerKeyFile(),
+		"LANTERN_DEV_IDP=true", "LANTERN_DEV_USERS_FILE=" + usersFile(s.o),
+	}, s.layout.Env()...)
+	for _, name := range topology.Names() {
+		spec := childSpec{name: name, path: filepath.Join(s.o.BinDir, name), env: append(append(os.Environ(), common...), s.layout.ServiceEnv(name)...)}
 		c, err := startChild(ctx, spec, s.o.Out)
 		if err != nil {
 			return err
 		}
 		s.procs = append(s.procs, c)
+	}
+	return nil
+}
+
+// waitReady waits until every service's /readyz passes, so that the banner
+// never promises a pipeline that would still refuse a notice.
+func (s *stack) waitReady(ctx context.Context) error {
+	for _, name := range topology.Names() {
+		if err := waitHTTP(ctx, s.layout.ReadyURL(name), readyTimeout); err != nil {
+			return fmt.Errorf("%s did not become ready: %w", name, err)
+		}
 	}
 	return nil
 }

@@ -9,15 +9,12 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
-	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
 	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
+	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/api"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/config"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"
@@ -26,40 +23,34 @@ import (
 // finalCheckpointTimeout bounds the checkpoint written at shutdown.
 const finalCheckpointTimeout = 10 * time.Second
 
+// Service is the ledger as the service environment runs it.
+var Service = serverenv.Service[config.Config]{Name: "ledger", Options: options, Build: build}
+
 // Run records until ctx ends.
 func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	pool, err := pgdb.Open(ctx, cfg.DatabaseURL)
+	return serverenv.Run(ctx, log, Service, cfg)
+}
+
+func options(cfg *config.Config) serverenv.Options {
+	return serverenv.Options{AdminAddr: cfg.AdminAddr, Shutdown: cfg.Shutdown, Database: &cfg.Database, NATS: &cfg.NATS}
+}
+
+func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
+	l := ledger.New(env.DB, clock.System, env.Log)
+	if err := env.Migrate(ctx, l.Migrate); err != nil {
+		return err
+	}
+	cp, err := newCheckpointer(cfg, l, env.Log)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	l := ledger.New(pool, clock.System, log)
-	if err := l.Migrate(ctx); err != nil {
+	env.AfterRun(func() { finalCheckpoint(cp, env.Log) })
+	if _, err := env.Listen("ledger api", cfg.HTTPAddr, newAPI(cfg, l, env.Log).Handler()); err != nil {
 		return err
 	}
-	cp, err := newCheckpointer(cfg, l, log)
-	if err != nil {
-		return err
-	}
-	defer finalCheckpoint(cp, log)
-	nc, js, err := bus.Connect(ctx, cfg.NATSURL, "lantern-ledger", log)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
-		return err
-	}
-	srv, err := httpserver.Listen(cfg.HTTPAddr, newAPI(cfg, l, log).Handler())
-	if err != nil {
-		return err
-	}
-	spec := bus.ConsumerSpec{Durable: ledger.Consumer, Subjects: []string{bus.EventsSubjects}, AckWait: cfg.AckWait}
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return bus.Consume(ctx, js, spec, l.Handle, log) })
-	g.Go(func() error { return srv.Serve(ctx, log, 10*time.Second) })
-	g.Go(func() error { return cp.Run(ctx) })
-	return g.Wait()
+	env.Consume(bus.ConsumerSpec{Durable: ledger.Consumer, Subjects: []string{bus.EventsSubjects}, AckWait: cfg.Consumer.AckWait}, l.Handle)
+	env.Go("checkpointer", cp.Run)
+	return nil
 }
 
 // newCheckpointer loads (or makes) the signing key and continues from the
@@ -95,7 +86,6 @@ func finalCheckpoint(cp *auditlog.Checkpointer, log *zap.Logger) {
 }
 
 func newAPI(cfg *config.Config, l *ledger.Ledger, log *zap.Logger) *api.API {
-	tokens, _ := policeauth.Parse(cfg.IntakeTokens)
 	auditors := api.Auditors{}
 	if cfg.OIDCIssuer != "" {
 		auditors.Issuer = oidcauth.New(oidcauth.Options{Issuer: cfg.OIDCIssuer,
@@ -103,6 +93,6 @@ func newAPI(cfg *config.Config, l *ledger.Ledger, log *zap.Logger) *api.API {
 	} else {
 		log.Warn("LANTERN_OIDC_ISSUER is not set: the audit API refuses everyone")
 	}
-	return &api.API{Ledger: l, Police: api.PoliceTokens{Tokens: tokens}, Auditors: auditors,
+	return &api.API{Ledger: l, Police: api.PoliceTokens{Tokens: cfg.Police.Tokens()}, Auditors: auditors,
 		Recorder: auditlog.DBRecorder{DB: l.Pool()}, Clock: clock.System, Log: log}
 }

@@ -32,10 +32,14 @@ func TestRunCheckpointsAndVerifies(t *testing.T) {
 	ns := natstest.RunServer(t)
 	dbURL := pgtest.NewDatabase(t, "ledger-app-empty", nil)
 	dir := t.TempDir()
-	cfg := &ledgerconfig.Config{Common: config.Common{DatabaseURL: dbURL, NATSURL: ns.URL(), LogMode: "development"},
-		HTTPAddr: freeAddr(t), IntakeTokens: "*=" + policeauth.Hash("t"), AckWait: 2 * time.Second,
+	cfg := &ledgerconfig.Config{Common: config.CommonFor(dbURL, ns.URL()), AdminAddr: "127.0.0.1:0",
+		HTTPAddr: freeAddr(t), Police: policeauth.Settings{Raw: "*=" + policeauth.Hash("t")},
+		Consumer:      config.Consumer{AckWait: 2 * time.Second},
 		CheckpointDir: filepath.Join(dir, "checkpoints"), KeyFile: filepath.Join(dir, "ledger.key"),
 		CheckpointEvery: 1000, CheckpointInterval: time.Hour}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx, cfg, zaptest.NewLogger(t)) }()

@@ -14,11 +14,14 @@ import (
 // Config is read from the environment at start.
 type Config struct {
 	config.Common
+	Consumer config.Consumer
+	// Police are the police credentials (see the intake service); a force
+	// may read the timelines of its own incidents.
+	Police policeauth.Settings
 	// HTTPAddr is where the timeline and audit API listens.
 	HTTPAddr string `env:"LEDGER_HTTP_ADDR, default=127.0.0.1:8084"`
-	// IntakeTokens are the police credentials (see the intake service);
-	// a force may read the timelines of its own incidents.
-	IntakeTokens string `env:"LANTERN_INTAKE_TOKENS"`
+	// AdminAddr is where /healthz and /readyz are served.
+	AdminAddr string `env:"LEDGER_ADMIN_ADDR, default=127.0.0.1:9084"`
 	// OIDCIssuer is the identity provider the audit API takes auditors'
 	// access tokens from (the workspace's); without it the audit API lets
 	// nobody in. The audience and the role claim are the workspace's.
@@ -26,8 +29,6 @@ type Config struct {
 	OIDCClientID string `env:"LANTERN_OIDC_CLIENT_ID, default=lantern-workspace"`
 	OIDCAudience string `env:"LANTERN_OIDC_AUDIENCE"`
 	RoleClaim    string `env:"LANTERN_OIDC_ROLE_CLAIM, default=lantern_role"`
-	// AckWait bounds how long a crashed ledger delays an event.
-	AckWait time.Duration `env:"LANTERN_ACK_WAIT, default=30s"`
 	// CheckpointDir is where signed checkpoints are written, outside the
 	// database, so that a rewritten or rolled-back ledger can be caught.
 	CheckpointDir string `env:"LANTERN_CHECKPOINT_DIR, default=.lantern/checkpoints"`
@@ -52,10 +53,8 @@ func (c *Config) Audience() string {
 
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
-	errs := []error{c.Common.Validate(), config.CheckAddr("LEDGER_HTTP_ADDR", c.HTTPAddr)}
-	if _, err := policeauth.Parse(c.IntakeTokens); err != nil {
-		errs = append(errs, err)
-	}
+	errs := []error{c.Common.Validate(), c.Consumer.Validate(), c.Police.Validate(),
+		config.CheckAddr("LEDGER_HTTP_ADDR", c.HTTPAddr), config.CheckAddr("LEDGER_ADMIN_ADDR", c.AdminAddr)}
 	if c.OIDCIssuer != "" {
 		if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("LANTERN_OIDC_ISSUER: %q is not a URL", c.OIDCIssuer))
@@ -63,9 +62,6 @@ func (c *Config) Validate() error {
 		if c.Audience() == "" || c.RoleClaim == "" {
 			errs = append(errs, errors.New("LANTERN_OIDC_AUDIENCE (or LANTERN_OIDC_CLIENT_ID) and LANTERN_OIDC_ROLE_CLAIM must not be empty"))
 		}
-	}
-	if c.AckWait < time.Second {
-		errs = append(errs, errors.New("LANTERN_ACK_WAIT must be at least 1s"))
 	}
 	if c.CheckpointDir == "" || c.KeyFile == "" {
 		errs = append(errs, errors.New("LANTERN_CHECKPOINT_DIR and LANTERN_LEDGER_KEY_FILE must not be empty"))

@@ -7,52 +7,48 @@ import (
 	"context"
 
 	"go.uber.org/zap"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/config"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/routing"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/store"
 )
 
+// Service is the router as the service environment runs it.
+var Service = serverenv.Service[config.Config]{Name: "router", Options: options, Build: build}
+
 // Run routes until ctx ends.
 func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	ref, err := refdata.NewStore(cfg.ReferenceDir, log)
+	return serverenv.Run(ctx, log, Service, cfg)
+}
+
+func options(cfg *config.Config) serverenv.Options {
+	return serverenv.Options{AdminAddr: cfg.AdminAddr, Shutdown: cfg.Shutdown, Database: &cfg.Database, NATS: &cfg.NATS}
+}
+
+func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
+	ref, err := refdata.NewStore(cfg.Reference.Dir, env.Log)
 	if err != nil {
 		return err
 	}
-	pol, err := policy.NewWatcher(cfg.PolicyFile, log, ref.Current)
+	pol, err := policy.NewWatcher(cfg.PolicyFile, env.Log, ref.Current)
 	if err != nil {
 		return err
 	}
-	pool, err := pgdb.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
+	st := store.New(env.DB)
+	if err := env.Migrate(ctx, st.Migrate); err != nil {
 		return err
 	}
-	defer pool.Close()
-	st := store.New(pool)
-	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
-	nc, js, err := bus.Connect(ctx, cfg.NATSURL, "lantern-router", log)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
-		return err
-	}
-	h := NewHandler(pol.Current, ref.Current, st, routing.NewHasher(cfg.MatchKey), log)
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return bus.Consume(ctx, js, ConsumerSpec(cfg), h.Handle, log) })
-	g.Go(func() error { return st.Outbox().NewRelay(pool, bus.NewPublisher(js), log).Run(ctx) })
-	g.Go(func() error { ref.Watch(ctx, cfg.PolicyPoll); return nil })
-	g.Go(func() error { pol.Watch(ctx, cfg.PolicyPoll); return nil })
-	return g.Wait()
+	h := NewHandler(pol.Current, ref.Current, st, routing.NewHasher(cfg.MatchKey), env.Log)
+	env.Consume(ConsumerSpec(cfg), h.Handle)
+	env.Relay(st.Outbox())
+	env.Go("reference data", func(ctx context.Context) error { ref.Watch(ctx, cfg.Reference.Poll); return nil })
+	env.Go("routing policy", func(ctx context.Context) error { pol.Watch(ctx, cfg.PolicyPoll); return nil })
+	return nil
 }
 
 // NewHandler builds the router's event handler on the policy and
@@ -72,5 +68,5 @@ func NewHandler(pol func() *policy.Policy, ref func() *refdata.Set, st routing.S
 func ConsumerSpec(cfg *config.Config) bus.ConsumerSpec {
 	incidents, _ := events.Subject(events.IncidentReported, "")
 	triage, _ := events.Subject(events.TriageDecided, "")
-	return bus.ConsumerSpec{Durable: routing.Consumer, Subjects: []string{incidents, triage}, AckWait: cfg.AckWait}
+	return bus.ConsumerSpec{Durable: routing.Consumer, Subjects: []string{incidents, triage}, AckWait: cfg.Consumer.AckWait}
 }

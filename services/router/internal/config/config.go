@@ -13,21 +13,20 @@ import (
 // Config is read from the environment at start.
 type Config struct {
 	config.Common
-	// ReferenceDir is the reference data folder.
-	ReferenceDir string `env:"LANTERN_REFERENCE_DIR, default=reference"`
+	Consumer  config.Consumer
+	Reference config.Reference
+	// AdminAddr is where /healthz and /readyz are served.
+	AdminAddr string `env:"ROUTER_ADMIN_ADDR, default=127.0.0.1:9082"`
 	// PolicyFile is the routing policy, relative to the working directory
 	// unless absolute.
 	PolicyFile string `env:"LANTERN_POLICY_FILE, default=policy/default.yaml"`
-	// PolicyPoll is how often the router looks for a changed policy file
-	// or reference data.
+	// PolicyPoll is how often the router looks for a changed policy file.
 	PolicyPoll time.Duration `env:"LANTERN_POLICY_POLL, default=5s"`
 	// MatchKey keys the hashes the router counts repeat incidents with. It
 	// is a secret: with it, nobody can test a guessed name against the
 	// stored keys. Changing it starts the repeat history afresh. It is
 	// required: make run generates one for development.
 	MatchKey string `env:"LANTERN_MATCH_KEY"`
-	// AckWait bounds how long a crashed router delays an event.
-	AckWait time.Duration `env:"LANTERN_ACK_WAIT, default=30s"`
 }
 
 // minMatchKey is the shortest match key accepted: a secret someone could
@@ -36,7 +35,8 @@ const minMatchKey = 16
 
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
-	errs := []error{c.Common.Validate(), config.CheckDir("LANTERN_REFERENCE_DIR", c.ReferenceDir)}
+	errs := []error{c.Common.Validate(), c.Consumer.Validate(), c.Reference.Validate(),
+		config.CheckAddr("ROUTER_ADMIN_ADDR", c.AdminAddr)}
 	if st, err := os.Stat(c.PolicyFile); err != nil || st.IsDir() {
 		errs = append(errs, fmt.Errorf("LANTERN_POLICY_FILE: %q is not a readable file", c.PolicyFile))
 	}
@@ -45,9 +45,6 @@ func (c *Config) Validate() error {
 	}
 	if len(c.MatchKey) < minMatchKey {
 		errs = append(errs, fmt.Errorf("LANTERN_MATCH_KEY is required: a secret of at least %d characters (make run generates one); without it anyone could test a guessed name against the stored repeat keys", minMatchKey))
-	}
-	if c.AckWait < time.Second {
-		errs = append(errs, errors.New("LANTERN_ACK_WAIT must be at least 1s"))
 	}
 	return errors.Join(errs...)
 }

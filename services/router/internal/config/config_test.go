@@ -11,8 +11,9 @@ import (
 
 func TestValidateNamesEveryBadSetting(t *testing.T) {
 	cfg := config.Config{
-		Common:       pkgconfig.Common{DatabaseURL: "postgres://localhost/lantern", NATSURL: "nats://127.0.0.1:4222", LogMode: "production"},
-		ReferenceDir: t.TempDir(), PolicyFile: "no/such/policy.yaml", PolicyPoll: time.Millisecond, AckWait: 30 * time.Second,
+		Common:    pkgconfig.CommonFor("postgres://localhost/lantern", "nats://127.0.0.1:4222"),
+		Reference: pkgconfig.Reference{Dir: t.TempDir(), Poll: time.Second}, AdminAddr: "127.0.0.1:0",
+		PolicyFile: "no/such/policy.yaml", PolicyPoll: time.Millisecond, Consumer: pkgconfig.Consumer{AckWait: 30 * time.Second},
 		MatchKey: "short",
 	}
 	err := cfg.Validate()
@@ -28,9 +29,10 @@ func TestValidateNamesEveryBadSetting(t *testing.T) {
 
 func TestValidateAcceptsTheShippedPolicy(t *testing.T) {
 	cfg := config.Config{
-		Common:       pkgconfig.Common{DatabaseURL: "postgres://localhost/lantern", NATSURL: "nats://127.0.0.1:4222", LogMode: "production"},
-		ReferenceDir: "../../../../reference", PolicyFile: "../../../../policy/default.yaml", PolicyPoll: 5 * time.Second,
-		AckWait: 30 * time.Second, MatchKey: "a-secret-of-sixteen-or-more",
+		Common:    pkgconfig.CommonFor("postgres://localhost/lantern", "nats://127.0.0.1:4222"),
+		Reference: pkgconfig.Reference{Dir: "../../../../reference", Poll: 5 * time.Second}, AdminAddr: "127.0.0.1:0",
+		PolicyFile: "../../../../policy/default.yaml", PolicyPoll: 5 * time.Second, Consumer: pkgconfig.Consumer{AckWait: 30 * time.Second},
+		MatchKey: "a-secret-of-sixteen-or-more",
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)

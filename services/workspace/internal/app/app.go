@@ -5,7 +5,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -14,14 +13,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
-	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
+	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/casework"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/config"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/projection"
@@ -111,38 +108,44 @@ func loopback(addr string) string {
 
 // Consume builds the projection from the stream until ctx ends.
 func (w *Workspace) Consume(ctx context.Context, js jetstream.JetStream, ackWait time.Duration, log *zap.Logger) error {
-	spec := bus.ConsumerSpec{Durable: projection.Consumer, Subjects: projection.Subjects(), AckWait: ackWait}
-	return bus.Consume(ctx, js, spec, w.Projector.Handle, log)
+	return bus.Consume(ctx, js, consumerSpec(ackWait), w.Projector.Handle, log)
 }
+
+func consumerSpec(ackWait time.Duration) bus.ConsumerSpec {
+	return bus.ConsumerSpec{Durable: projection.Consumer, Subjects: projection.Subjects(), AckWait: ackWait}
+}
+
+// Service is the workspace as the service environment runs it.
+var Service = serverenv.Service[config.Config]{Name: "workspace", Options: options, Build: build}
 
 // Run serves until ctx ends.
 func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	pool, err := pgdb.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
+	return serverenv.Run(ctx, log, Service, cfg)
+}
+
+func options(cfg *config.Config) serverenv.Options {
+	return serverenv.Options{AdminAddr: cfg.AdminAddr, Shutdown: cfg.Shutdown, Database: &cfg.Database, NATS: &cfg.NATS}
+}
+
+// build binds the workspace's address before building it, because the
+// built-in identity provider is reached at that address.
+func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
+	env.Log.Info("signing in", zap.String("public_url", cfg.Public()), zap.String("issuer", cfg.Issuer()))
 	var root http.Handler = http.NotFoundHandler()
-	srv, err := httpserver.Listen(cfg.Addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { root.ServeHTTP(w, r) }))
+	srv, err := env.Listen("workspace", cfg.Addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { root.ServeHTTP(w, r) }))
 	if err != nil {
 		return err
 	}
-	ws, err := New(ctx, cfg, pool, clock.System, log, srv.Addr())
+	var ws *Workspace
+	err = env.Migrate(ctx, func(ctx context.Context) (err error) {
+		ws, err = New(ctx, cfg, env.DB, clock.System, env.Log, srv.Addr())
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	root = ws.Handler
-	nc, js, err := bus.Connect(ctx, cfg.NATSURL, "lantern-workspace", log)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
-		return fmt.Errorf("declaring streams: %w", err)
-	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ws.Consume(ctx, js, cfg.AckWait, log) })
-	g.Go(func() error { return ws.Outbox.NewRelay(pool, bus.NewPublisher(js), log).Run(ctx) })
-	g.Go(func() error { return srv.Serve(ctx, log, 10*time.Second) })
-	return g.Wait()
+	env.Consume(consumerSpec(cfg.Consumer.AckWait), ws.Projector.Handle)
+	env.Relay(ws.Outbox)
+	return nil
 }

@@ -114,8 +114,8 @@ func setupWith(t *testing.T, adjust configure) *bundle {
 	}
 	hs := httptest.NewUnstartedServer(nil)
 	addr := hs.Listener.Addr().String()
-	cfg := &wsconfig.Config{Common: config.Common{DatabaseURL: dbURL, NATSURL: srv.URL(), LogMode: "development"},
-		Addr: addr, HTTPAddr: addr, AckWait: 5 * time.Second, DevIdP: true, DevUsersFile: usersFile,
+	cfg := &wsconfig.Config{Common: config.CommonFor(dbURL, srv.URL()), AdminAddr: "127.0.0.1:0",
+		Addr: addr, HTTPAddr: addr, Consumer: config.Consumer{AckWait: 5 * time.Second}, DevIdP: true, DevUsersFile: usersFile,
 		OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role", OrgClaim: "lantern_org",
 		OrgNameClaim: "lantern_org_name", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute,
 		SignInRateLimit: 300, TrustedProxies: "127.0.0.0/8", PolicyFile: shippedPolicyFile, ReferenceDir: referenceDir}

@@ -17,14 +17,15 @@ import (
 // Config is read from the environment at start.
 type Config struct {
 	config.Common
+	Consumer config.Consumer
+	// AdminAddr is where /healthz and /readyz are served.
+	AdminAddr string `env:"WORKSPACE_ADMIN_ADDR, default=127.0.0.1:9086"`
 	// Addr is where the workspace listens; the gateway forwards /, /v1/workspace/, /dev-idp/ and /static/ to it.
 	Addr string `env:"WORKSPACE_HTTP_ADDR, default=127.0.0.1:8086"`
 	// HTTPAddr is the gateway's address, the one people use.
 	HTTPAddr string `env:"LANTERN_HTTP_ADDR, default=127.0.0.1:8080"`
 	// PublicURL is the address browsers reach the gateway at, when it is not http://LANTERN_HTTP_ADDR (behind TLS, say).
 	PublicURL string `env:"LANTERN_PUBLIC_URL"`
-	// AckWait bounds how long a crashed workspace delays an event.
-	AckWait time.Duration `env:"LANTERN_ACK_WAIT, default=30s"`
 	// DevIdP turns on the built-in development identity provider at /dev-idp. Never in production:
 	// only binaries built with the devidp tag have it, and it serves only loopback addresses.
 	DevIdP bool `env:"LANTERN_DEV_IDP, default=false"`
@@ -96,11 +97,8 @@ func (c *Config) Audience() string {
 
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
-	errs := []error{c.Common.Validate(), config.CheckAddr("WORKSPACE_HTTP_ADDR", c.Addr),
-		config.CheckAddr("LANTERN_HTTP_ADDR", c.HTTPAddr)}
-	if c.AckWait < time.Second {
-		errs = append(errs, errors.New("LANTERN_ACK_WAIT must be at least 1s"))
-	}
+	errs := []error{c.Common.Validate(), c.Consumer.Validate(), config.CheckAddr("WORKSPACE_HTTP_ADDR", c.Addr),
+		config.CheckAddr("LANTERN_HTTP_ADDR", c.HTTPAddr), config.CheckAddr("WORKSPACE_ADMIN_ADDR", c.AdminAddr)}
 	if u, err := url.Parse(c.Public()); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
 		errs = append(errs, fmt.Errorf("LANTERN_PUBLIC_URL: %q is not an http or https base address", c.PublicURL))
 	}

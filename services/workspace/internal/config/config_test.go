@@ -17,8 +17,8 @@ func valid(t *testing.T) config.Config {
 	if err := os.WriteFile(users, []byte(`{"users":[]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return config.Config{Common: pkgconfig.Common{DatabaseURL: "postgres://x@127.0.0.1/db", NATSURL: "nats://127.0.0.1:4222",
-		LogMode: "production"}, Addr: "127.0.0.1:8086", HTTPAddr: "127.0.0.1:8080", AckWait: 30 * time.Second,
+	return config.Config{Common: pkgconfig.CommonFor("postgres://x@127.0.0.1/db", "nats://127.0.0.1:4222"),
+		Addr: "127.0.0.1:8086", HTTPAddr: "127.0.0.1:8080", AdminAddr: "127.0.0.1:9086", Consumer: pkgconfig.Consumer{AckWait: 30 * time.Second},
 		DevIdP: true, DevUsersFile: users, OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role",
 		OrgClaim: "lantern_org", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute,
 		SignInRateLimit: 300, TrustedProxies: "127.0.0.0/8"}
@@ -54,7 +54,7 @@ func TestValidate(t *testing.T) {
 		{"no sign-in limit", func(c *config.Config) { c.SignInRateLimit = 0 }, []string{"LANTERN_SIGNIN_RATE_LIMIT"}},
 		{"a trusted proxy that is no address", func(c *config.Config) { c.TrustedProxies = "gateway.local" }, []string{"LANTERN_TRUSTED_PROXIES"}},
 		{"every problem at once", func(c *config.Config) {
-			c.PublicURL, c.SessionTTL, c.AckWait = "ftp://x", time.Minute, 0
+			c.PublicURL, c.SessionTTL, c.Consumer.AckWait = "ftp://x", time.Minute, 0
 		}, []string{"LANTERN_PUBLIC_URL", "LANTERN_SESSION_TTL", "LANTERN_ACK_WAIT"}},
 	}
 	for _, tc := range cases {

@@ -1,0 +1,239 @@
+// Package serverenv is the one place a Lantern service is wired: from
+// validated settings it opens and migrates the database, connects to NATS
+// and declares the streams, serves the admin listener (/healthz, /readyz),
+// and runs the service's named goroutines (consumers, outbox relays, HTTP
+// servers, reloaders) until they stop together, with one shutdown grace.
+//
+// A service asks only for the capabilities it needs (Options) and adds its
+// own parts to the Env in its Build function; its main is one call to Main.
+// Cross-cutting concerns that every service shares (broker credentials,
+// metrics, traces, handler middleware) belong here, so that each is written
+// once.
+package serverenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/config"
+	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
+	"github.com/lantern-safeguarding/lantern/pkg/outbox"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+)
+
+// Options name the capabilities a service needs.
+type Options struct {
+	// AdminAddr is where /healthz and /readyz are served; empty means a
+	// free loopback port, for tests.
+	AdminAddr string
+	// Shutdown bounds how long HTTP requests in flight get at shutdown.
+	Shutdown config.Shutdown
+	// Database, if set, is opened before Build runs.
+	Database *config.Database
+	// NATS, if set, is connected and the streams declared before Build runs.
+	NATS *config.NATS
+}
+
+// Env is a service's environment: the capabilities Options asked for, and
+// the goroutines the service adds to it.
+type Env struct {
+	Name string
+	Log  *zap.Logger
+	// DB is the PostgreSQL pool, nil unless Options.Database was set.
+	DB *pgxpool.Pool
+	// Conn and JS are the broker, nil unless Options.NATS was set.
+	Conn *nats.Conn
+	JS   jetstream.JetStream
+
+	grace    time.Duration
+	ready    *readiness
+	admin    *httpserver.Server
+	stopAdmn context.CancelFunc
+	adminErr chan error
+	tasks    []task
+	afterRun []func()
+	migrated atomic.Bool
+}
+
+type task struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// Setup serves the admin listener first, so that liveness and the reason
+// for not being ready are visible while the rest starts, then opens the
+// database and connects to NATS as o asks. Close releases what it opened.
+func Setup(ctx context.Context, name string, log *zap.Logger, o Options) (*Env, error) {
+	env := &Env{Name: name, Log: log, grace: o.Shutdown.Grace, ready: newReadiness()}
+	if env.grace <= 0 {
+		env.grace = 10 * time.Second
+	}
+	if err := env.serveAdmin(o.AdminAddr); err != nil {
+		return nil, err
+	}
+	env.ready.add("started", func(context.Context) error { return errors.New("the service is starting") })
+	if err := env.open(ctx, o); err != nil {
+		env.Close()
+		return nil, err
+	}
+	return env, nil
+}
+
+func (e *Env) open(ctx context.Context, o Options) error {
+	if o.Database != nil {
+		if err := e.openDatabase(ctx, *o.Database); err != nil {
+			return err
+		}
+	}
+	if o.NATS != nil {
+		return e.connectNATS(ctx, *o.NATS)
+	}
+	return nil
+}
+
+func (e *Env) openDatabase(ctx context.Context, c config.Database) error {
+	e.ready.add("postgres", func(context.Context) error { return errors.New("not connected yet") })
+	e.ready.add("migrations", func(context.Context) error { return errors.New("not applied yet") })
+	e.Log.Info("opening the database", zap.String("database", config.Redact(c.URL)))
+	pool, err := pgdb.Open(ctx, c.URL)
+	if err != nil {
+		return err
+	}
+	e.DB = pool
+	e.ready.set("postgres", pingDatabase(pool))
+	e.ready.set("migrations", func(context.Context) error {
+		if !e.migrated.Load() {
+			return errors.New("not applied yet")
+		}
+		return nil
+	})
+	return nil
+}
+
+func (e *Env) connectNATS(ctx context.Context, c config.NATS) error {
+	e.ready.add("nats", func(context.Context) error { return errors.New("not connected yet") })
+	nc, js, err := bus.Connect(ctx, c.URL, "lantern-"+e.Name, e.Log)
+	if err != nil {
+		return err
+	}
+	e.Conn, e.JS = nc, js
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
+		return fmt.Errorf("declaring streams: %w", err)
+	}
+	e.ready.set("nats", natsConnected(nc))
+	return nil
+}
+
+// Migrate runs the service's migrations, in order, and only then counts
+// the database as migrated for /readyz. Build calls it before anything
+// that reads or writes the schema.
+func (e *Env) Migrate(ctx context.Context, migrations ...func(context.Context) error) error {
+	for _, m := range migrations {
+		if err := m(ctx); err != nil {
+			return err
+		}
+	}
+	e.migrated.Store(true)
+	return nil
+}
+
+// Go adds a named goroutine. They all start when Run is called; the first
+// to fail stops the others, and its error names it.
+func (e *Env) Go(name string, run func(ctx context.Context) error) {
+	e.tasks = append(e.tasks, task{name: name, run: run})
+}
+
+// AfterRun adds a step run once every goroutine has stopped and before the
+// database and broker are closed, such as a final checkpoint.
+func (e *Env) AfterRun(f func()) { e.afterRun = append(e.afterRun, f) }
+
+// Ready adds a readiness check of the service's own.
+func (e *Env) Ready(name string, check func(ctx context.Context) error) { e.ready.add(name, check) }
+
+// Consume adds a durable consumer as a goroutine, ready once it is bound.
+func (e *Env) Consume(spec bus.ConsumerSpec, h bus.Handler) {
+	var bound atomic.Bool
+	spec.Bound = bound.Store
+	check := "consumer " + spec.Durable
+	e.ready.add(check, func(context.Context) error {
+		if !bound.Load() {
+			return errors.New("not bound")
+		}
+		return nil
+	})
+	e.Go(check, func(ctx context.Context) error { return bus.Consume(ctx, e.JS, spec, h, e.Log) })
+}
+
+// Relay adds the outbox relay of ob as a goroutine, ready while it makes
+// progress.
+func (e *Env) Relay(ob *outbox.Store) {
+	r := ob.NewRelay(e.DB, bus.NewPublisher(e.JS), e.Log)
+	e.ready.add("outbox relay", func(context.Context) error { return r.Check() })
+	e.Go("outbox relay", r.Run)
+}
+
+// Listen binds addr now, so that the address is known (Addr) before the
+// handler is built, and serves h from Run on with the shutdown grace.
+func (e *Env) Listen(name, addr string, h http.Handler) (*httpserver.Server, error) {
+	srv, err := httpserver.Listen(addr, h)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	e.Go(name, func(ctx context.Context) error {
+		return srv.Serve(ctx, e.Log.With(zap.String("listener", name)), e.grace)
+	})
+	return srv, nil
+}
+
+// AdminAddr is the bound address of the admin listener.
+func (e *Env) AdminAddr() string { return e.admin.Addr() }
+
+// Run runs every goroutine until ctx ends or one fails, then the AfterRun
+// steps.
+func (e *Env) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, t := range e.tasks {
+		g.Go(func() error {
+			err := t.run(gctx)
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			if ctx.Err() == nil {
+				e.Log.Warn("stopped before shutdown", zap.String("task", t.name))
+			}
+			return nil
+		})
+	}
+	e.ready.set("started", func(context.Context) error { return nil })
+	e.Log.Info("running", zap.String("admin_addr", e.AdminAddr()))
+	err := g.Wait()
+	for _, f := range e.afterRun {
+		f()
+	}
+	return err
+}
+
+// Close stops the admin listener and closes the broker and the database.
+func (e *Env) Close() {
+	if e.Conn != nil {
+		e.Conn.Close()
+	}
+	if e.DB != nil {
+		e.DB.Close()
+	}
+	e.stopAdmn()
+	if err := <-e.adminErr; err != nil {
+		e.Log.Warn("admin listener", zap.Error(err))
+	}
+}
