@@ -215,6 +215,8 @@ func (e *Env) Run(ctx context.Context) error {
 			return nil
 		})
 	}
+	// Run lasts until ctx ends even if every goroutine returned early.
+	g.Go(func() error { <-gctx.Done(); return nil })
 	e.ready.set("started", func(context.Context) error { return nil })
 	e.Log.Info("running", zap.String("admin_addr", e.AdminAddr()))
 	err := g.Wait()
