@@ -180,7 +180,7 @@ func (w *worker) process(msg jetstream.Msg) {
 }
 
 func (w *worker) handleEvent(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, e cloudevent.Event) {
-	err := w.handle(context.WithValue(ctx, subjectKey{}, msg.Subject()), e)
+	err := w.handle(WithSubject(ctx, msg.Subject()), e)
 	switch {
 	case err == nil:
 		faults.Crash(faults.ConsumeBeforeAck)
@@ -244,6 +244,12 @@ func (w *worker) storeDeadLetter(ctx context.Context, msg jetstream.Msg, dl Dead
 }
 
 type subjectKey struct{}
+
+// WithSubject is ctx for a Handler whose event arrived on subject, as
+// Consume passes it; suites that call handlers directly use it too.
+func WithSubject(ctx context.Context, subject string) context.Context {
+	return context.WithValue(ctx, subjectKey{}, subject)
+}
 
 // MsgSubject returns, inside a Handler, the NATS subject the event arrived on.
 func MsgSubject(ctx context.Context) string {

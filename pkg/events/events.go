@@ -143,3 +143,16 @@ const (
 	// ExtActor names who caused the event: a service or a signed-in user.
 	ExtActor = "actor"
 )
+
+// Filter returns the NATS subject filter that matches every event of type
+// t: its subject, or every recipient kind's subject under it.
+func Filter(t Type) (string, error) {
+	spec, ok := Lookup(t)
+	if !ok {
+		return "", fmt.Errorf("unknown event type %q", t)
+	}
+	if spec.PerRecipient {
+		return spec.SubjectPrefix + ".>", nil
+	}
+	return spec.SubjectPrefix, nil
+}

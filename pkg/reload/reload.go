@@ -1,7 +1,9 @@
-// Package reload is the polling loop shared by Lantern's hot-reloaded
-// files (reference data, manager contacts, the routing policy). Each kind of
-// file decides for itself what a change is and keeps its last good version;
-// this package only asks it to check, on a ticker or on ticks a test sends.
+// Package reload is how Lantern's hot-reloaded files (reference data,
+// manager contacts, the routing policy) are kept: Value holds the last good
+// version of one and replaces it only with content that builds without a
+// problem, logging a refusal once per content; the polling loop asks it to
+// check, on a ticker or on ticks a test sends. Each kind of file says only
+// how it is read, built and described (Source).
 package reload
 
 import (

@@ -56,14 +56,15 @@ type Env struct {
 	Conn *nats.Conn
 	JS   jetstream.JetStream
 
-	grace    time.Duration
-	ready    *readiness
-	admin    *httpserver.Server
-	stopAdmn context.CancelFunc
-	adminErr chan error
-	tasks    []task
-	afterRun []func()
-	migrated atomic.Bool
+	grace      time.Duration
+	ready      *readiness
+	admin      *httpserver.Server
+	stopAdmn   context.CancelFunc
+	adminErr   chan error
+	tasks      []task
+	middleware []bus.Middleware
+	afterRun   []func()
+	migrated   atomic.Bool
 }
 
 type task struct {
@@ -172,8 +173,15 @@ func (e *Env) Consume(spec bus.ConsumerSpec, h bus.Handler) {
 		}
 		return nil
 	})
-	e.Go(check, func(ctx context.Context) error { return bus.Consume(ctx, e.JS, spec, h, e.Log) })
+	e.Go(check, func(ctx context.Context) error {
+		return bus.Consume(ctx, e.JS, spec, bus.Chain(h, e.middleware...), e.Log)
+	})
 }
+
+// Use adds middleware that every consumer of the service runs its events
+// through, first added outermost; tracing, metrics and authorising an
+// event's source belong here.
+func (e *Env) Use(mw ...bus.Middleware) { e.middleware = append(e.middleware, mw...) }
 
 // Relay adds the outbox relay of ob as a goroutine, ready while it makes
 // progress.

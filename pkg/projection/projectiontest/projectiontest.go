@@ -20,6 +20,9 @@ type Incident struct {
 	ID     string
 	events []Published
 	notes  map[string]events.NotificationRequestedData
+	// notice is the reported notice, sent in full (profile A) with each
+	// request, so that every event built here passes its schema.
+	notice json.RawMessage
 }
 
 // Published is an event and the NATS subject it travels on.
@@ -73,6 +76,11 @@ func (in *Incident) Reported(at time.Time, dash string, pregnant bool, children 
 		notice.Children = append(notice.Children, ppn.Child{PersonID: c.ID, Name: "Test Child " + c.ID,
 			DateOfBirth: "2019-05-01", Present: c.Present, VoiceOfChild: voice})
 	}
+	raw, err := json.Marshal(notice)
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	in.notice = raw
 	data := events.IncidentReportedData{IncidentID: in.ID, ReceivedAt: at, Incident: notice}
 	in.add(cloudevent.DeriveID("reported", in.ID), events.IncidentReported, events.SourceIntake, in.ID, "police:KENT", at, "", data)
 	return in
@@ -95,7 +103,10 @@ func (in *Incident) Requested(r Request) *Incident {
 	data := events.NotificationRequestedData{NotificationID: r.NotificationID, IncidentID: in.ID, RuleID: r.RuleID,
 		PolicyVersion: "test-1", Recipient: events.Recipient{Kind: r.Kind, ID: r.RecipientID, Name: r.RecipientName},
 		ChildIDs: r.ChildIDs, RequestedAt: r.At, DueAt: r.Due, Calendar: "clock", Profile: "A",
-		LawfulBasis: "test", Notice: json.RawMessage(`{}`)}
+		LawfulBasis: "test", Notice: in.notice}
+	if data.Notice == nil {
+		data.Notice = json.RawMessage(`{}`)
+	}
 	if data.ChildIDs == nil {
 		data.ChildIDs = []string{}
 	}

@@ -21,7 +21,7 @@ import (
 // notification.requested, with each request given up on announced as
 // notification.failed.
 func (d *Deliverer) ConsumerSpec(ackWait time.Duration) bus.ConsumerSpec {
-	return bus.ConsumerSpec{Durable: Consumer, Subjects: []string{"sg.notification.requested.>"}, AckWait: ackWait,
+	return bus.ConsumerSpec{Durable: Consumer, Subjects: d.handlers.Subjects(), AckWait: ackWait,
 		OnDeadLetter: d.Failed}
 }
 

@@ -5,7 +5,6 @@ package inbox
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,7 +15,6 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/eventschema"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/services/delivery/migrations"
@@ -34,11 +32,15 @@ type Deliverer struct {
 	outbox *outbox.Store
 	clock  clock.Clock
 	log    *zap.Logger
+	// handlers take notification.requested, validated and decoded.
+	handlers *bus.Mux
 }
 
 // New returns a deliverer.
 func New(pool *pgxpool.Pool, c clock.Clock, log *zap.Logger) *Deliverer {
-	return &Deliverer{pool: pool, outbox: outbox.New(Schema), clock: c, log: log}
+	d := &Deliverer{pool: pool, outbox: outbox.New(Schema), clock: c, log: log}
+	d.handlers = d.mux()
+	return d
 }
 
 // Outbox is the deliverer's outbox, for the relay.
@@ -54,16 +56,16 @@ func (d *Deliverer) Migrate(ctx context.Context) error {
 
 // Handle is a bus.Handler for notification.requested.
 func (d *Deliverer) Handle(ctx context.Context, e cloudevent.Event) error {
-	if events.Type(e.Type()) != events.NotificationRequested {
-		return nil
-	}
-	if err := eventschema.ValidateData(events.NotificationRequested, e.Data()); err != nil {
-		return bus.Permanent(fmt.Errorf("event %s: %w", e.ID(), err))
-	}
-	var n events.NotificationRequestedData
-	if err := cloudevent.DecodeData(e, &n); err != nil {
-		return bus.Permanent(err)
-	}
+	return d.handlers.Handle(ctx, e)
+}
+
+func (d *Deliverer) mux() *bus.Mux {
+	m := bus.NewMux()
+	bus.On(m, events.NotificationRequested, d.onRequested)
+	return m
+}
+
+func (d *Deliverer) onRequested(ctx context.Context, e cloudevent.Event, n events.NotificationRequestedData) error {
 	delivered := false
 	err := d.outbox.InTx(ctx, d.pool, func(tx pgx.Tx) error {
 		first, err := d.outbox.Claim(ctx, tx, Consumer, e.ID())

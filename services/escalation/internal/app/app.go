@@ -5,11 +5,8 @@ package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
@@ -71,7 +68,7 @@ func ConsumerSpec(cfg *config.Config) bus.ConsumerSpec {
 // than a missed one.
 func startScheduler(ctx context.Context, js jetstream.JetStream, cfg *config.Config, esc *sla.Escalator, log *zap.Logger) {
 	waitCtx, cancel := context.WithTimeout(ctx, cfg.CatchUp)
-	err := WaitCaughtUp(waitCtx, js, ConsumerSpec(cfg), catchUpPoll)
+	err := bus.WaitCaughtUp(waitCtx, js, ConsumerSpec(cfg), catchUpPoll)
 	cancel()
 	if ctx.Err() != nil {
 		return
@@ -82,85 +79,6 @@ func startScheduler(ctx context.Context, js jetstream.JetStream, cfg *config.Con
 	esc.Run(ctx, cfg.Tick)
 }
 
-// catchUpPoll is how often WaitCaughtUp asks JetStream for the consumer's
-// progress.
+// catchUpPoll is how often the scheduler asks JetStream for the
+// consumer's progress while it waits to start.
 const catchUpPoll = 200 * time.Millisecond
-
-// WaitCaughtUp returns once the durable consumer of spec has applied and
-// acknowledged every message on its subjects that was in the stream when
-// WaitCaughtUp was called. It judges by the consumer's acknowledgement
-// floor against the stream's last matching sequence, rather than by the
-// consumer's pending count, because a consumer that has only just been made
-// can report nothing pending before it has counted. It returns ctx's error
-// if that does not happen before ctx ends.
-func WaitCaughtUp(ctx context.Context, js jetstream.JetStream, spec bus.ConsumerSpec, poll time.Duration) error {
-	target, err := lastSequence(ctx, js, spec.Subjects)
-	if err != nil {
-		return err
-	}
-	ticker := time.NewTicker(poll)
-	defer ticker.Stop()
-	for {
-		caughtUp, err := consumerCaughtUp(ctx, js, spec.Durable, target)
-		if err != nil {
-			return err
-		}
-		if caughtUp {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for consumer %s to catch up: %w", spec.Durable, ctx.Err())
-		case <-ticker.C:
-		}
-	}
-}
-
-// lastSequence returns the stream sequence of the last message on any of
-// subjects, or zero when there is none.
-func lastSequence(ctx context.Context, js jetstream.JetStream, subjects []string) (uint64, error) {
-	stream, err := js.Stream(ctx, bus.EventsStream)
-	if err != nil {
-		return 0, fmt.Errorf("looking up stream %s: %w", bus.EventsStream, err)
-	}
-	var last uint64
-	for _, subject := range subjects {
-		msg, err := stream.GetLastMsgForSubject(ctx, subject)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			return 0, fmt.Errorf("finding the last message on %s: %w", subject, err)
-		}
-		last = max(last, msg.Sequence)
-	}
-	return last, nil
-}
-
-// consumerCaughtUp reports whether durable has acknowledged everything up
-// to stream sequence target and has nothing awaiting acknowledgement. A
-// consumer that does not exist yet has not caught up; the error is kept for
-// other failures.
-func consumerCaughtUp(ctx context.Context, js jetstream.JetStream, durable string, target uint64) (bool, error) {
-	cons, err := js.Consumer(ctx, bus.EventsStream, durable)
-	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, ignoreTimeout(ctx, err)
-	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return false, ignoreTimeout(ctx, err)
-	}
-	return info.NumAckPending == 0 && info.AckFloor.Stream >= target, nil
-}
-
-// ignoreTimeout treats a JetStream request that timed out while ctx is
-// still live as "not yet", because the server may simply be busy.
-func ignoreTimeout(ctx context.Context, err error) error {
-	if ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)) {
-		return nil
-	}
-	return fmt.Errorf("reading consumer progress: %w", err)
-}

@@ -118,7 +118,7 @@ func TestConsumesEventsAndRelaysAlarms(t *testing.T) {
 
 	waitCtx, waitCancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer waitCancel()
-	if err := app.WaitCaughtUp(waitCtx, js, spec, 10*time.Millisecond); err != nil {
+	if err := bus.WaitCaughtUp(waitCtx, js, spec, 10*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	// Caught up means both events are applied: the first tick, at the
@@ -228,36 +228,5 @@ func TestRunRaisesADeadlineMissedWhileDown(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events raised on start (-want +got):\n%s", diff)
-	}
-}
-
-func TestWaitCaughtUpWaitsForTheBacklog(t *testing.T) {
-	srv := natstest.RunServer(t)
-	js, err := jetstream.New(srv.Connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.EnsureStreams(t.Context(), js, bus.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	spec := app.ConsumerSpec(&config.Config{Consumer: pkgconfig.Consumer{AckWait: 5 * time.Second}})
-	// The durable exists but nothing consumes it, as when the service has
-	// only just started.
-	if _, err := js.CreateOrUpdateConsumer(t.Context(), bus.EventsStream, jetstream.ConsumerConfig{
-		Durable: spec.Durable, FilterSubjects: spec.Subjects, AckPolicy: jetstream.AckExplicitPolicy,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	wait := func() error {
-		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
-		defer cancel()
-		return app.WaitCaughtUp(ctx, js, spec, 10*time.Millisecond)
-	}
-	if err := wait(); err != nil {
-		t.Errorf("WaitCaughtUp with nothing to consume = %v, want nil", err)
-	}
-	publish(t, js, events.NotificationRequested, requestedAt, requestedData(requestedAt, dueAt))
-	if err := wait(); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("WaitCaughtUp with an unconsumed request = %v, want context.DeadlineExceeded", err)
 	}
 }

@@ -2,9 +2,7 @@ package contacts
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -56,8 +54,7 @@ func Load(dir string) (*Book, error) {
 
 // Parse reads the content of a contacts file.
 func Parse(data []byte) (*Book, error) {
-	sum := sha256.Sum256(data)
-	p := &parser{book: &Book{version: "sha256:" + hex.EncodeToString(sum[:]), managers: map[key]Contact{}},
+	p := &parser{book: &Book{version: digest(data), managers: map[key]Contact{}},
 		firstLine: map[key]int{}}
 	p.read(bytes.TrimPrefix(data, []byte("\ufeff")))
 	if len(p.problems) > 0 {

@@ -2,7 +2,6 @@ package sla
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -10,25 +9,50 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/eventschema"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 )
 
-// Subjects are the subjects the escalation service consumes.
-func Subjects() []string {
-	return []string{"sg.notification.requested.>", "sg.notification.delivered.>",
-		"sg.notification.acknowledged.>", "sg.notification.failed.>", "sg.triage.decided"}
-}
+// Subjects are the subjects the escalation service consumes, derived from
+// the types its handlers take.
+func Subjects() []string { return (&Escalator{}).mux().Subjects() }
 
 // Handle is a bus.Handler for notification.requested, .delivered,
 // .acknowledged, .failed and triage.decided. It records the event's fact and plans
 // the notice's steps again in one transaction with the inbox claim, so a
 // redelivered event changes nothing. Other types are ignored.
 func (x *Escalator) Handle(ctx context.Context, e cloudevent.Event) error {
-	incidentID, apply, err := x.applier(e)
-	if err != nil || apply == nil {
-		return err
-	}
+	return x.handlers.Handle(ctx, e)
+}
+
+func (x *Escalator) mux() *bus.Mux {
+	m := bus.NewMux()
+	bus.On(m, events.NotificationRequested, func(ctx context.Context, e cloudevent.Event, n events.NotificationRequestedData) error {
+		return x.apply(ctx, e, n.IncidentID, func(tx pgx.Tx) error { return x.onRequested(ctx, tx, n) })
+	})
+	bus.On(m, events.NotificationDelivered, func(ctx context.Context, e cloudevent.Event, d events.NotificationDeliveredData) error {
+		return x.apply(ctx, e, d.IncidentID, func(tx pgx.Tx) error {
+			return x.onTime(ctx, tx, columnDelivered, d.NotificationID, d.IncidentID, d.DeliveredAt)
+		})
+	})
+	bus.On(m, events.NotificationAcknowledged, func(ctx context.Context, e cloudevent.Event, a events.NotificationAcknowledgedData) error {
+		return x.apply(ctx, e, a.IncidentID, func(tx pgx.Tx) error {
+			return x.onTime(ctx, tx, columnAcknowledged, a.NotificationID, a.IncidentID, a.AcknowledgedAt)
+		})
+	})
+	bus.On(m, events.NotificationFailed, func(ctx context.Context, e cloudevent.Event, d events.NotificationFailedData) error {
+		return x.apply(ctx, e, d.IncidentID, func(tx pgx.Tx) error {
+			return x.onTime(ctx, tx, columnFailed, d.NotificationID, d.IncidentID, d.FailedAt)
+		})
+	})
+	bus.On(m, events.TriageDecided, func(ctx context.Context, e cloudevent.Event, t events.TriageDecidedData) error {
+		return x.apply(ctx, e, t.IncidentID, func(tx pgx.Tx) error { return x.onTriage(ctx, tx, t) })
+	})
+	return m
+}
+
+// apply runs one event's fact in a transaction that holds the incident's
+// lock and claims the event, so that a redelivery changes nothing.
+func (x *Escalator) apply(ctx context.Context, e cloudevent.Event, incidentID string, fact func(tx pgx.Tx) error) error {
 	return pgdb.InTx(ctx, x.pool, func(tx pgx.Tx) error {
 		if err := lockIncident(ctx, tx, incidentID); err != nil {
 			return err
@@ -37,53 +61,8 @@ func (x *Escalator) Handle(ctx context.Context, e cloudevent.Event) error {
 		if err != nil || !first {
 			return err
 		}
-		return apply(ctx, tx)
+		return fact(tx)
 	})
-}
-
-// applyFunc applies one event's fact inside a transaction.
-type applyFunc func(ctx context.Context, tx pgx.Tx) error
-
-// applier decodes e and returns its incident and how to apply it, or a nil
-// applyFunc for a type the service does not watch.
-func (x *Escalator) applier(e cloudevent.Event) (string, applyFunc, error) {
-	switch events.Type(e.Type()) {
-	case events.NotificationRequested:
-		n, err := decode[events.NotificationRequestedData](e)
-		return n.IncidentID, func(ctx context.Context, tx pgx.Tx) error { return x.onRequested(ctx, tx, n) }, err
-	case events.NotificationDelivered:
-		d, err := decode[events.NotificationDeliveredData](e)
-		return d.IncidentID, func(ctx context.Context, tx pgx.Tx) error {
-			return x.onTime(ctx, tx, columnDelivered, d.NotificationID, d.IncidentID, d.DeliveredAt)
-		}, err
-	case events.NotificationAcknowledged:
-		a, err := decode[events.NotificationAcknowledgedData](e)
-		return a.IncidentID, func(ctx context.Context, tx pgx.Tx) error {
-			return x.onTime(ctx, tx, columnAcknowledged, a.NotificationID, a.IncidentID, a.AcknowledgedAt)
-		}, err
-	case events.NotificationFailed:
-		d, err := decode[events.NotificationFailedData](e)
-		return d.IncidentID, func(ctx context.Context, tx pgx.Tx) error {
-			return x.onTime(ctx, tx, columnFailed, d.NotificationID, d.IncidentID, d.FailedAt)
-		}, err
-	case events.TriageDecided:
-		t, err := decode[events.TriageDecidedData](e)
-		return t.IncidentID, func(ctx context.Context, tx pgx.Tx) error { return x.onTriage(ctx, tx, t) }, err
-	}
-	return "", nil, nil
-}
-
-// decode checks an event's data against its schema and decodes it. Data
-// that fails either can never succeed, so it goes to the dead-letter stream.
-func decode[T any](e cloudevent.Event) (T, error) {
-	var v T
-	if err := eventschema.ValidateData(events.Type(e.Type()), e.Data()); err != nil {
-		return v, bus.Permanent(fmt.Errorf("event %s: %w", e.ID(), err))
-	}
-	if err := cloudevent.DecodeData(e, &v); err != nil {
-		return v, bus.Permanent(fmt.Errorf("event %s: %w", e.ID(), err))
-	}
-	return v, nil
 }
 
 func (x *Escalator) onRequested(ctx context.Context, tx pgx.Tx, n events.NotificationRequestedData) error {

@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 
+	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
@@ -58,6 +59,8 @@ type Escalator struct {
 	pool   *pgxpool.Pool
 	outbox *outbox.Store
 	opts   Options
+	// handlers route each consumed event type to the fact it records.
+	handlers *bus.Mux
 }
 
 // New returns an escalator on pool.
@@ -74,7 +77,9 @@ func New(pool *pgxpool.Pool, o Options) *Escalator {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	}
-	return &Escalator{pool: pool, outbox: outbox.New(Schema), opts: o}
+	x := &Escalator{pool: pool, outbox: outbox.New(Schema), opts: o}
+	x.handlers = x.mux()
+	return x
 }
 
 // Outbox is the escalator's outbox, for the relay.

@@ -9,7 +9,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
-	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/config"
@@ -66,7 +65,6 @@ func NewHandler(pol func() *policy.Policy, ref func() *refdata.Set, st routing.S
 // ConsumerSpec is the router's durable consumer: incidents, and the MASH's
 // triage decisions that R11, R12 and R14 wait for.
 func ConsumerSpec(cfg *config.Config) bus.ConsumerSpec {
-	incidents, _ := events.Subject(events.IncidentReported, "")
-	triage, _ := events.Subject(events.TriageDecided, "")
-	return bus.ConsumerSpec{Durable: routing.Consumer, Subjects: []string{incidents, triage}, AckWait: cfg.Consumer.AckWait}
+	var h routing.Handler
+	return bus.ConsumerSpec{Durable: routing.Consumer, Subjects: h.Mux().Subjects(), AckWait: cfg.Consumer.AckWait}
 }

@@ -292,12 +292,12 @@ func TestRunningRouterKeepsLastGoodPolicyAndSaysSo(t *testing.T) {
 	if err := w.LastError(); !errors.As(err, &loadErr) {
 		t.Errorf("LastError = %v, want a *LoadError", err)
 	}
-	refusals := logs.FilterMessage("routing policy refused; keeping the policy in use").All()
+	refusals := logs.FilterMessage("routing policy refused; keeping the version in use").All()
 	if len(refusals) != 1 {
 		t.Fatalf("refusals logged = %d, want 1", len(refusals))
 	}
 	fields := refusals[0].ContextMap()
-	if fields["policy_version_in_use"] != "default-2026.1" {
+	if fields["policy_version"] != "default-2026.1" {
 		t.Errorf("log fields %v do not name the version kept", fields)
 	}
 	line := lineOf(t, bad, "dash.yes_count >= 14")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -12,7 +13,6 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/eventschema"
 )
 
 // Store is what the handler needs of the router's persistence. Each Record
@@ -68,6 +68,9 @@ type Handler struct {
 	// records as its time; nil means the system clock.
 	Clock clock.Clock
 	Log   *zap.Logger
+
+	once sync.Once
+	mux  *bus.Mux
 }
 
 // routedAt is the moment a decision is taken, as the events it produces
@@ -79,34 +82,24 @@ func (h *Handler) routedAt() time.Time {
 	return h.Clock.Now()
 }
 
+// Mux routes the two event types the router consumes to their handlers.
+func (h *Handler) Mux() *bus.Mux {
+	h.once.Do(func() {
+		h.mux = bus.NewMux()
+		bus.On(h.mux, events.IncidentReported, h.onIncident)
+		bus.On(h.mux, events.TriageDecided, h.onTriage)
+	})
+	return h.mux
+}
+
 // Handle is a bus.Handler.
 func (h *Handler) Handle(ctx context.Context, e cloudevent.Event) error {
-	switch events.Type(e.Type()) {
-	case events.IncidentReported:
-		return h.onIncident(ctx, e)
-	case events.TriageDecided:
-		return h.onTriage(ctx, e)
-	}
-	return nil
+	return h.Mux().Handle(ctx, e)
 }
 
 var _ bus.Handler = (&Handler{}).Handle
 
-func decode(e cloudevent.Event, t events.Type, v any) error {
-	if err := eventschema.ValidateData(t, e.Data()); err != nil {
-		return bus.Permanent(fmt.Errorf("event %s: %w", e.ID(), err))
-	}
-	if err := cloudevent.DecodeData(e, v); err != nil {
-		return bus.Permanent(err)
-	}
-	return nil
-}
-
-func (h *Handler) onIncident(ctx context.Context, e cloudevent.Event) error {
-	var d events.IncidentReportedData
-	if err := decode(e, events.IncidentReported, &d); err != nil {
-		return err
-	}
+func (h *Handler) onIncident(ctx context.Context, e cloudevent.Event, d events.IncidentReportedData) error {
 	q := HistoryQuery{IncidentID: d.IncidentID, OccurredAt: d.Incident.OccurredAt,
 		Months: h.RepeatWindowMonths(), IDs: h.Hasher.Identify(d.Incident)}
 	var out Outcome
@@ -146,11 +139,7 @@ func (h *Handler) decideAndRecord(ctx context.Context, e cloudevent.Event, d eve
 	return out, nil
 }
 
-func (h *Handler) onTriage(ctx context.Context, e cloudevent.Event) error {
-	var t events.TriageDecidedData
-	if err := decode(e, events.TriageDecided, &t); err != nil {
-		return err
-	}
+func (h *Handler) onTriage(ctx context.Context, e cloudevent.Event, t events.TriageDecidedData) error {
 	c, ok, err := h.Store.Case(ctx, t.IncidentID)
 	if err != nil {
 		return fmt.Errorf("reading the case of incident %s: %w", t.IncidentID, err)

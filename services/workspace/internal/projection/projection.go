@@ -7,7 +7,6 @@ package projection
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,7 +14,6 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/eventschema"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/notice"
@@ -28,70 +26,65 @@ const Consumer = "workspace"
 // Subjects are the events the projection is built from. The workspace's
 // own acknowledgements and decisions are among them, so that a rebuilt
 // projection has them too.
-func Subjects() []string {
-	return []string{"sg.notification.requested.>", "sg.notification.delivered.>",
-		"sg.notification.acknowledged.>", "sg.triage.decided"}
-}
+func Subjects() []string { return (&Projector{}).mux().Subjects() }
 
 // Projector applies events to the projection.
 type Projector struct {
 	pool   *pgxpool.Pool
 	outbox *outbox.Store
+	// handlers take each event type, validated and decoded, to its applier.
+	handlers *bus.Mux
 }
 
 // New returns a projector that records consumed events in ob's inbox.
 func New(pool *pgxpool.Pool, ob *outbox.Store) *Projector {
-	return &Projector{pool: pool, outbox: ob}
+	p := &Projector{pool: pool, outbox: ob}
+	p.handlers = p.mux()
+	return p
 }
 
 // Handle is a bus.Handler for the projection's events.
 func (p *Projector) Handle(ctx context.Context, e cloudevent.Event) error {
-	t := events.Type(e.Type())
-	apply, ok := p.appliers()[t]
-	if !ok {
-		return nil
-	}
-	if err := eventschema.ValidateData(t, e.Data()); err != nil {
-		return bus.Permanent(fmt.Errorf("event %s: %w", e.ID(), err))
-	}
-	data, _ := events.NewData(t)
-	if err := cloudevent.DecodeData(e, data); err != nil {
-		return bus.Permanent(err)
-	}
+	return p.handlers.Handle(ctx, e)
+}
+
+func (p *Projector) mux() *bus.Mux {
+	m := bus.NewMux()
+	bus.On(m, events.NotificationRequested, func(ctx context.Context, e cloudevent.Event, n events.NotificationRequestedData) error {
+		return p.apply(ctx, e, func(tx pgx.Tx) error { return applyRequested(ctx, tx, n) })
+	})
+	bus.On(m, events.NotificationDelivered, func(ctx context.Context, e cloudevent.Event, d events.NotificationDeliveredData) error {
+		return p.apply(ctx, e, func(tx pgx.Tx) error { return store.InsertDelivery(ctx, tx, d) })
+	})
+	bus.On(m, events.NotificationAcknowledged, func(ctx context.Context, e cloudevent.Event, a events.NotificationAcknowledgedData) error {
+		return p.apply(ctx, e, func(tx pgx.Tx) error {
+			_, err := store.InsertAcknowledgement(ctx, tx, store.Acknowledgement{NotificationID: a.NotificationID,
+				IncidentID: a.IncidentID, At: a.AcknowledgedAt, UserID: a.AcknowledgedBy.UserID, Role: a.AcknowledgedBy.Role,
+				EventID: cloudevent.DeriveID(a.NotificationID, "acknowledged")})
+			return err
+		})
+	})
+	bus.On(m, events.TriageDecided, func(ctx context.Context, e cloudevent.Event, d events.TriageDecidedData) error {
+		return p.apply(ctx, e, func(tx pgx.Tx) error {
+			_, err := store.InsertTriage(ctx, tx, store.TriageDecision{IncidentID: d.IncidentID, NotificationID: d.NotificationID,
+				RAG: d.RAG, DefaultRAG: d.DefaultRAG, RAGReason: d.RAGReason, Decision: d.Decision, DecidedAt: d.DecidedAt,
+				UserID: d.DecidedBy.UserID, Role: d.DecidedBy.Role, EventID: cloudevent.DeriveID(d.IncidentID, "triage")})
+			return err
+		})
+	})
+	return m
+}
+
+// apply runs one event's change in a transaction that claims the event, so
+// that a redelivery changes nothing.
+func (p *Projector) apply(ctx context.Context, e cloudevent.Event, change func(tx pgx.Tx) error) error {
 	return pgdb.InTx(ctx, p.pool, func(tx pgx.Tx) error {
 		first, err := p.outbox.Claim(ctx, tx, Consumer, e.ID())
 		if err != nil || !first {
 			return err
 		}
-		return apply(ctx, tx, data)
+		return change(tx)
 	})
-}
-
-type applier func(ctx context.Context, tx pgx.Tx, data any) error
-
-func (p *Projector) appliers() map[events.Type]applier {
-	return map[events.Type]applier{
-		events.NotificationRequested: func(ctx context.Context, tx pgx.Tx, data any) error {
-			return applyRequested(ctx, tx, *data.(*events.NotificationRequestedData))
-		},
-		events.NotificationDelivered: func(ctx context.Context, tx pgx.Tx, data any) error {
-			return store.InsertDelivery(ctx, tx, *data.(*events.NotificationDeliveredData))
-		},
-		events.NotificationAcknowledged: func(ctx context.Context, tx pgx.Tx, data any) error {
-			a := data.(*events.NotificationAcknowledgedData)
-			_, err := store.InsertAcknowledgement(ctx, tx, store.Acknowledgement{NotificationID: a.NotificationID,
-				IncidentID: a.IncidentID, At: a.AcknowledgedAt, UserID: a.AcknowledgedBy.UserID, Role: a.AcknowledgedBy.Role,
-				EventID: cloudevent.DeriveID(a.NotificationID, "acknowledged")})
-			return err
-		},
-		events.TriageDecided: func(ctx context.Context, tx pgx.Tx, data any) error {
-			d := data.(*events.TriageDecidedData)
-			_, err := store.InsertTriage(ctx, tx, store.TriageDecision{IncidentID: d.IncidentID, NotificationID: d.NotificationID,
-				RAG: d.RAG, DefaultRAG: d.DefaultRAG, RAGReason: d.RAGReason, Decision: d.Decision, DecidedAt: d.DecidedAt,
-				UserID: d.DecidedBy.UserID, Role: d.DecidedBy.Role, EventID: cloudevent.DeriveID(d.IncidentID, "triage")})
-			return err
-		},
-	}
 }
 
 // applyRequested stores the notice and, for a full MASH notice, indexes its

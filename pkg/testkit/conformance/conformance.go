@@ -1,0 +1,273 @@
+// Package conformance is the one suite every Lantern consumer runs, so that
+// the guarantees the bus relies on are proven the same way for each: an
+// event delivered again, in any order and concurrently with others, changes
+// nothing; an event that can never be handled is refused as Permanent and
+// changes nothing.
+//
+// A consumer's test gives the suite a way to build the consumer on a fresh
+// database (Setup) and the events it consumes (fixtures, usually a simulated
+// month from projectiontest); the suite does the rest.
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	"github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
+)
+
+// Message is an event and the subject it travels on.
+type Message struct {
+	Event   cloudevent.Event
+	Subject string
+}
+
+// Consumer is one consumer, built afresh for each check.
+type Consumer struct {
+	// Handler is the consumer's handler, with whatever it is wired with
+	// in the service.
+	Handler bus.Handler
+	// Subjects are the consumer's subject filters: the suite delivers only
+	// the fixtures that match, as the broker would.
+	Subjects []string
+	// Digest summarises everything the consumer has stored; SchemaDigest
+	// serves a consumer that owns its schemas.
+	Digest func(ctx context.Context) (string, error)
+	// Invalid turns a valid message into one the consumer must refuse.
+	// Nil means the default: the same event with data its schema refuses.
+	Invalid func(Message) Message
+}
+
+// Setup builds a consumer on a database of its own.
+type Setup func(t *testing.T) Consumer
+
+// attempts bounds how often one delivery is retried after a retryable
+// error, as the broker would redeliver it.
+const attempts = 50
+
+// Run runs every check of the suite against the consumer setup builds.
+func Run(t *testing.T, setup Setup, fixtures []Message) {
+	t.Helper()
+	t.Run("every event delivered twice more, shuffled and concurrently, changes nothing", func(t *testing.T) {
+		if err := CheckRedelivery(t.Context(), setup(t), fixtures, uint64(time.Now().UnixNano())); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Run("an event that fails validation is refused as Permanent and changes nothing", func(t *testing.T) {
+		if err := CheckInvalid(t.Context(), setup(t), fixtures); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// CheckRedelivery delivers every fixture once in order, then every one
+// twice more, shuffled by seed, from concurrent goroutines, and requires
+// the digest after the redeliveries to equal the digest after the first.
+func CheckRedelivery(ctx context.Context, c Consumer, fixtures []Message, seed uint64) error {
+	msgs := matching(c.Subjects, fixtures)
+	if len(msgs) == 0 {
+		return fmt.Errorf("no fixture matches the consumer's subjects %v", c.Subjects)
+	}
+	empty, err := c.Digest(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if err := deliver(ctx, c.Handler, m); err != nil {
+			return fmt.Errorf("first delivery: %w", err)
+		}
+	}
+	before, err := c.Digest(ctx)
+	if err != nil {
+		return err
+	}
+	if before == empty {
+		return fmt.Errorf("delivering %d events stored nothing, so redelivering them would prove nothing", len(msgs))
+	}
+	again := append(append([]Message(nil), msgs...), msgs...)
+	rand.New(rand.NewPCG(seed, seed>>1)).Shuffle(len(again), func(i, j int) { again[i], again[j] = again[j], again[i] })
+	if err := deliverConcurrently(ctx, c.Handler, again); err != nil {
+		return fmt.Errorf("redelivery (seed %d): %w", seed, err)
+	}
+	after, err := c.Digest(ctx)
+	if err != nil {
+		return err
+	}
+	if after != before {
+		return fmt.Errorf("redelivering %d events (seed %d) changed the stored state: digest %s became %s",
+			len(msgs), seed, before, after)
+	}
+	return nil
+}
+
+// CheckInvalid delivers an invalid version of one fixture of each event
+// type the consumer takes, and requires a Permanent error for each and the
+// digest unchanged.
+func CheckInvalid(ctx context.Context, c Consumer, fixtures []Message) error {
+	invalid := c.Invalid
+	if invalid == nil {
+		invalid = InvalidData
+	}
+	before, err := c.Digest(ctx)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, m := range matching(c.Subjects, fixtures) {
+		if seen[m.Event.Type()] {
+			continue
+		}
+		seen[m.Event.Type()] = true
+		bad := invalid(m)
+		if err := c.Handler(bus.WithSubject(ctx, bad.Subject), bad.Event); !bus.IsPermanent(err) {
+			return fmt.Errorf("invalid %s: handler returned %v, want a Permanent error", m.Event.Type(), err)
+		}
+	}
+	if len(seen) == 0 {
+		return fmt.Errorf("no fixture matches the consumer's subjects %v", c.Subjects)
+	}
+	after, err := c.Digest(ctx)
+	if err != nil {
+		return err
+	}
+	if after != before {
+		return fmt.Errorf("refused events changed the stored state: digest %s became %s", before, after)
+	}
+	return nil
+}
+
+// InvalidData is m's event under a new id with data its schema refuses: an
+// object whose every member has the wrong type.
+func InvalidData(m Message) Message {
+	e := m.Event.Clone()
+	e.SetID(cloudevent.DeriveID(m.Event.ID(), "invalid"))
+	_ = e.SetData("application/json", map[string]any{"incident_id": 42, "notification_id": []int{}})
+	return Message{Event: e, Subject: m.Subject}
+}
+
+// deliver hands m to h, again after a retryable error, as the broker
+// would.
+func deliver(ctx context.Context, h bus.Handler, m Message) error {
+	var err error
+	for range attempts {
+		if err = h(bus.WithSubject(ctx, m.Subject), m.Event); err == nil || bus.IsPermanent(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("event %s still failing after %d attempts: %w", m.Event.ID(), attempts, err)
+}
+
+// deliverConcurrently delivers msgs from a few goroutines at once, as
+// several replicas of a consumer would.
+func deliverConcurrently(ctx context.Context, h bus.Handler, msgs []Message) error {
+	const workers = 4
+	work := make(chan Message)
+	errs := make(chan error, len(msgs))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for m := range work {
+				if err := deliver(ctx, h, m); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	for _, m := range msgs {
+		work <- m
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// matching keeps the messages whose subject matches one of filters.
+func matching(filters []string, msgs []Message) []Message {
+	var out []Message
+	for _, m := range msgs {
+		for _, f := range filters {
+			if subjectMatches(f, m.Subject) {
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// subjectMatches applies NATS subject wildcards: * one token, > the rest.
+func subjectMatches(filter, subject string) bool {
+	ft, st := strings.Split(filter, "."), strings.Split(subject, ".")
+	for i, tok := range ft {
+		switch {
+		case tok == ">":
+			return len(st) > i
+		case i >= len(st):
+			return false
+		case tok != "*" && tok != st[i]:
+			return false
+		}
+	}
+	return len(ft) == len(st)
+}
+
+// SchemaDigest summarises every row of every table in schemas, so that
+// any change a handler made shows.
+func SchemaDigest(pool *pgxpool.Pool, schemas ...string) func(ctx context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		rows, err := pool.Query(ctx, `SELECT table_schema, table_name FROM information_schema.tables
+			WHERE table_schema = ANY($1) AND table_type = 'BASE TABLE' ORDER BY 1, 2`, schemas)
+		if err != nil {
+			return "", fmt.Errorf("listing tables: %w", err)
+		}
+		var tables []string
+		for rows.Next() {
+			var schema, table string
+			if err := rows.Scan(&schema, &table); err != nil {
+				return "", err
+			}
+			tables = append(tables, fmt.Sprintf("%q.%q", schema, table))
+		}
+		if err := rows.Err(); err != nil {
+			return "", err
+		}
+		var b strings.Builder
+		for _, table := range tables {
+			var sum string
+			if err := pool.QueryRow(ctx, `SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '')
+				FROM `+table+` t`).Scan(&sum); err != nil {
+				return "", fmt.Errorf("digesting %s: %w", table, err)
+			}
+			fmt.Fprintf(&b, "%s=%s;", table, sum)
+		}
+		return b.String(), nil
+	}
+}
+
+// Simulated is the events of count simulated incidents from
+// projectiontest, as fixtures: every type in the catalogue, with the
+// outcomes of a realistic month.
+func Simulated(t testing.TB, count int, seed uint64) []Message {
+	t.Helper()
+	var out []Message
+	start := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	for _, p := range projectiontest.All(projectiontest.Simulate(t, count, start, seed)) {
+		out = append(out, Message{Event: p.Event, Subject: p.Subject})
+	}
+	return out
+}
