@@ -47,8 +47,8 @@ func TestOpenAPIDocumentsContractResponses(t *testing.T) {
 		path, method string
 		want         []string
 	}{
-		{"/v1/incidents", "post", []string{"200", "202", "400", "401", "403", "409", "413", "415", "422", "503"}},
-		{"/v1/incidents/{id}", "get", []string{"200", "401", "403", "404", "503"}},
+		{"/v1/incidents", "post", []string{"200", "202", "400", "401", "403", "409", "413", "415", "422", "429", "503"}},
+		{"/v1/incidents/{id}", "get", []string{"200", "401", "403", "404", "429", "503"}},
 		{"/v1/incidents/{id}/timeline", "get", []string{"200", "401", "403", "404", "503"}},
 	}
 	for _, tc := range cases {
