@@ -215,7 +215,7 @@ func TestSchemaEnumsMatchGoConstants(t *testing.T) {
 		{"SLA steps at risk", "events/org.lantern.sla.at_risk.v1.schema.json", "", "step",
 			[]string{events.StepDelivery, events.StepAcknowledgement, events.StepTriage}},
 		{"SLA steps breached", "events/org.lantern.sla.breached.v1.schema.json", "", "step",
-			[]string{events.StepDelivery, events.StepAcknowledgement, events.StepTriage}},
+			[]string{events.StepDelivery, events.StepAcknowledgement, events.StepTriage, events.StepReceipt}},
 		{"access outcomes", "events/org.lantern.access.recorded.v1.schema.json", "", "outcome",
 			[]string{events.AccessAllowed, events.AccessRefused}},
 		{"access refusals", "events/org.lantern.access.recorded.v1.schema.json", "", "refusal",

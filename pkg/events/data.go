@@ -46,6 +46,13 @@ type NotificationRequestedData struct {
 	// wants the MASH's rating, counted from the MASH's receipt. It is the
 	// one source of the triage deadline for every service.
 	TriageDueAt *time.Time `json:"triage_due_at,omitempty"`
+	// ReceivedAt is when Lantern accepted the incident: the MASH's receipt
+	// (mash_received), from which R1's lateness and routing's own time are
+	// measured.
+	ReceivedAt *time.Time `json:"received_at,omitempty"`
+	// ForceCode is the police force that sent the incident, whose contact
+	// hears when its notice reached the MASH after R1's deadline.
+	ForceCode string `json:"force_code,omitempty"`
 }
 
 // NotificationDeliveredData is the data of
@@ -118,6 +125,10 @@ const (
 	StepDelivery        = "delivery"
 	StepAcknowledgement = "acknowledgement"
 	StepTriage          = "triage"
+	// StepReceipt is R1's police-to-MASH step: breached once when the
+	// notice reached Lantern after its deadline, a miss nobody in Lantern
+	// can make good, so it is never done.
+	StepReceipt = "receipt"
 )
 
 // SLAData is the data of org.lantern.sla.at_risk.v1 and
@@ -131,6 +142,8 @@ type SLAData struct {
 	DueAt          time.Time `json:"due_at"`
 	ObservedAt     time.Time `json:"observed_at"`
 	ManagerContact string    `json:"manager_contact,omitempty"`
+	// PoliceContact is the sending force's contact, on a receipt breach.
+	PoliceContact string `json:"police_contact,omitempty"`
 }
 
 // Outcomes of an access to personal data.

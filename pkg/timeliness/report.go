@@ -247,7 +247,9 @@ func (b *builder) addBreach(theme int, n projection.Notification, step string, d
 		RecipientKind: n.RecipientKind, RecipientName: n.RecipientName, Step: step, DueAt: n.DueAt, DoneAt: done,
 		Reason: reason}
 	for _, rec := range b.recorded[n.NotificationID] {
-		if rec.Step == step {
+		// A receipt breach is the escalation service's record of this
+		// same deadline, missed before the notice reached Lantern.
+		if rec.Step == step || (rec.Step == events.StepReceipt && step == events.StepDelivery) {
 			br.Recorded = true
 		}
 	}
@@ -259,7 +261,7 @@ func (b *builder) addBreach(theme int, n projection.Notification, step string, d
 // yet delivered), which the watched step alone would not show.
 func (b *builder) addOtherRecorded(n projection.Notification, theme int) {
 	for _, rec := range b.recorded[n.NotificationID] {
-		if rec.Step == n.WatchedStep || rec.Step == events.StepTriage {
+		if rec.Step == n.WatchedStep || rec.Step == events.StepTriage || rec.Step == events.StepReceipt {
 			continue
 		}
 		var done *time.Time

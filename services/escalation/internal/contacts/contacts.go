@@ -8,6 +8,11 @@
 //	recipient_kind,recipient_id,manager_name,manager_email
 //	mash,E06000035,Medway MASH duty manager,mash-managers@medway.lantern.test
 //
+// Rows of kind police name a force's contact by its force code, told when
+// the force's notice reached the MASH after R1's deadline:
+//
+//	police,KENT,Kent Police PPN desk,ppn-desk@kent.police.lantern.test
+//
 // A recipient without a row there falls back to the organisation's own
 // address in the reference data (the local authority's MASH mailbox for a
 // MASH, the designated safeguarding lead's address for a school, the
@@ -74,6 +79,20 @@ func (b *Book) Version() string {
 		return ""
 	}
 	return b.version
+}
+
+// PoliceKind is the recipient_kind of a police force's row.
+const PoliceKind events.RecipientKind = "police"
+
+// Police returns the contact of the police force with the code given, from
+// the contacts file alone: the reference data has no police addresses.
+func (b *Book) Police(forceCode string) Contact {
+	if b != nil && forceCode != "" {
+		if c, ok := b.managers[key{PoliceKind, forceCode}]; ok {
+			return c
+		}
+	}
+	return Contact{Source: SourceNone}
 }
 
 // Resolve returns the manager contact for recipient r: the contacts file's

@@ -47,7 +47,7 @@ func TestParseRefusesEveryProblemAtOnce(t *testing.T) {
 				"mash,E10000016,Another manager,other@kent.lantern.test\n" +
 				"idva,E06000035,Too,many,values\n",
 			want: []string{
-				`escalation_contacts.csv line 2, field recipient_kind: "Police" is not a recipient kind`,
+				`escalation_contacts.csv line 2, field recipient_kind: "Police" is not a recipient kind, nor police for a force`,
 				"escalation_contacts.csv line 3, field manager_name: is required",
 				"escalation_contacts.csv line 4, field manager_email: is not a bare email address with a domain of at least two labels",
 				"escalation_contacts.csv line 5, field manager_email: is not a bare email address with a domain of at least two labels",

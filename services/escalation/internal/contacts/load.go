@@ -135,8 +135,8 @@ func (p *parser) row(line int, values []string) {
 		}
 	}
 	kind := events.RecipientKind(values[colKind])
-	if values[colKind] != "" && !kind.Valid() {
-		p.problemf(line, columns[colKind], "%q is not a recipient kind", values[colKind])
+	if values[colKind] != "" && !kind.Valid() && kind != PoliceKind {
+		p.problemf(line, columns[colKind], "%q is not a recipient kind, nor %s for a force", values[colKind], PoliceKind)
 		ok = false
 	}
 	if values[colEmail] != "" && !bareAddress(values[colEmail]) {

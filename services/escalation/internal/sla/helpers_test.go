@@ -120,6 +120,7 @@ type alarm struct {
 	DueAt          time.Time
 	ObservedAt     time.Time
 	ManagerContact string
+	PoliceContact  string
 }
 
 // alarms reads every SLA event in the outbox, oldest first, and checks
@@ -172,7 +173,8 @@ func decodeAlarm(t *testing.T, subject string, body []byte) alarm {
 		t.Errorf("event %s has source %q, subject %q, incident %q", e.ID(), e.Source(), e.Subject(), cloudevent.IncidentID(e))
 	}
 	return alarm{Type: events.Type(e.Type()), Subject: subject, NotificationID: d.NotificationID, Step: d.Step,
-		RuleID: d.RuleID, DueAt: d.DueAt.UTC(), ObservedAt: d.ObservedAt.UTC(), ManagerContact: d.ManagerContact}
+		RuleID: d.RuleID, DueAt: d.DueAt.UTC(), ObservedAt: d.ObservedAt.UTC(), ManagerContact: d.ManagerContact,
+		PoliceContact: d.PoliceContact}
 }
 
 // stepState is a step as stored.
@@ -213,6 +215,9 @@ type notice struct {
 	Flags       []string
 	// TriageDueAt is R2's deadline the router puts on a MASH notice.
 	TriageDueAt time.Time
+	// ReceivedAt is when Lantern accepted the incident; zero leaves it out.
+	ReceivedAt time.Time
+	ForceCode  string
 }
 
 // newNotice is a notice with ids derived from name, so that each test's
@@ -241,6 +246,7 @@ func (n notice) requested(t *testing.T) cloudevent.Event {
 		Recipient: n.Recipient, ChildIDs: []string{"C-1"}, RequestedAt: n.RequestedAt, DueAt: n.DueAt,
 		Calendar: cal, Profile: profile, LawfulBasis: "UK GDPR Art 6(1)(e) public task",
 		Flags: slices.Clone(n.Flags), Notice: json.RawMessage(body), TriageDueAt: optionalTime(n.TriageDueAt),
+		ReceivedAt: optionalTime(n.ReceivedAt), ForceCode: n.ForceCode,
 	})
 }
 

@@ -27,6 +27,15 @@ type facts struct {
 	TriagedAt time.Time
 	// FailedAt is when delivery gave the notice up.
 	FailedAt time.Time
+	// ReceivedAt is when Lantern accepted the incident: R1's stop for a
+	// MASH notice. Zero on requests that did not carry it.
+	ReceivedAt time.Time
+}
+
+// receivedLate says whether a MASH notice reached Lantern after its R1
+// deadline: the police-to-MASH step was missed before Lantern had it.
+func (f facts) receivedLate() bool {
+	return f.Recipient.Kind == events.KindMASH && f.ReceivedAt.After(f.DueAt)
 }
 
 // step is one deadline to watch, as planned from the facts.
@@ -49,8 +58,10 @@ type step struct {
 // Every notice has a delivery step, due at the notice's due_at. Notices to
 // the acknowledging kinds have an acknowledgement step, due at the same
 // time. A MASH notice has a triage step, due at its triage_due_at: R2 of
-// the routing policy, counted from the MASH's receipt. A notice whose delivery failed is at risk from the
-// failure. Anything that shows a notice arrived also completes its
+// the routing policy, counted from the MASH's receipt. A MASH notice that
+// reached Lantern after its deadline has a receipt step instead of its
+// delivery step (see lateReceipt). A notice whose delivery failed is at
+// risk from the failure. Anything that shows a notice arrived also completes its
 // delivery step, because an acknowledgement or a triage decision can be
 // seen before the delivery event that preceded it.
 func (r Rules) plan(f facts) []step {
@@ -68,6 +79,9 @@ func (r Rules) plan(f facts) []step {
 		delivery.AtRiskAt, delivery.Failed = earliest(delivery.AtRiskAt, f.FailedAt), true
 	}
 	steps := []step{delivery}
+	if f.receivedLate() {
+		steps = r.lateReceipt(f, delivery)
+	}
 	if r.acknowledges(f.Recipient.Kind) {
 		steps = append(steps, r.window(events.StepAcknowledgement, f.RuleID, f.RequestedAt, f.DueAt, f.AcknowledgedAt))
 	}
@@ -75,6 +89,19 @@ func (r Rules) plan(f facts) []step {
 		steps = append(steps, r.window(events.StepTriage, TriageRuleID, f.RequestedAt, f.TriageDueAt, f.TriagedAt))
 	}
 	return steps
+}
+
+// lateReceipt plans a MASH notice that reached Lantern after its R1
+// deadline: a receipt step, breached at the next tick and never done, so
+// that the MASH's manager and the sending force hear of it once. Its
+// delivery step would only repeat that alarm, so it is kept only when
+// delivery failed, which is news of its own.
+func (r Rules) lateReceipt(f facts, delivery step) []step {
+	receipt := step{Name: events.StepReceipt, RuleID: f.RuleID, StartsAt: f.ReceivedAt, AtRiskAt: f.DueAt, DueAt: f.DueAt}
+	if delivery.Failed {
+		return []step{receipt, delivery}
+	}
+	return []step{receipt}
 }
 
 func (r Rules) window(name, ruleID string, start, due, done time.Time) step {

@@ -17,9 +17,15 @@ const Actor = "service:escalation"
 
 // raisedEvent is what one raise did, for the log after commit.
 type raisedEvent struct {
-	step          dueStep
-	level         string
-	contactSource contacts.Source
+	step  dueStep
+	level string
+	told  whom
+}
+
+// whom an alarm tells: the recipient organisation's manager and, for a
+// receipt breach, the police force that sent the notice late.
+type whom struct {
+	manager, police contacts.Contact
 }
 
 // EventID returns the id of the SLA event of a notice's step at a level.
@@ -31,26 +37,26 @@ func EventID(notificationID, step, level string) string {
 
 // raise puts the step's SLA event in the outbox, records whom it warns and
 // moves the step to the level, all inside tx.
-func (x *Escalator) raise(ctx context.Context, tx pgx.Tx, d dueStep, level string, now time.Time, contact contacts.Contact) (raisedEvent, error) {
-	e, subject, err := slaEvent(d, level, now, contact)
+func (x *Escalator) raise(ctx context.Context, tx pgx.Tx, d dueStep, level string, now time.Time, told whom) (raisedEvent, error) {
+	e, subject, err := slaEvent(d, level, now, told)
 	if err != nil {
 		return raisedEvent{}, err
 	}
 	if err := x.outbox.Enqueue(ctx, tx, subject, e); err != nil {
 		return raisedEvent{}, err
 	}
-	if err := recordEscalation(ctx, tx, e.ID(), d, level, now, contact); err != nil {
+	if err := recordEscalation(ctx, tx, e.ID(), d, level, now, told); err != nil {
 		return raisedEvent{}, err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE escalation.steps SET state = $3 WHERE notification_id = $1 AND step = $2`,
 		d.NotificationID, d.Step, level); err != nil {
 		return raisedEvent{}, fmt.Errorf("moving %s step of %s to %s: %w", d.Step, d.NotificationID, level, err)
 	}
-	return raisedEvent{step: d, level: level, contactSource: contact.Source}, nil
+	return raisedEvent{step: d, level: level, told: told}, nil
 }
 
 // slaEvent builds the SLA event for a step at a level and its subject.
-func slaEvent(d dueStep, level string, now time.Time, contact contacts.Contact) (cloudevent.Event, string, error) {
+func slaEvent(d dueStep, level string, now time.Time, told whom) (cloudevent.Event, string, error) {
 	t := events.SLAAtRisk
 	if level == LevelBreached {
 		t = events.SLABreached
@@ -63,18 +69,20 @@ func slaEvent(d dueStep, level string, now time.Time, contact contacts.Contact) 
 		ID: EventID(d.NotificationID, d.Step, level), Type: t, Source: events.SourceEscalation,
 		Subject: d.NotificationID, IncidentID: d.IncidentID, Actor: Actor, Time: now,
 		Data: events.SLAData{NotificationID: d.NotificationID, IncidentID: d.IncidentID, Recipient: d.Recipient,
-			RuleID: d.RuleID, Step: d.Step, DueAt: d.DueAt.UTC(), ObservedAt: now.UTC(), ManagerContact: contact.Address},
+			RuleID: d.RuleID, Step: d.Step, DueAt: d.DueAt.UTC(), ObservedAt: now.UTC(), ManagerContact: told.manager.Address,
+			PoliceContact: told.police.Address},
 	})
 	return e, subject, err
 }
 
 // recordEscalation keeps the record that the recipient's manager was told.
-func recordEscalation(ctx context.Context, tx pgx.Tx, eventID string, d dueStep, level string, now time.Time, contact contacts.Contact) error {
+func recordEscalation(ctx context.Context, tx pgx.Tx, eventID string, d dueStep, level string, now time.Time, told whom) error {
+	contact := told.manager
 	_, err := tx.Exec(ctx, `INSERT INTO escalation.escalations (event_id, notification_id, step, level, due_at,
-		observed_at, manager_name, manager_contact, contact_source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		observed_at, manager_name, manager_contact, contact_source, police_contact) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT DO NOTHING`,
 		eventID, d.NotificationID, d.Step, level, d.DueAt, now, emptyAsNull(contact.Name), emptyAsNull(contact.Address),
-		string(contact.Source))
+		string(contact.Source), emptyAsNull(told.police.Address))
 	if err != nil {
 		return fmt.Errorf("recording %s escalation of %s: %w", level, d.NotificationID, err)
 	}

@@ -77,6 +77,9 @@ type dueStep struct {
 	RuleID         string
 	DueAt          time.Time
 	Recipient      events.Recipient
+	// ForceCode is the force that sent the incident, told of a receipt
+	// breach.
+	ForceCode string
 }
 
 // level returns the alarm a step is due for at now.
@@ -102,7 +105,11 @@ func (x *Escalator) raiseBatch(ctx context.Context, now time.Time) (int, error) 
 		}
 		ref, book := x.opts.Reference(), x.opts.Contacts()
 		for _, d := range due {
-			r, err := x.raise(ctx, tx, d, d.level(now), now, book.Resolve(ref, d.Recipient))
+			told := whom{manager: book.Resolve(ref, d.Recipient)}
+			if d.Step == events.StepReceipt {
+				told.police = book.Police(d.ForceCode)
+			}
+			r, err := x.raise(ctx, tx, d, d.level(now), now, told)
 			if err != nil {
 				return err
 			}
@@ -116,7 +123,7 @@ func (x *Escalator) raiseBatch(ctx context.Context, now time.Time) (int, error) 
 	for _, r := range raised {
 		x.opts.Log.Info("deadline alarm raised", zap.String("level", r.level), zap.String("step", r.step.Step),
 			zap.String("notification_id", r.step.NotificationID), zap.String("recipient_kind", string(r.step.Recipient.Kind)),
-			zap.String("contact_source", string(r.contactSource)))
+			zap.String("contact_source", string(r.told.manager.Source)), zap.String("police_contact_source", string(r.told.police.Source)))
 	}
 	return len(raised), nil
 }
@@ -127,7 +134,7 @@ func (x *Escalator) raiseBatch(ctx context.Context, now time.Time) (int, error) 
 // time.
 func lockDueSteps(ctx context.Context, tx pgx.Tx, now time.Time, limit int) ([]dueStep, error) {
 	rows, err := tx.Query(ctx, `SELECT s.notification_id::text, n.incident_id::text, s.step, s.rule_id, s.due_at,
-			n.recipient_kind, n.recipient_id, n.recipient_name, n.recipient_email
+			n.recipient_kind, n.recipient_id, n.recipient_name, n.recipient_email, n.force_code
 		FROM escalation.steps s JOIN escalation.notifications n USING (notification_id)
 		WHERE s.done_at IS NULL
 		  AND ((s.state = 'watching' AND s.at_risk_at <= $1) OR (s.state = 'at_risk' AND s.due_at < $1))
@@ -140,10 +147,10 @@ func lockDueSteps(ctx context.Context, tx pgx.Tx, now time.Time, limit int) ([]d
 	steps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (dueStep, error) {
 		var d dueStep
 		var kind string
-		var email pgtype.Text
+		var email, force pgtype.Text
 		err := row.Scan(&d.NotificationID, &d.IncidentID, &d.Step, &d.RuleID, &d.DueAt,
-			&kind, &d.Recipient.ID, &d.Recipient.Name, &email)
-		d.Recipient.Kind, d.Recipient.Email = events.RecipientKind(kind), email.String
+			&kind, &d.Recipient.ID, &d.Recipient.Name, &email, &force)
+		d.Recipient.Kind, d.Recipient.Email, d.ForceCode = events.RecipientKind(kind), email.String, force.String
 		return d, err
 	})
 	if err != nil {

@@ -529,3 +529,43 @@ func (b *bundle) escalations(t *testing.T) []escalation {
 	}
 	return got
 }
+
+// TestANoticeReceivedAfterItsR1DeadlineIsBreachedOnceForTheMASHAndTheForce
+// is a PPN posted twelve days after the incident: R1 (police to MASH) was
+// missed before Lantern had it. The MASH's manager and the force's contact
+// hear of it once, as a receipt breach, even though Lantern delivers the
+// notice at once; the delivery step raises nothing of its own.
+func TestANoticeReceivedAfterItsR1DeadlineIsBreachedOnceForTheMASHAndTheForce(t *testing.T) {
+	received := fridayNight
+	incident := received.Add(-12 * 24 * time.Hour)
+	b := setup(t, received)
+	book, err := contacts.Parse([]byte("recipient_kind,recipient_id,manager_name,manager_email\n" +
+		"police,KENT,Kent Police PPN desk,ppn-desk@kent.police.lantern.test\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.book = book
+	late := newNotice("mash-late", medwayMASH, received.Add(2*time.Second), incident.Add(24*time.Hour))
+	late.ReceivedAt, late.ForceCode, late.TriageDueAt = received, "KENT", received.Add(4*time.Hour)
+	onTime := newNotice("mash-on-time", medwayMASH, received.Add(2*time.Second), received.Add(time.Hour))
+	onTime.ReceivedAt, onTime.ForceCode = received, "KENT"
+	b.handle(t, late.requested(t), late.delivered(t, received.Add(3*time.Second)),
+		onTime.requested(t), onTime.delivered(t, received.Add(3*time.Second)))
+
+	tick := received.Add(10 * time.Second)
+	if got := b.tickAt(t, tick); got != 1 {
+		t.Errorf("the first tick raised %d alarms, want the one receipt breach", got)
+	}
+	for _, later := range []time.Duration{time.Minute, time.Hour} {
+		if got := b.tickAt(t, tick.Add(later)); got != 0 {
+			t.Errorf("a tick %s later raised %d more alarms", later, got)
+		}
+	}
+	subject, _ := events.Subject(events.SLABreached, events.KindMASH)
+	want := []alarm{{Type: events.SLABreached, Subject: subject, NotificationID: late.ID, Step: events.StepReceipt,
+		RuleID: "R1", DueAt: late.DueAt, ObservedAt: tick, ManagerContact: medwayMASH.Email,
+		PoliceContact: "ppn-desk@kent.police.lantern.test"}}
+	if diff := cmp.Diff(want, b.alarms(t)); diff != "" {
+		t.Errorf("alarms (-want +got):\n%s", diff)
+	}
+}

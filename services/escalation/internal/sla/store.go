@@ -36,15 +36,16 @@ func recordRequest(ctx context.Context, tx pgx.Tx, n events.NotificationRequeste
 		triageDue = n.TriageDueAt
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO escalation.notifications (notification_id, incident_id, requested_at, rule_id,
-		recipient_kind, recipient_id, recipient_name, recipient_email, due_at, triage_due_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		recipient_kind, recipient_id, recipient_name, recipient_email, due_at, triage_due_at, received_at, force_code)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (notification_id) DO UPDATE SET requested_at = EXCLUDED.requested_at, rule_id = EXCLUDED.rule_id,
 			recipient_kind = EXCLUDED.recipient_kind, recipient_id = EXCLUDED.recipient_id,
 			recipient_name = EXCLUDED.recipient_name, recipient_email = EXCLUDED.recipient_email,
-			due_at = EXCLUDED.due_at, triage_due_at = EXCLUDED.triage_due_at
+			due_at = EXCLUDED.due_at, triage_due_at = EXCLUDED.triage_due_at,
+			received_at = EXCLUDED.received_at, force_code = EXCLUDED.force_code
 		WHERE notifications.requested_at IS NULL`,
 		n.NotificationID, n.IncidentID, n.RequestedAt, n.RuleID, string(n.Recipient.Kind), n.Recipient.ID,
-		n.Recipient.Name, emptyAsNull(n.Recipient.Email), n.DueAt, triageDue)
+		n.Recipient.Name, emptyAsNull(n.Recipient.Email), n.DueAt, triageDue, n.ReceivedAt, emptyAsNull(n.ForceCode))
 	if err != nil {
 		return fmt.Errorf("recording request %s: %w", n.NotificationID, err)
 	}
@@ -102,17 +103,17 @@ func lockFacts(ctx context.Context, tx pgx.Tx, notificationID string) (facts, bo
 	var (
 		f                                          facts
 		requestedAt, dueAt, delivered, acked, tria pgtype.Timestamptz
-		triageDue                                  pgtype.Timestamptz
+		triageDue, received                        pgtype.Timestamptz
 		failed                                     pgtype.Timestamptz
 		ruleID, kind, id, name, email              pgtype.Text
 	)
 	err := tx.QueryRow(ctx, `SELECT n.notification_id::text, n.incident_id::text, n.requested_at, n.rule_id,
 			n.recipient_kind, n.recipient_id, n.recipient_name, n.recipient_email, n.due_at, n.triage_due_at,
-			n.delivered_at, n.acknowledged_at, t.decided_at, n.failed_at
+			n.delivered_at, n.acknowledged_at, t.decided_at, n.failed_at, n.received_at
 		FROM escalation.notifications n LEFT JOIN escalation.triage_decisions t USING (incident_id)
 		WHERE n.notification_id = $1 FOR UPDATE OF n`, notificationID).
 		Scan(&f.NotificationID, &f.IncidentID, &requestedAt, &ruleID, &kind, &id, &name, &email, &dueAt, &triageDue,
-			&delivered, &acked, &tria, &failed)
+			&delivered, &acked, &tria, &failed, &received)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return facts{}, false, nil
 	}
@@ -124,7 +125,7 @@ func lockFacts(ctx context.Context, tx pgx.Tx, notificationID string) (facts, bo
 	f.RuleID, f.TriageDueAt = ruleID.String, triageDue.Time
 	f.Recipient = events.Recipient{Kind: events.RecipientKind(kind.String), ID: id.String, Name: name.String, Email: email.String}
 	f.DeliveredAt, f.AcknowledgedAt, f.TriagedAt = delivered.Time, acked.Time, tria.Time
-	f.FailedAt = failed.Time
+	f.FailedAt, f.ReceivedAt = failed.Time, received.Time
 	return f, true, nil
 }
 

@@ -224,6 +224,8 @@ func (e *evaluation) add(r request) error {
 		Calendar: string(r.due.Calendar), Profile: string(r.profile), LawfulBasis: r.lawfulBasis,
 		Purpose: r.purpose, Repeat: repeat, Flags: slices.Compact(flags), Notice: body,
 	}
+	received := e.mashReceived.UTC()
+	n.ReceivedAt, n.ForceCode = &received, e.in.ForceCode
 	if !r.triageDue.IsZero() {
 		at := latest(r.triageDue, e.in.OccurredAt).UTC()
 		n.TriageDueAt = &at

@@ -333,6 +333,9 @@ func TestRequestsAreTimedWhenRoutingHappened(t *testing.T) {
 		if !first[i].Equal(routed) || !n.RequestedAt.Equal(routed) {
 			t.Errorf("%s %s: event time %s, requested_at %s; want both %s", n.RuleID, n.Recipient.Kind, first[i], n.RequestedAt, routed)
 		}
+		if n.ReceivedAt == nil || !n.ReceivedAt.Equal(reported.Time()) || n.ForceCode != "KENT" {
+			t.Errorf("%s: received_at %v, force_code %q; want the intake's receipt %s and KENT", n.RuleID, n.ReceivedAt, n.ForceCode, reported.Time())
+		}
 	}
 	if mash := data[0]; mash.RuleID != "R1" || !mash.DueAt.Equal(in.OccurredAt.Add(24*time.Hour)) {
 		t.Errorf("R1 due %s (%s); want 24 h after the incident, whenever it was routed", mash.DueAt, mash.RuleID)
