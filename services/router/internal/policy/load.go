@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -152,4 +153,21 @@ func (r *reader) defaultRAG(o *object) DefaultRAG {
 	d.SamePartiesFloor = o.rag("same_parties_floor")
 	o.finish()
 	return d
+}
+
+// UndeclaredKinds lists the kinds of services in the reference data that
+// are neither the contract's nor declared by the policy: usually a
+// misspelt kind, whose services no rule can reach.
+func UndeclaredKinds(p *Policy, ref *refdata.Set) []events.RecipientKind {
+	declared := map[events.RecipientKind]bool{}
+	for _, k := range p.Kinds {
+		declared[k.Kind] = true
+	}
+	var out []events.RecipientKind
+	for _, s := range ref.Services() {
+		if !events.IsBuiltinKind(s.Kind) && !declared[s.Kind] && !slices.Contains(out, s.Kind) {
+			out = append(out, s.Kind)
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/notice"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
@@ -338,4 +340,25 @@ func problemOf(e *policy.LoadError, field string) policy.Problem {
 		}
 	}
 	return e.Problems[0]
+}
+
+func TestUndeclaredKindsOfTheReferenceData(t *testing.T) {
+	ref, err := refdata.Load("../../../../reference")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Load(shippedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := policy.UndeclaredKinds(p, ref); !slices.Equal(got, []events.RecipientKind{"domestic_abuse_service"}) {
+		t.Errorf("undeclared kinds under the default policy = %v", got)
+	}
+	sample, err := policy.Load("../../../../policy/samples/medium-risk-da-service.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := policy.UndeclaredKinds(sample, ref); len(got) != 0 {
+		t.Errorf("undeclared kinds under the sample policy = %v", got)
+	}
 }
