@@ -141,3 +141,21 @@ func TestCommandsUseTheServersMakeRunLeftInDotLantern(t *testing.T) {
 		t.Errorf("the environment overrides .lantern: exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestRefdataImportOnTheShippedSamples(t *testing.T) {
+	samples := filepath.Join("..", "refimport", "testdata")
+	out := filepath.Join(t.TempDir(), "reference")
+	code, stdout, errOut := run(t, "refdata", "import", "--gias", filepath.Join(samples, "gias-edubase.csv"),
+		"--ods", filepath.Join(samples, "epraccur.csv"), "--bank-holidays", filepath.Join(samples, "bank-holidays.json"),
+		"--contacts", filepath.Join(samples, "safeguarding-contacts.csv"), "--la", "887=E06000035", "--la", "886=E10000016",
+		"--calendar-id", "medway-standard", "--base", filepath.Join("..", "..", "..", "..", "reference"), "--out", out)
+	for _, want := range []string{"schools.csv: 4 written, 4 skipped", "gp_practices.csv: 2 written, 3 skipped", "it loads"} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("exit %d, stdout %q, stderr %q; want %q", code, stdout, errOut, want)
+		}
+	}
+	if code, _, errOut := run(t, "refdata", "import", "--la", "887", "--gias", "x.csv", "--out", out); code != 2 ||
+		!strings.Contains(errOut, "type --la 887=E06000035") {
+		t.Errorf("a bad --la: exit %d, stderr %q", code, errOut)
+	}
+}
