@@ -72,7 +72,17 @@ var funcs = template.FuncMap{
 	"met":       metLabel,
 	"step":      stepLabel,
 	"kind":      kindLabel,
+	"labelled":  labelled,
 }
+
+// labelledRows gives a partial its rows and the accessible name of the
+// region that holds them, which must differ between regions of a page.
+type labelledRows struct {
+	Label string
+	Rows  any
+}
+
+func labelled(label string, rows any) labelledRows { return labelledRows{Label: label, Rows: rows} }
 
 // dueView is a deadline as a page shows it.
 type dueView struct {
