@@ -131,6 +131,11 @@ func (s *Server) Stop(ctx context.Context) error {
 	return err
 }
 
+// Halt shuts the server down cleanly and keeps its data, throwaway or not,
+// so that Restart can start it again: for work on a stopped server's
+// files, such as moving its WAL directory.
+func (s *Server) Halt(ctx context.Context) error { return s.shutdown(ctx) }
+
 // Kill ends the postmaster and every backend with SIGKILL, as a power cut
 // would, and waits until they are gone. Committed transactions must survive
 // it; Restart runs crash recovery.

@@ -305,3 +305,29 @@ func TestStartRefusesBadOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestHaltKeepsThrowawayDataForRestart(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, pglocal.Options{})
+	conn := connect(t, srv.URL())
+	mustExec(t, conn, "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
+	mustExec(t, conn, "INSERT INTO notes VALUES (1, 'kept across a halt')")
+	conn.Close(t.Context())
+
+	if err := srv.Halt(t.Context()); err != nil {
+		t.Fatalf("Halt: %v", err)
+	}
+	if got := srv.Pid(); got != 0 {
+		t.Errorf("Pid() after Halt = %d, want 0", got)
+	}
+	if _, err := os.Stat(filepath.Join(srv.DataDir(), "PG_VERSION")); err != nil {
+		t.Fatalf("data directory after Halt: %v", err)
+	}
+	if err := srv.Restart(t.Context()); err != nil {
+		t.Fatalf("Restart: %v", err)
+	}
+
+	if diff := cmp.Diff([]string{"kept across a halt"}, notes(t, srv.URL())); diff != "" {
+		t.Errorf("notes after halt and restart (-want +got):\n%s", diff)
+	}
+}

@@ -30,7 +30,10 @@ func main() {
 	port := flag.Int("port", 0, "client port (0 picks a free one)")
 	store := flag.String("store", "", "JetStream store directory (required)")
 	flag.Parse()
-	srv, err := natsembed.Start(natsembed.Options{Host: "127.0.0.1", Port: *port, StoreDir: *store,
+	// Supervised: JetStream does not recover by itself from a store that
+	// failed a write or a sync, or from a full disk; a restart on the same
+	// store does, once the disk takes writes again.
+	srv, err := natsembed.StartSupervised(natsembed.Options{Host: "127.0.0.1", Port: *port, StoreDir: *store,
 		Logger: stderrLogger{logger.NewStdLogger(true, false, false, false, false)}})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "lantern-nats: %v\n", err)
@@ -41,5 +44,4 @@ func main() {
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	<-sig
 	srv.Shutdown()
-	srv.WaitForShutdown()
 }

@@ -207,8 +207,12 @@ func (s *suite) heal(t *testing.T) {
 // what it checks beyond the common targets.
 type fault struct {
 	id, title string
-	inject    func(r *run)
-	check     func(r *run, f chaos.Figures, subs []*chaos.Submission)
+	// prepare, when set, readies the cluster before the load starts (such
+	// as moving a store onto a small filesystem) and registers its undoing
+	// with t.Cleanup.
+	prepare func(r *run)
+	inject  func(r *run)
+	check   func(r *run, f chaos.Figures, subs []*chaos.Submission)
 }
 
 // run is one fault run: a workload, a fault, and the figures.
@@ -240,6 +244,14 @@ type run struct {
 	dlqSeen   int
 	// mostSessions is the most PostgreSQL client sessions sampled.
 	mostSessions int
+	// injected counts the system calls strace made fail; filled the bytes
+	// written to fill a small filesystem; disk is that filesystem.
+	injected int
+	filled   int64
+	disk     smallDisk
+	// brokerLogFrom and pgLogFrom are where the broker's and PostgreSQL's
+	// logs stood when the run began.
+	brokerLogFrom, pgLogFrom int
 }
 
 func (s *suite) newRun(t *testing.T, f fault) *run {
@@ -336,7 +348,15 @@ func (s *suite) runFault(t *testing.T, f fault) {
 	r := s.newRun(t, f)
 	// Work an earlier run left unfinished would count against this one.
 	natstest.CheckFor(t, s.p.settle, time.Second, r.finished)
+	if f.prepare != nil {
+		f.prepare(r)
+		s.c.WaitHealthy()
+	}
 	r.logs = r.tallyLogs()
+	r.brokerLogFrom = len(s.c.Log(s.c.NATSName()))
+	if info, err := os.Stat(s.c.PG.LogPath()); err == nil {
+		r.pgLogFrom = int(info.Size())
+	}
 	r.delivered = r.deliveries(context.Background())
 	r.dlqSeen = len(r.deadLetters())
 	stopLag := r.sampleLag()

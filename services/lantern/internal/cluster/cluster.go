@@ -179,8 +179,9 @@ type buildResult struct {
 }
 
 // mustBuild compiles every service once per test process and set of build
-// tags, into one fixed folder per set so that repeated runs leave no
-// copies behind.
+// tags, into one fixed folder per checkout and set so that repeated runs
+// leave no copies behind, and checkouts tested at once on one machine do
+// not run each other's binaries.
 func mustBuild(t testing.TB, tags string) string {
 	buildMu.Lock()
 	b := built[tags]

@@ -99,11 +99,13 @@ func (s *stack) startInfrastructure(ctx context.Context) error {
 	}
 	if s.o.NATSURL == "" {
 		fmt.Fprintln(s.o.Out, "Starting embedded NATS JetStream (store in "+filepath.Join(s.o.StateDir, "nats")+")…")
-		srv, err := natsembed.Start(natsembed.Options{Host: "127.0.0.1", StoreDir: filepath.Join(s.o.StateDir, "nats")})
+		// Supervised, so that a store that failed a write or filled up is
+		// brought back once the disk takes writes again.
+		srv, err := natsembed.StartSupervised(natsembed.Options{Host: "127.0.0.1", StoreDir: filepath.Join(s.o.StateDir, "nats")})
 		if err != nil {
 			return fmt.Errorf("starting embedded NATS: %w", err)
 		}
-		s.natsStop = func() { srv.Shutdown(); srv.WaitForShutdown() }
+		s.natsStop = srv.Shutdown
 		s.o.NATSURL = srv.ClientURL()
 	}
 	return nil
