@@ -28,8 +28,19 @@
 //     service and PostgreSQL degraded by Toxiproxy, one proxy per link:
 //     latency with jitter, a bandwidth cap, sliced packets, a black hole,
 //     connection resets, and every proxy disabled then enabled again.
+//   - F12: every fsync, or every file write, of the broker and then of
+//     PostgreSQL failing (strace -e inject, EIO and ENOSPC) for a while.
+//   - F13: the broker's store, and separately PostgreSQL's WAL
+//     directory, on a small tmpfs filled until writes fail, then freed;
+//     where mounting is not permitted the run says so and injects ENOSPC
+//     with strace instead.
 //   - F10: a restart storm, killing a random process (broker, intake,
 //     router, delivery, ledger) every few seconds.
+//   - F14: with the broker stopped and a backlog waiting for delivery, a
+//     bit flipped in the events stream's last block, its tail cut off, or
+//     a bit flipped in its meta file; the run prints what the broker said
+//     and lost, names the losses, and runs `lantern reconcile`, after
+//     which nothing acknowledged may be missing.
 //   - F16: delivery frozen while the load continues; the others must
 //     carry on.
 //   - F17: poison messages on sg.incident.reported, which must be

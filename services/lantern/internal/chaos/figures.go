@@ -211,7 +211,8 @@ func (s Seconds) String() string { return fmt.Sprintf("%.2fs", float64(s)) }
 var NotTested = []string{
 	"power loss or OS crash (un-fsynced writes lost): no LazyFS here, so F11 is NOT TESTED; only process crashes",
 	"multi-host partitions and a NATS cluster (F9): one R1 broker on loopback",
-	"fsync and write I/O errors, disk full, file corruption (F12-F14)",
+	"PostgreSQL page corruption (F14's heap-page bit flip with checksums on); only the broker's files are damaged",
+	"I/O errors and full disks as the kernel reports them from a failing device: strace injects the errors at the system call, a tmpfs fills",
 	"network faults between the test's observers and the stores: only the services' links go through Toxiproxy",
 	"clock faults (F19) and credential faults (F18)",
 	"replicas > 1 and more than one process per service",

@@ -252,6 +252,9 @@ type run struct {
 	// brokerLogFrom and pgLogFrom are where the broker's and PostgreSQL's
 	// logs stood when the run began.
 	brokerLogFrom, pgLogFrom int
+	// lostBeforeRepair counts what F14's damage lost before Lantern's
+	// reconciliation.
+	lostBeforeRepair int
 }
 
 func (s *suite) newRun(t *testing.T, f fault) *run {

@@ -111,3 +111,10 @@ func (w *Workload) Stop() ([]*Submission, error) {
 
 // Abort ends every retry at once; Stop still has to be called.
 func (w *Workload) Abort() { w.cancel() }
+
+// Snapshot returns the submissions whose outcome is known so far.
+func (w *Workload) Snapshot() []*Submission {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]*Submission(nil), w.subs...)
+}

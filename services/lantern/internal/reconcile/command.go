@@ -1,0 +1,69 @@
+package reconcile
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"github.com/lantern-safeguarding/lantern/pkg/config"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
+)
+
+// NewCommand is `lantern reconcile`.
+func NewCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "reconcile",
+		Short: "find published events a consumer never applied (a damaged stream lost them) and publish them again from the outboxes",
+		Args:  command.Args(),
+	}
+	localenv.AddDatabaseFlag(cmd.Flags())
+	localenv.AddNATSFlag(cmd.Flags())
+	since := cmd.Flags().Duration("since", 7*24*time.Hour, "look at events published this long ago at most")
+	grace := cmd.Flags().Duration("grace", 5*time.Minute, "leave events published this recently alone: they may still be on their way")
+	dryRun := cmd.Flags().Bool("dry-run", false, "list the gaps, requeue nothing")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx, out := cmd.Context(), cmd.OutOrStdout()
+		db, err := localenv.DatabaseURL(cmd)
+		if err != nil {
+			return err
+		}
+		natsURL, err := localenv.NATSURL(cmd)
+		if err != nil {
+			return err
+		}
+		pool, err := pgdb.Open(ctx, db.Value)
+		if err != nil {
+			return fmt.Errorf("opening the database at %s (from %s): %w", config.Redact(db.Value), db.Source, err)
+		}
+		defer pool.Close()
+		nc, err := localenv.ConnectNATS(natsURL, "lantern-reconcile")
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return err
+		}
+		r := Reconciler{Pool: pool, JS: js}
+		gaps, err := r.Find(ctx, *since, *grace)
+		if err != nil {
+			return err
+		}
+		for _, g := range gaps {
+			fmt.Fprintf(out, "%s\t%s\tnot applied by %s\t(%s outbox)\n", g.EventID, g.Subject, g.Consumer, g.Outbox)
+		}
+		if *dryRun {
+			fmt.Fprintf(out, "%d gaps; nothing requeued (dry run)\n", len(gaps))
+			return nil
+		}
+		n, err := r.Requeue(ctx, gaps)
+		fmt.Fprintf(out, "%d gaps; %d events requeued for publishing\n", len(gaps), n)
+		return err
+	}
+	return cmd
+}
