@@ -1,0 +1,93 @@
+package reconcile_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/natstest"
+	"github.com/lantern-safeguarding/lantern/pkg/outbox"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/reconcile"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// TestFindAndRequeue sets up the intake's outbox and two consumers of its
+// events, the router (consumed_events) and the ledger (its entries), and
+// checks that only the published event one of them never applied is found
+// and requeued: not one both applied, not one still unpublished, not one
+// published within the grace period.
+func TestFindAndRequeue(t *testing.T) {
+	ctx := context.Background()
+	srv := natstest.RunServer(t)
+	js, err := jetstream.New(srv.Connect(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{Replicas: 1, DuplicateWindow: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	for name, filter := range map[string]string{"router": "sg.incident.reported", "ledger": bus.EventsSubjects} {
+		if _, err := js.CreateOrUpdateConsumer(ctx, bus.EventsStream, jetstream.ConsumerConfig{Durable: name,
+			FilterSubject: filter, AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pool, err := pgdb.Open(ctx, pgtest.NewDatabase(t, "reconcile-empty", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	for _, schema := range []string{"intake", "router"} {
+		if err := outbox.New(schema).Migrate(ctx, pool); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustExec(t, pool.Exec, `CREATE SCHEMA ledger; CREATE TABLE ledger.entries (event_id text PRIMARY KEY)`)
+	mustExec(t, pool.Exec, `INSERT INTO intake.outbox (event_id, subject, event, published_at) VALUES
+		('both-applied', 'sg.incident.reported', '{}', now() - interval '1 hour'),
+		('router-missed', 'sg.incident.reported', '{}', now() - interval '1 hour'),
+		('unpublished', 'sg.incident.reported', '{}', NULL),
+		('in-flight', 'sg.incident.reported', '{}', now())`)
+	mustExec(t, pool.Exec, `INSERT INTO router.consumed_events (consumer, event_id) VALUES ('router', 'both-applied');
+		INSERT INTO ledger.entries VALUES ('both-applied'), ('router-missed')`)
+
+	r := reconcile.Reconciler{Pool: pool, JS: js}
+	gaps, err := r.Find(ctx, 24*time.Hour, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []reconcile.Gap{{Outbox: "intake", EventID: "router-missed", Subject: "sg.incident.reported", Consumer: "router"}}
+	if diff := cmp.Diff(want, gaps); diff != "" {
+		t.Fatalf("gaps (-want +got):\n%s", diff)
+	}
+	n, err := r.Requeue(ctx, gaps)
+	if err != nil || n != 1 {
+		t.Fatalf("Requeue = %d, %v; want 1 row", n, err)
+	}
+	rows, err := pool.Query(ctx, `SELECT event_id FROM intake.outbox WHERE published_at IS NULL ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unpublished, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"router-missed", "unpublished"}, unpublished); diff != "" {
+		t.Errorf("unpublished outbox rows after requeueing (-want +got):\n%s", diff)
+	}
+}
+
+func mustExec[T any](t *testing.T, exec func(context.Context, string, ...any) (T, error), sql string) {
+	t.Helper()
+	if _, err := exec(context.Background(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
