@@ -26,6 +26,10 @@ type Common struct {
 	Shutdown Shutdown
 }
 
+// CommonSettings lets the service environment find these settings in a
+// service's own, which embeds them.
+func (c *Common) CommonSettings() *Common { return c }
+
 // Validate reports every problem with the common settings.
 func (c Common) Validate() error {
 	return errors.Join(c.Database.Validate(), c.NATS.Validate(), c.Logging.Validate(), c.Shutdown.Validate())

@@ -36,7 +36,7 @@ type NotificationRequestedData struct {
 	RequestedAt    time.Time       `json:"requested_at"`
 	DueAt          time.Time       `json:"due_at"`
 	Calendar       string          `json:"calendar"`
-	Profile        string          `json:"profile"`
+	Profile        Profile         `json:"profile"`
 	LawfulBasis    string          `json:"lawful_basis"`
 	Purpose        string          `json:"purpose,omitempty"`
 	Repeat         bool            `json:"repeat,omitempty"`

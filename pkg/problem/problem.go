@@ -4,8 +4,9 @@
 package problem
 
 import (
-	"encoding/json"
 	"net/http"
+
+	"github.com/lantern-safeguarding/lantern/pkg/httpjson"
 )
 
 // ContentType is the media type of a problem document.
@@ -43,10 +44,7 @@ func Write(w http.ResponseWriter, r *http.Request, p Details) {
 	if p.Instance == "" && r != nil {
 		p.Instance = r.URL.Path
 	}
-	w.Header().Set("Content-Type", ContentType)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	_ = httpjson.WriteAs(w, p.Status, ContentType, p)
 }
 
 // Common problems, shared so that every service words them alike.

@@ -131,7 +131,7 @@ func readRequested(f *Fact, data []byte) error {
 	f.NotificationID, f.RuleID, f.At = d.NotificationID, d.RuleID, norm(d.RequestedAt)
 	f.Recipient = recipientOf(d.Recipient)
 	f.ChildIDs, f.DueAt = nonNil(d.ChildIDs), normPtr(&d.DueAt)
-	f.PolicyVersion, f.Calendar, f.Profile, f.Repeat = d.PolicyVersion, d.Calendar, d.Profile, d.Repeat
+	f.PolicyVersion, f.Calendar, f.Profile, f.Repeat = d.PolicyVersion, d.Calendar, string(d.Profile), d.Repeat
 	return nil
 }
 

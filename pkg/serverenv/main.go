@@ -13,7 +13,8 @@ import (
 // its settings ask for, and how it adds its parts to the environment.
 type Service[C any] struct {
 	Name string
-	// Options picks, from the validated settings, what Setup builds.
+	// Options picks, from the validated settings, what Setup builds; nil
+	// means OptionsFor.
 	Options func(cfg *C) Options
 	// Build migrates the schema (Env.Migrate) and adds the service's
 	// consumers, relays, listeners and goroutines to env. It runs after the
@@ -39,7 +40,11 @@ func Main[C any, P interface {
 // Run sets up the environment for s, builds the service on it and runs it
 // until ctx ends. Tests call it with settings of their own.
 func Run[C any](ctx context.Context, log *zap.Logger, s Service[C], cfg *C) error {
-	env, err := Setup(ctx, s.Name, log, s.Options(cfg))
+	opts := OptionsFor(cfg)
+	if s.Options != nil {
+		opts = s.Options(cfg)
+	}
+	env, err := Setup(ctx, s.Name, log, opts)
 	if err != nil {
 		return err
 	}
@@ -48,4 +53,19 @@ func Run[C any](ctx context.Context, log *zap.Logger, s Service[C], cfg *C) erro
 		return err
 	}
 	return env.Run(ctx)
+}
+
+// OptionsFor asks the settings for the capabilities they describe: an admin
+// address (AdminAddress), and the database, broker and shutdown grace of
+// config.Common when the settings embed it.
+func OptionsFor(cfg any) Options {
+	var o Options
+	if a, ok := cfg.(interface{ AdminAddress() string }); ok {
+		o.AdminAddr = a.AdminAddress()
+	}
+	if c, ok := cfg.(interface{ CommonSettings() *config.Common }); ok {
+		common := c.CommonSettings()
+		o.Shutdown, o.Database, o.NATS = common.Shutdown, &common.Database, &common.NATS
+	}
+	return o
 }

@@ -2,7 +2,6 @@ package serverenv
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
+	"github.com/lantern-safeguarding/lantern/pkg/httpjson"
 	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
 )
 
@@ -96,7 +96,7 @@ func (e *Env) serveAdmin(addr string) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "alive", "service": e.Name})
+		_ = httpjson.Write(w, http.StatusOK, map[string]string{"status": "alive", "service": e.Name})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		rep := e.ready.run(r.Context())
@@ -104,7 +104,7 @@ func (e *Env) serveAdmin(addr string) error {
 		if !rep.Ready {
 			status = http.StatusServiceUnavailable
 		}
-		writeJSON(w, status, rep)
+		_ = httpjson.Write(w, status, rep)
 	})
 	srv, err := httpserver.Listen(addr, mux)
 	if err != nil {
@@ -114,13 +114,6 @@ func (e *Env) serveAdmin(addr string) error {
 	e.admin, e.stopAdmn, e.adminErr = srv, cancel, make(chan error, 1)
 	go func() { e.adminErr <- srv.Serve(ctx, e.Log.With(zap.String("listener", "admin")), time.Second) }()
 	return nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 func pingDatabase(pool *pgxpool.Pool) func(context.Context) error {

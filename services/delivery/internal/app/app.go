@@ -6,8 +6,6 @@ package app
 import (
 	"context"
 
-	"go.uber.org/zap"
-
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/config"
@@ -15,16 +13,7 @@ import (
 )
 
 // Service is the delivery service as the service environment runs it.
-var Service = serverenv.Service[config.Config]{Name: "delivery", Options: options, Build: build}
-
-// Run delivers until ctx ends.
-func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	return serverenv.Run(ctx, log, Service, cfg)
-}
-
-func options(cfg *config.Config) serverenv.Options {
-	return serverenv.Options{AdminAddr: cfg.AdminAddr, Shutdown: cfg.Shutdown, Database: &cfg.Database, NATS: &cfg.NATS}
-}
+var Service = serverenv.Service[config.Config]{Name: "delivery", Build: build}
 
 func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	d := inbox.New(env.DB, clock.System, env.Log)

@@ -15,6 +15,10 @@ type Config struct {
 	AdminAddr string `env:"DELIVERY_ADMIN_ADDR, default=127.0.0.1:9083"`
 }
 
+// AdminAddress is where the service environment serves /healthz and
+// /readyz.
+func (c *Config) AdminAddress() string { return c.AdminAddr }
+
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
 	return errors.Join(c.Common.Validate(), c.Consumer.Validate(), config.CheckAddr("DELIVERY_ADMIN_ADDR", c.AdminAddr))

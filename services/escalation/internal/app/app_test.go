@@ -23,6 +23,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/app"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/config"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/sla"
@@ -183,7 +184,7 @@ func TestRunRaisesADeadlineMissedWhileDown(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, &cfg, zaptest.NewLogger(t)) }()
+	go func() { done <- serverenv.Run(ctx, zaptest.NewLogger(t), app.Service, &cfg) }()
 	stream, err := js.Stream(t.Context(), bus.EventsStream)
 	if err != nil {
 		t.Fatal(err)

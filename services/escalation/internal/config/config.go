@@ -36,6 +36,10 @@ type Config struct {
 	rules sla.Rules
 }
 
+// AdminAddress is where the service environment serves /healthz and
+// /readyz.
+func (c *Config) AdminAddress() string { return c.AdminAddr }
+
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
 	rules, err := c.parseRules()

@@ -244,7 +244,7 @@ func (n notice) requested(t *testing.T) cloudevent.Event {
 	return mustEvent(t, events.NotificationRequested, n.ID, n.IncidentID, n.RequestedAt, events.NotificationRequestedData{
 		NotificationID: n.ID, IncidentID: n.IncidentID, RuleID: n.RuleID, PolicyVersion: "default-2026.1",
 		Recipient: n.Recipient, ChildIDs: []string{"C-1"}, RequestedAt: n.RequestedAt, DueAt: n.DueAt,
-		Calendar: cal, Profile: profile, LawfulBasis: "UK GDPR Art 6(1)(e) public task",
+		Calendar: cal, Profile: events.Profile(profile), LawfulBasis: "UK GDPR Art 6(1)(e) public task",
 		Flags: slices.Clone(n.Flags), Notice: json.RawMessage(body), TriageDueAt: optionalTime(n.TriageDueAt),
 		ReceivedAt: optionalTime(n.ReceivedAt), ForceCode: n.ForceCode,
 	})

@@ -11,6 +11,8 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+
+	"github.com/lantern-safeguarding/lantern/pkg/problem"
 )
 
 // Route sends requests matching Pattern (a net/http ServeMux pattern) to
@@ -63,14 +65,18 @@ func Handler(routes []Route) http.Handler {
 // upstream may have stored it and died before answering, so the caller is
 // told the outcome is unknown and to retry with the same Idempotency-Key,
 // never that nothing was accepted.
-func upstreamFailed(w http.ResponseWriter, _ *http.Request, err error) {
-	w.Header().Set("Content-Type", "application/problem+json")
+func upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte(`{"type":"https://lantern.example/problems/unavailable","title":"Service unavailable","status":503,"detail":"The service behind this path is not answering; nothing was accepted. Retry later."}` + "\n"))
+		problem.Write(w, r, upstreamUnavailable)
 		return
 	}
-	w.WriteHeader(http.StatusBadGateway)
-	_, _ = w.Write([]byte(`{"type":"https://lantern.example/problems/outcome-unknown","title":"Outcome unknown","status":502,"detail":"The service behind this path failed after the request reached it; it may or may not have been accepted. Retry with the same Idempotency-Key to learn the outcome."}` + "\n"))
+	problem.Write(w, r, outcomeUnknown)
 }
+
+var (
+	upstreamUnavailable = problem.New(http.StatusServiceUnavailable, "unavailable", "Service unavailable",
+		"The service behind this path is not answering; nothing was accepted. Retry later.")
+	outcomeUnknown = problem.New(http.StatusBadGateway, "outcome-unknown", "Outcome unknown",
+		"The service behind this path failed after the request reached it; it may or may not have been accepted. Retry with the same Idempotency-Key to learn the outcome.")
+)

@@ -5,7 +5,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -18,6 +17,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/faults"
+	"github.com/lantern-safeguarding/lantern/pkg/httpjson"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/problem"
@@ -151,7 +151,7 @@ func (a *API) accept(w http.ResponseWriter, r *http.Request, in *ppn.Incident, k
 		a.Log.Info("incident accepted", zap.String("incident_id", res.IncidentID))
 	}
 	w.Header().Set("Location", "/v1/incidents/"+res.IncidentID)
-	writeJSON(w, status, map[string]string{"incident_id": res.IncidentID, "status": "accepted"})
+	_ = httpjson.Write(w, status, map[string]string{"incident_id": res.IncidentID, "status": "accepted"})
 }
 
 // outcomeUnknown answers a notice whose commit went unanswered. It may be
@@ -265,7 +265,7 @@ func (a *API) getIncident(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.NotFound)
 		return
 	}
-	writeJSON(w, http.StatusOK, rec)
+	_ = httpjson.Write(w, http.StatusOK, rec)
 }
 
 // access describes one read attempt for the audit record.
@@ -280,11 +280,4 @@ func (a *API) access(cred policeauth.Credential, rec store.Record, getErr error)
 		out.Outcome, out.Refusal = events.AccessRefused, events.RefusalOrganisation
 	}
 	return out
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -5,8 +5,6 @@ package app
 import (
 	"context"
 
-	"go.uber.org/zap"
-
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
@@ -18,16 +16,7 @@ import (
 )
 
 // Service is the intake service as the service environment runs it.
-var Service = serverenv.Service[config.Config]{Name: "intake", Options: options, Build: build}
-
-// Run serves until ctx ends.
-func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	return serverenv.Run(ctx, log, Service, cfg)
-}
-
-func options(cfg *config.Config) serverenv.Options {
-	return serverenv.Options{AdminAddr: cfg.AdminAddr, Shutdown: cfg.Shutdown, Database: &cfg.Database, NATS: &cfg.NATS}
-}
+var Service = serverenv.Service[config.Config]{Name: "intake", Build: build}
 
 func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	st := store.New(env.DB)

@@ -41,6 +41,10 @@ type Config struct {
 // Proxies are the trusted proxies Validate parsed.
 func (c *Config) Proxies() ratelimit.Proxies { return c.proxies }
 
+// AdminAddress is where the service environment serves /healthz and
+// /readyz.
+func (c *Config) AdminAddress() string { return c.AdminAddr }
+
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
 	errs := []error{c.Common.Validate(), c.Reference.Validate(), c.Police.Validate(),

@@ -18,6 +18,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/httpjson"
 	"github.com/lantern-safeguarding/lantern/pkg/problem"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"
 )
@@ -81,7 +82,7 @@ func (a *API) timeline(w http.ResponseWriter, r *http.Request) {
 		a.unavailable(w, r, "reading timeline", err)
 		return
 	}
-	writeJSON(w, Timeline{IncidentID: id, Steps: steps})
+	_ = httpjson.Write(w, http.StatusOK, Timeline{IncidentID: id, Steps: steps})
 }
 
 func (a *API) auditTimeline(w http.ResponseWriter, r *http.Request) {
@@ -94,7 +95,7 @@ func (a *API) auditTimeline(w http.ResponseWriter, r *http.Request) {
 		a.unavailable(w, r, "reading audit timeline", err)
 		return
 	}
-	writeJSON(w, tl)
+	_ = httpjson.Write(w, http.StatusOK, tl)
 }
 
 // authenticate answers 401 for a missing or refused credential, 403 for a
@@ -143,12 +144,6 @@ func (a *API) unavailable(w http.ResponseWriter, r *http.Request, doing string, 
 	}
 	problem.Write(w, r, problem.New(http.StatusServiceUnavailable, "unavailable", "Service unavailable",
 		"The audit record could not be read; try again."))
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 func jsonEncode(b *bytes.Buffer, v any) error { return json.NewEncoder(b).Encode(v) }

@@ -24,16 +24,7 @@ import (
 const finalCheckpointTimeout = 10 * time.Second
 
 // Service is the ledger as the service environment runs it.
-var Service = serverenv.Service[config.Config]{Name: "ledger", Options: options, Build: build}
-
-// Run records until ctx ends.
-func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	return serverenv.Run(ctx, log, Service, cfg)
-}
-
-func options(cfg *config.Config) serverenv.Options {
-	return serverenv.Options{AdminAddr: cfg.AdminAddr, Shutdown: cfg.Shutdown, Database: &cfg.Database, NATS: &cfg.NATS}
-}
+var Service = serverenv.Service[config.Config]{Name: "ledger", Build: build}
 
 func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	l := ledger.New(env.DB, clock.System, env.Log)

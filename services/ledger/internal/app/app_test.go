@@ -19,6 +19,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 	pt "github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
+	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/app"
 	ledgerconfig "github.com/lantern-safeguarding/lantern/services/ledger/internal/config"
 )
@@ -42,7 +43,7 @@ func TestRunCheckpointsAndVerifies(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, cfg, zaptest.NewLogger(t)) }()
+	go func() { done <- serverenv.Run(ctx, zaptest.NewLogger(t), app.Service, cfg) }()
 
 	pubs := pt.All(pt.Simulate(t, 3, time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC), 9))
 	publishAll(t, ns, pubs)

@@ -51,6 +51,10 @@ func (c *Config) Audience() string {
 	return c.OIDCClientID
 }
 
+// AdminAddress is where the service environment serves /healthz and
+// /readyz.
+func (c *Config) AdminAddress() string { return c.AdminAddr }
+
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
 	errs := []error{c.Common.Validate(), c.Consumer.Validate(), c.Police.Validate(),

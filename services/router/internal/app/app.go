@@ -18,16 +18,7 @@ import (
 )
 
 // Service is the router as the service environment runs it.
-var Service = serverenv.Service[config.Config]{Name: "router", Options: options, Build: build}
-
-// Run routes until ctx ends.
-func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	return serverenv.Run(ctx, log, Service, cfg)
-}
-
-func options(cfg *config.Config) serverenv.Options {
-	return serverenv.Options{AdminAddr: cfg.AdminAddr, Shutdown: cfg.Shutdown, Database: &cfg.Database, NATS: &cfg.NATS}
-}
+var Service = serverenv.Service[config.Config]{Name: "router", Build: build}
 
 func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	ref, err := refdata.NewStore(cfg.Reference.Dir, env.Log)

@@ -33,6 +33,10 @@ type Config struct {
 // guess is no secret.
 const minMatchKey = 16
 
+// AdminAddress is where the service environment serves /healthz and
+// /readyz.
+func (c *Config) AdminAddress() string { return c.AdminAddr }
+
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
 	errs := []error{c.Common.Validate(), c.Consumer.Validate(), c.Reference.Validate(),

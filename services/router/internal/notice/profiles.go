@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 )
 
@@ -250,7 +251,7 @@ func BuildD(in ppn.Incident) D {
 		d.Adults = append(d.Adults, s)
 	}
 	for _, c := range in.Children {
-		age, _ := AgeYears(c.DateOfBirth, in.OccurredAt)
+		age, _ := events.AgeYears(c.DateOfBirth, in.OccurredAt)
 		d.Children = append(d.Children, HouseholdChild{PersonID: c.PersonID, Name: c.Name, AgeYears: min(age, 17),
 			Present: c.Present, OpenToCSC: c.OpenToCSC, CPPlan: c.CPPlan})
 	}

@@ -8,7 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
-	"github.com/lantern-safeguarding/lantern/services/router/internal/notice"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
 )
 
 // reader collects the problems of one file while its fields are read.
@@ -203,7 +203,7 @@ func (o *object) rag(key string) RAG {
 	return r
 }
 
-func (o *object) profile(key string, allowed ...notice.Profile) notice.Profile {
+func (o *object) profile(key string, allowed ...events.Profile) events.Profile {
 	v, ok := o.scalar(key)
 	if !ok {
 		return ""
@@ -211,8 +211,8 @@ func (o *object) profile(key string, allowed ...notice.Profile) notice.Profile {
 	return o.checkProfile(v, o.field(key), allowed)
 }
 
-func (o *object) checkProfile(v *yaml.Node, field string, allowed []notice.Profile) notice.Profile {
-	p := notice.Profile(v.Value)
+func (o *object) checkProfile(v *yaml.Node, field string, allowed []events.Profile) events.Profile {
+	p := events.Profile(v.Value)
 	for _, a := range allowed {
 		if p == a {
 			return p

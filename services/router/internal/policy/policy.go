@@ -14,7 +14,6 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/services/router/internal/notice"
 )
 
 // RAG is a MASH rating: red, amber or green.
@@ -139,7 +138,7 @@ type Rule struct {
 	Children  *Expr
 	Kind      events.RecipientKind
 	Find      Finder
-	Profile   notice.Profile
+	Profile   events.Profile
 	Notice    NoticeCode
 	Start     Start
 	Due       []DueOption
@@ -149,7 +148,7 @@ type Rule struct {
 	LawfulBasis string
 	// ProfileByLocalAuthority overrides Profile for the recipients of a
 	// local authority (for a setting, the setting's own).
-	ProfileByLocalAuthority map[string]notice.Profile
+	ProfileByLocalAuthority map[string]events.Profile
 	// AdultsForSafeCollection lets an education notice name the victim
 	// and the perpetrator.
 	AdultsForSafeCollection bool
@@ -160,7 +159,7 @@ type Rule struct {
 }
 
 // ProfileFor returns the profile for a recipient in a local authority.
-func (r *Rule) ProfileFor(localAuthorityCode string) notice.Profile {
+func (r *Rule) ProfileFor(localAuthorityCode string) events.Profile {
 	if p, ok := r.ProfileByLocalAuthority[localAuthorityCode]; ok {
 		return p
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
-	"github.com/lantern-safeguarding/lantern/services/router/internal/notice"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 )
 
@@ -57,7 +56,7 @@ func TestShippedPolicyReadsAsTheWholeRuleSet(t *testing.T) {
 	if diff := cmp.Diff(wantR1, gotR1); diff != "" || r1.Due[0].When.Source != "dash.level == 'high'" || !r1.FrontDoor {
 		t.Errorf("R1 deadlines (-want +got):\n%s; front door %v", diff, r1.FrontDoor)
 	}
-	if r8 := p.Rules[1]; r8.SendBy == nil || r8.SendBy.At != (calendar.TimeOfDay{Hour: 6}) || r8.Profile != notice.ProfileB ||
+	if r8 := p.Rules[1]; r8.SendBy == nil || r8.SendBy.At != (calendar.TimeOfDay{Hour: 6}) || r8.Profile != events.ProfileB ||
 		r8.Due[0].Deadline.Calendar != calendar.SchoolDay || r8.Due[0].Fallback == nil {
 		t.Errorf("R8 = %+v", r8)
 	}

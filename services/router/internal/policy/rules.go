@@ -10,7 +10,6 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/services/router/internal/notice"
 )
 
 var (
@@ -252,24 +251,24 @@ func (r *reader) recipient(o *object, p *Policy, rule *Rule) {
 }
 
 // noticeProfiles says which profiles each notice can be sent as.
-var noticeProfiles = map[NoticeCode][]notice.Profile{
-	NoticePolice:         {notice.ProfileA},
-	NoticeVictimFocused:  {notice.ProfileA},
-	NoticeEducation:      {notice.ProfileB, notice.ProfileBMinimal},
-	NoticeHealthVisiting: {notice.ProfileC},
-	NoticeHealthTeam:     {notice.ProfileC},
-	NoticeMidwifery:      {notice.ProfileC},
-	NoticeGP:             {notice.ProfileC},
-	NoticeProbation:      {notice.ProfileD},
+var noticeProfiles = map[NoticeCode][]events.Profile{
+	NoticePolice:         {events.ProfileA},
+	NoticeVictimFocused:  {events.ProfileA},
+	NoticeEducation:      {events.ProfileB, events.ProfileBMinimal},
+	NoticeHealthVisiting: {events.ProfileC},
+	NoticeHealthTeam:     {events.ProfileC},
+	NoticeMidwifery:      {events.ProfileC},
+	NoticeGP:             {events.ProfileC},
+	NoticeProbation:      {events.ProfileD},
 }
 
 // defaultNotice is the notice of a profile when a rule names none.
-var defaultNotice = map[notice.Profile]NoticeCode{
-	notice.ProfileA: NoticeVictimFocused, notice.ProfileB: NoticeEducation, notice.ProfileBMinimal: NoticeEducation,
-	notice.ProfileC: NoticeHealthTeam, notice.ProfileD: NoticeProbation,
+var defaultNotice = map[events.Profile]NoticeCode{
+	events.ProfileA: NoticeVictimFocused, events.ProfileB: NoticeEducation, events.ProfileBMinimal: NoticeEducation,
+	events.ProfileC: NoticeHealthTeam, events.ProfileD: NoticeProbation,
 }
 
-var allProfiles = []notice.Profile{notice.ProfileA, notice.ProfileB, notice.ProfileBMinimal, notice.ProfileC, notice.ProfileD}
+var allProfiles = []events.Profile{events.ProfileA, events.ProfileB, events.ProfileBMinimal, events.ProfileC, events.ProfileD}
 
 func (r *reader) profileAndNotice(o *object, rule *Rule) {
 	rule.Profile = o.profile("profile", allProfiles...)
@@ -291,7 +290,7 @@ func (r *reader) profileAndNotice(o *object, rule *Rule) {
 	if rule.Notice == NoticeGP && rule.Find != FindGPPractice {
 		r.add(o.line, o.field("notice"), "the gp notice needs recipient.find gp_practice")
 	}
-	rule.ProfileByLocalAuthority = map[string]notice.Profile{}
+	rule.ProfileByLocalAuthority = map[string]events.Profile{}
 	if v, ok := o.optional("profile_by_local_authority"); ok {
 		byLA := r.newObject(v, o.field("profile_by_local_authority"))
 		for _, code := range byLA.order {

@@ -90,7 +90,7 @@ func propertyDecisionsUnder(t *testing.T, p *policy.Policy) []string {
 			for _, d := range ph.out.Decisions {
 				q := d.Request
 				add(decisionRecord{Incident: n, Phase: ph.name, NotificationID: q.NotificationID, RuleID: q.RuleID,
-					Recipient: q.Recipient, ChildIDs: q.ChildIDs, DueAt: q.DueAt, Calendar: q.Calendar, Profile: q.Profile,
+					Recipient: q.Recipient, ChildIDs: q.ChildIDs, DueAt: q.DueAt, Calendar: q.Calendar, Profile: string(q.Profile),
 					LawfulBasis: q.LawfulBasis, Purpose: q.Purpose, Repeat: q.Repeat, Flags: q.Flags, Notice: q.Notice, SendBy: d.SendBy})
 			}
 		}

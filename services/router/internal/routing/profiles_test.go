@@ -7,7 +7,6 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
-	"github.com/lantern-safeguarding/lantern/services/router/internal/notice"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/routing"
 )
 
@@ -90,11 +89,11 @@ var everyAdultOrHistory = []string{sCircumstances, sOfficer, sOtherAdult, kYesCo
 
 // checkProfile runs check on every notice of a profile, failing if there
 // is none, and reports every forbidden text found.
-func checkProfile(t *testing.T, profile notice.Profile, forbidden func(d routing.Decision) []string, required func(d routing.Decision) []string) {
+func checkProfile(t *testing.T, profile events.Profile, forbidden func(d routing.Decision) []string, required func(d routing.Decision) []string) {
 	t.Helper()
 	seen := 0
 	for _, d := range sentinelNotices(t) {
-		if d.Request.Profile != string(profile) {
+		if string(d.Request.Profile) != string(profile) {
 			continue
 		}
 		seen++
@@ -116,7 +115,7 @@ func checkProfile(t *testing.T, profile notice.Profile, forbidden func(d routing
 }
 
 func TestProfileAAllowList(t *testing.T) {
-	checkProfile(t, notice.ProfileA, func(d routing.Decision) []string {
+	checkProfile(t, events.ProfileA, func(d routing.Decision) []string {
 		if d.Request.Recipient.Kind == events.KindMASH {
 			return nil // the MASH sees everything the police sent
 		}
@@ -127,7 +126,7 @@ func TestProfileAAllowList(t *testing.T) {
 }
 
 func TestProfileBAllowList(t *testing.T) {
-	checkProfile(t, notice.ProfileB, func(d routing.Decision) []string {
+	checkProfile(t, events.ProfileB, func(d routing.Decision) []string {
 		forbidden := append([]string{sVictim, sPerpetrator, sToddler, sHomeChild, sNHSNumber, sExpectedDue,
 			kDASHLevel, kPregnant, kProbation, kMAPPA, kCPPlan, kGP, kNHS, kEducation}, everyAdultOrHistory...)
 		if d.Request.Recipient.ID == alphaPrimary {
@@ -143,7 +142,7 @@ func TestProfileBAllowList(t *testing.T) {
 }
 
 func TestProfileBMinimalAllowList(t *testing.T) {
-	checkProfile(t, notice.ProfileBMinimal, func(d routing.Decision) []string {
+	checkProfile(t, events.ProfileBMinimal, func(d routing.Decision) []string {
 		forbidden := append([]string{sVictim, sPerpetrator, sPupilAlpha, sPupilBeta, sVoiceAlpha, sVoiceBeta, sLocation,
 			"ME4 4TR", sPoliceRef, kDASHLevel, kPregnant, kProbation, kGP, kNHS, kEducation}, everyAdultOrHistory...)
 		if d.Request.Recipient.Kind == events.KindEarlyYears {
@@ -159,7 +158,7 @@ func TestProfileBMinimalAllowList(t *testing.T) {
 }
 
 func TestProfileCAllowList(t *testing.T) {
-	checkProfile(t, notice.ProfileC, func(d routing.Decision) []string {
+	checkProfile(t, events.ProfileC, func(d routing.Decision) []string {
 		forbidden := append([]string{kProbation, kMAPPA, kEducation, alphaPrimary, betaAcademy, acornsNursery, sPerpDOB},
 			everyAdultOrHistory...)
 		switch d.Request.Recipient.Kind {
@@ -192,7 +191,7 @@ func TestProfileCAllowList(t *testing.T) {
 }
 
 func TestProfileDAllowList(t *testing.T) {
-	checkProfile(t, notice.ProfileD, func(routing.Decision) []string {
+	checkProfile(t, events.ProfileD, func(routing.Decision) []string {
 		return append([]string{sVoiceAlpha, sVoiceBeta, sNHSNumber, sExpectedDue, sAlphaDOB, sVictimDOB, kEducation,
 			alphaPrimary, betaAcademy, acornsNursery, kGP, kNHS, kPregnant}, everyAdultOrHistory...)
 	}, func(routing.Decision) []string {

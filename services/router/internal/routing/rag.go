@@ -3,8 +3,8 @@ package routing
 import (
 	"time"
 
+	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
-	"github.com/lantern-safeguarding/lantern/services/router/internal/notice"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 )
 
@@ -104,7 +104,7 @@ func anyPregnant(in ppn.Incident) bool {
 
 func anyChildUnderOne(children []ppn.Child, at time.Time) bool {
 	for _, c := range children {
-		if age, ok := notice.AgeYears(c.DateOfBirth, at); ok && age < 1 {
+		if age, ok := events.AgeYears(c.DateOfBirth, at); ok && age < 1 {
 			return true
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
-	"github.com/lantern-safeguarding/lantern/services/router/internal/notice"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 )
 
@@ -191,7 +190,7 @@ type request struct {
 	children    []ppn.Child
 	due         due
 	sendBy      time.Time
-	profile     notice.Profile
+	profile     events.Profile
 	body        any
 	flags       []string
 	// triageDue is R2's deadline, on the MASH notice only.
@@ -221,7 +220,7 @@ func (e *evaluation) add(r request) error {
 		NotificationID: cloudevent.DeriveID(e.incidentID, r.rule, string(r.recipient.Kind), r.recipient.ID),
 		IncidentID:     e.incidentID, RuleID: r.rule, PolicyVersion: e.pol.Version, Recipient: r.recipient,
 		ChildIDs: childIDs, RequestedAt: e.now.UTC(), DueAt: latest(r.due.At, e.in.OccurredAt).UTC(),
-		Calendar: string(r.due.Calendar), Profile: string(r.profile), LawfulBasis: r.lawfulBasis,
+		Calendar: string(r.due.Calendar), Profile: r.profile, LawfulBasis: r.lawfulBasis,
 		Purpose: r.purpose, Repeat: repeat, Flags: slices.Compact(flags), Notice: body,
 	}
 	received := e.mashReceived.UTC()

@@ -138,7 +138,7 @@ func (e *evaluation) organisation(s selected, door *frontDoor) error {
 
 // notice builds the minimised notice a rule names, and returns the
 // children it is about.
-func (e *evaluation) notice(rule *policy.Rule, profile notice.Profile, children []ppn.Child) (any, []ppn.Child) {
+func (e *evaluation) notice(rule *policy.Rule, profile events.Profile, children []ppn.Child) (any, []ppn.Child) {
 	switch rule.Notice {
 	case policy.NoticePolice:
 		return notice.BuildA(e.in, e.in.Adults), children
@@ -157,8 +157,8 @@ func (e *evaluation) notice(rule *policy.Rule, profile notice.Profile, children 
 }
 
 // educationNotice builds profile B or B_minimal about a setting's children.
-func (e *evaluation) educationNotice(rule *policy.Rule, profile notice.Profile, children []ppn.Child) any {
-	if profile == notice.ProfileBMinimal {
+func (e *evaluation) educationNotice(rule *policy.Rule, profile events.Profile, children []ppn.Child) any {
+	if profile == events.ProfileBMinimal {
 		return notice.BuildBMinimal(e.in, children)
 	}
 	var safeCollection []ppn.Adult
@@ -359,7 +359,7 @@ func IncidentFacts(in ppn.Incident, h History, sameParties int, defaultRAG polic
 		f.DASH.YesCount = &n
 	}
 	for _, c := range in.Children {
-		age, ok := notice.AgeYears(c.DateOfBirth, in.OccurredAt)
+		age, ok := events.AgeYears(c.DateOfBirth, in.OccurredAt)
 		if !ok {
 			age = -1
 		}

@@ -116,16 +116,7 @@ func consumerSpec(ackWait time.Duration) bus.ConsumerSpec {
 }
 
 // Service is the workspace as the service environment runs it.
-var Service = serverenv.Service[config.Config]{Name: "workspace", Options: options, Build: build}
-
-// Run serves until ctx ends.
-func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	return serverenv.Run(ctx, log, Service, cfg)
-}
-
-func options(cfg *config.Config) serverenv.Options {
-	return serverenv.Options{AdminAddr: cfg.AdminAddr, Shutdown: cfg.Shutdown, Database: &cfg.Database, NATS: &cfg.NATS}
-}
+var Service = serverenv.Service[config.Config]{Name: "workspace", Build: build}
 
 // build binds the workspace's address before building it, because the
 // built-in identity provider is reached at that address.

@@ -77,7 +77,7 @@ func (a area) notice(t *testing.T, rule string, kind events.RecipientKind, id, n
 	return events.NotificationRequestedData{NotificationID: cloudevent.DeriveID(a.incidentID, rule, string(kind), id),
 		IncidentID: a.incidentID, RuleID: rule, PolicyVersion: "test-1", Recipient: events.Recipient{Kind: kind, ID: id, Name: name},
 		ChildIDs: childIDs, RequestedAt: a.incident.ReportedAt.Add(time.Minute), DueAt: a.incident.OccurredAt.Add(due),
-		Calendar: "clock", Profile: profile, LawfulBasis: "UK GDPR Art 6(1)(e); DPA 2018 Sch 1 para 18",
+		Calendar: "clock", Profile: events.Profile(profile), LawfulBasis: "UK GDPR Art 6(1)(e); DPA 2018 Sch 1 para 18",
 		Purpose: "So that you can act to protect the child.", Flags: flags, Notice: raw}
 }
 

@@ -95,6 +95,10 @@ func (c *Config) Audience() string {
 	return c.OIDCClientID
 }
 
+// AdminAddress is where the service environment serves /healthz and
+// /readyz.
+func (c *Config) AdminAddress() string { return c.AdminAddr }
+
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
 	errs := []error{c.Common.Validate(), c.Consumer.Validate(), config.CheckAddr("WORKSPACE_HTTP_ADDR", c.Addr),

@@ -15,7 +15,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -26,6 +25,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/httpjson"
 	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
 )
 
@@ -152,7 +152,7 @@ func (p *Provider) limited(h http.HandlerFunc) http.Handler {
 const maxForm = 16 << 10
 
 func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
+	_ = httpjson.Write(w, http.StatusOK, map[string]any{
 		"issuer":                                p.o.Issuer,
 		"authorization_endpoint":                p.o.Issuer + "/authorize",
 		"token_endpoint":                        p.o.Issuer + "/token",
@@ -169,7 +169,7 @@ func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (p *Provider) jwks(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+	_ = httpjson.Write(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
 		{Key: &p.key.PublicKey, KeyID: p.keyID, Algorithm: string(jose.ES256), Use: "sig"}}})
 }
 
@@ -222,16 +222,9 @@ func (p *Provider) sign(signer jose.Signer, u User, aud string, extra map[string
 	return token, nil
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // oauthError answers a token request with an RFC 6749 error.
 func oauthError(w http.ResponseWriter, status int, code, description string) {
-	writeJSON(w, status, map[string]string{"error": code, "error_description": description})
+	_ = httpjson.Write(w, status, map[string]string{"error": code, "error_description": description})
 }
 
 func randomString(n int) (string, error) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lantern-safeguarding/lantern/pkg/httpjson"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/identity"
 )
 
@@ -200,7 +201,7 @@ func (p *Provider) issue(w http.ResponseWriter, u User, nonce string) {
 		oauthError(w, http.StatusInternalServerError, "server_error", "could not sign a token")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": access, "id_token": idToken,
+	_ = httpjson.Write(w, http.StatusOK, map[string]any{"access_token": access, "id_token": idToken,
 		"token_type": "Bearer", "expires_in": int(tokenLifetime.Seconds())})
 }
 

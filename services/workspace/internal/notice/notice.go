@@ -12,18 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
-)
-
-// Profiles of notification.requested.
-const (
-	ProfileA        = "A"
-	ProfileB        = "B"
-	ProfileBMinimal = "B_minimal"
-	ProfileC        = "C"
-	ProfileD        = "D"
 )
 
 // Content is a notice of any profile.
@@ -227,18 +217,4 @@ func NameKey(name string) string {
 		}
 	}
 	return b.String()
-}
-
-// AgeOn returns a person's age in whole years on the London date of at.
-func AgeOn(dateOfBirth string, at time.Time) (int, bool) {
-	dob, err := calendar.ParseDate(dateOfBirth)
-	if err != nil {
-		return 0, false
-	}
-	day := calendar.DateOf(at.In(calendar.London))
-	age := day.Year - dob.Year
-	if day.Month < dob.Month || (day.Month == dob.Month && day.Day < dob.Day) {
-		age--
-	}
-	return max(age, 0), true
 }

@@ -98,7 +98,7 @@ func applyRequested(ctx context.Context, tx pgx.Tx, n events.NotificationRequest
 	if err != nil || !stored {
 		return err
 	}
-	if n.Recipient.Kind != events.KindMASH || n.Profile != notice.ProfileA {
+	if n.Recipient.Kind != events.KindMASH || n.Profile != events.ProfileA {
 		return nil
 	}
 	return store.InsertMASHPeople(ctx, tx, n, content.OccurredAt, people(content))

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/httpjson"
 	"github.com/lantern-safeguarding/lantern/pkg/problem"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/authz"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/casework"
@@ -64,10 +65,7 @@ func (s *Server) bearer(h func(http.ResponseWriter, *http.Request, casework.Call
 }
 
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
+	if err := httpjson.Write(w, status, v); err != nil {
 		s.log.Warn("writing response", zap.Error(err))
 	}
 }

@@ -112,7 +112,7 @@ func longDate(s string) string {
 }
 
 func ageOn(dob string, at time.Time) string {
-	age, ok := notice.AgeOn(dob, at)
+	age, ok := events.AgeYears(dob, at)
 	if !ok {
 		return ""
 	}

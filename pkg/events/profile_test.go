@@ -1,11 +1,11 @@
-package notice_test
+package events_test
 
 import (
 	"testing"
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
-	"github.com/lantern-safeguarding/lantern/services/router/internal/notice"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
 )
 
 func TestAgeYearsCountsLondonBirthdays(t *testing.T) {
@@ -25,7 +25,7 @@ func TestAgeYearsCountsLondonBirthdays(t *testing.T) {
 		{"an unreadable date", "01/06/2020", time.Date(2026, 6, 1, 9, 0, 0, 0, calendar.London), 0, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, ok := notice.AgeYears(c.dob, c.at)
+			got, ok := events.AgeYears(c.dob, c.at)
 			if got != c.want || ok != c.wantOK {
 				t.Errorf("AgeYears(%s, %s) = %d, %v; want %d, %v", c.dob, c.at, got, ok, c.want, c.wantOK)
 			}
@@ -34,12 +34,12 @@ func TestAgeYearsCountsLondonBirthdays(t *testing.T) {
 }
 
 func TestProfilesAreTheContractsFive(t *testing.T) {
-	for _, p := range []notice.Profile{"A", "B", "B_minimal", "C", "D"} {
+	for _, p := range []events.Profile{"A", "B", "B_minimal", "C", "D"} {
 		if !p.Valid() {
 			t.Errorf("%s is not valid", p)
 		}
 	}
-	if notice.Profile("E").Valid() {
+	if events.Profile("E").Valid() {
 		t.Error("E is valid")
 	}
 }
