@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
-	"github.com/lantern-safeguarding/lantern/pkg/natstest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 )
 
 // TestMessagesBehindASlowHandlerAreNotRedelivered covers a backlog behind a

@@ -10,8 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/lantern-safeguarding/lantern/pkg/natstest"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 )
 
 func TestInTxWakesTheRelayAtCommit(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lantern-safeguarding/lantern/pkg/natstest"
 	"github.com/lantern-safeguarding/lantern/pkg/pglocal"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 )
 
 // ownerEnv marks the copy of this test binary that plays the process which

@@ -30,6 +30,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 )
 
 // Options name the capabilities a service needs.
@@ -246,4 +247,26 @@ func (e *Env) Close() {
 	if err := <-e.adminErr; err != nil {
 		e.Log.Warn("admin listener", zap.Error(err))
 	}
+}
+
+// Reloader is a hot-reloaded file (reload.Value) that checks for changes
+// every interval until ctx ends.
+type Reloader interface {
+	Watch(ctx context.Context, interval time.Duration)
+}
+
+// Watch adds a goroutine that keeps r current, checking every interval.
+func (e *Env) Watch(name string, interval time.Duration, r Reloader) {
+	e.Go(name, func(ctx context.Context) error { r.Watch(ctx, interval); return nil })
+}
+
+// Reference loads the reference data folder and keeps it current, checked
+// every c.Poll; it fails if the folder has any problem.
+func (e *Env) Reference(c config.Reference) (*refdata.Store, error) {
+	ref, err := refdata.NewStore(c.Dir, e.Log)
+	if err != nil {
+		return nil, err
+	}
+	e.Watch("reference data", c.Poll, ref)
+	return ref, nil
 }

@@ -22,7 +22,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
-	"github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
+	"github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
 // Message is an event and the subject it travels on.

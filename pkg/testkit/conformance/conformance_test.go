@@ -12,8 +12,8 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/eventschema"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/conformance"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 )
 

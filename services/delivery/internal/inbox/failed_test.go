@@ -19,7 +19,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/natstest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/inbox"
 )
 

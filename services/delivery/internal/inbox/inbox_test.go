@@ -17,7 +17,8 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/conformance"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/inbox"
 )
 
@@ -103,4 +104,13 @@ func TestOtherEventTypesAreIgnored(t *testing.T) {
 	if n := count(t, pool, "inbox"); n != 0 {
 		t.Errorf("a triage event reached the inbox")
 	}
+}
+
+func TestDeliveryConformsToTheConsumerSuite(t *testing.T) {
+	t.Parallel()
+	conformance.Run(t, func(t *testing.T) conformance.Consumer {
+		d, pool := setup(t)
+		return conformance.Consumer{Handler: d.Handle, Subjects: d.ConsumerSpec(0).Subjects,
+			Digest: conformance.SchemaDigest(pool, inbox.Schema)}
+	}, conformance.Simulated(t, 6, 11))
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
-	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/config"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/contacts"
@@ -23,7 +22,7 @@ import (
 var Service = serverenv.Service[config.Config]{Name: "escalation", Build: build}
 
 func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
-	ref, err := refdata.NewStore(cfg.Reference.Dir, env.Log)
+	ref, err := env.Reference(cfg.Reference)
 	if err != nil {
 		return err
 	}
@@ -38,8 +37,7 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	}
 	env.Consume(ConsumerSpec(cfg), esc.Handle)
 	env.Relay(esc.Outbox())
-	env.Go("reference data", func(ctx context.Context) error { ref.Watch(ctx, cfg.Reference.Poll); return nil })
-	env.Go("escalation contacts", func(ctx context.Context) error { book.Watch(ctx, cfg.Reference.Poll); return nil })
+	env.Watch("escalation contacts", cfg.Reference.Poll, book)
 	env.Go("scheduler", func(ctx context.Context) error {
 		startScheduler(ctx, env.JS, cfg, esc, env.Log)
 		return nil

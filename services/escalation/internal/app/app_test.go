@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/sethvargo/go-envconfig"
 	"go.uber.org/zap/zaptest"
@@ -19,11 +20,11 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	pkgconfig "github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/natstest"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/app"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/config"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/sla"
@@ -31,14 +32,9 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func migrate(ctx context.Context, url string) error {
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
+var migrate = pgtest.WithPool(func(ctx context.Context, pool *pgxpool.Pool) error {
 	return sla.New(pool, sla.Options{Clock: clock.System, Rules: sla.DefaultRules()}).Migrate(ctx)
-}
+})
 
 var (
 	requestedAt = time.Date(2026, 11, 20, 22, 40, 0, 0, time.UTC)

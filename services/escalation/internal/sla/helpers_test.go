@@ -19,8 +19,9 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/eventschema"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/conformance"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/contacts"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/sla"
 )
@@ -38,14 +39,9 @@ var (
 		Email: "dsl@chathamhill-primary.medway.lantern.test"}
 )
 
-func migrate(ctx context.Context, url string) error {
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
+var migrate = pgtest.WithPool(func(ctx context.Context, pool *pgxpool.Pool) error {
 	return sla.New(pool, sla.Options{Clock: clock.System, Rules: sla.DefaultRules()}).Migrate(ctx)
-}
+})
 
 // bundle is an escalation service on a database of its own, driven by a
 // fake clock.
@@ -285,4 +281,13 @@ func mustEvent(t *testing.T, typ events.Type, subject, incidentID string, at tim
 		t.Fatal(err)
 	}
 	return e
+}
+
+func TestEscalationConformsToTheConsumerSuite(t *testing.T) {
+	t.Parallel()
+	conformance.Run(t, func(t *testing.T) conformance.Consumer {
+		b := setup(t, time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC))
+		return conformance.Consumer{Handler: b.esc.Handle, Subjects: sla.Subjects(),
+			Digest: conformance.SchemaDigest(b.pool, sla.Schema)}
+	}, conformance.Simulated(t, 6, 12))
 }

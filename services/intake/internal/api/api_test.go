@@ -19,10 +19,10 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/services/intake/internal/api"
 	"github.com/lantern-safeguarding/lantern/services/intake/internal/store"
 )
@@ -38,14 +38,7 @@ type knownLAs map[string]bool
 
 func (k knownLAs) KnownLocalAuthority(code string) bool { return k[code] }
 
-func migrated(ctx context.Context, url string) error {
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	return store.New(pool).Migrate(ctx)
-}
+var migrated = pgtest.WithPool(func(ctx context.Context, pool *pgxpool.Pool) error { return store.New(pool).Migrate(ctx) })
 
 type fixture struct {
 	srv  *httptest.Server

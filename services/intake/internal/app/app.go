@@ -23,7 +23,7 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	if err := env.Migrate(ctx, st.Migrate); err != nil {
 		return err
 	}
-	ref, err := refdata.NewStore(cfg.Reference.Dir, env.Log)
+	ref, err := env.Reference(cfg.Reference)
 	if err != nil {
 		return err
 	}
@@ -35,7 +35,6 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 		return err
 	}
 	env.Relay(st.Outbox())
-	env.Go("reference data", func(ctx context.Context) error { ref.Watch(ctx, cfg.Reference.Poll); return nil })
 	return nil
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/bench"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cluster"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/simulate"

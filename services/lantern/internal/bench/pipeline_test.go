@@ -19,8 +19,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
-	"github.com/lantern-safeguarding/lantern/pkg/natstest"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/bench"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cli"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cluster"

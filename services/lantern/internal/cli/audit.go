@@ -9,12 +9,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 )
 
 func newAuditCommand() *cobra.Command {

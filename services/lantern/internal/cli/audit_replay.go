@@ -11,12 +11,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
 )
 
 // ErrDigestMismatch is returned when a replay does not reach the live state.

@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
-	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
+	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
 
 type reportOptions struct {

@@ -7,9 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
 )
 
 func newTimelineCommand() *cobra.Command {

@@ -12,9 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
-	pt "github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cli"
+	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

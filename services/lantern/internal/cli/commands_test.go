@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lantern-safeguarding/lantern/pkg/natstest"
-	pt "github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cli"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
+	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
 // commandPaths lists every command of the tree, as the words that call it.

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
-	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
+	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
 
 // progress draws a one-line bar on a terminal's error stream: done of

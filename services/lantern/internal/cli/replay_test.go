@@ -13,15 +13,15 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog/auditlogtest"
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
-	"github.com/lantern-safeguarding/lantern/pkg/natstest"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
-	pt "github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
+	"github.com/lantern-safeguarding/lantern/services/ledger/testkit/auditlogtest"
+	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
 // ledgerHandler is the ledger service's handler: append each event once and

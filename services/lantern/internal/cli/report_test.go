@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	pt "github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
-	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
+	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
+	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
 
 func TestAuditReport(t *testing.T) {

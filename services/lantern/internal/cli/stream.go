@@ -11,8 +11,8 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
 )
 
 // streamWait bounds the wait for the next message of a replay; the stream

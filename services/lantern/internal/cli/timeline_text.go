@@ -9,8 +9,8 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
-	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
+	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
 
 // londonTime formats t in Europe/London with its zone, GMT or BST.

@@ -10,10 +10,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog/auditlogtest"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
-	pt "github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
+	"github.com/lantern-safeguarding/lantern/services/ledger/testkit/auditlogtest"
+	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
 // verifyFixture is a recorded incident with a checkpoint, and the

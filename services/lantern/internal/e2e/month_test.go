@@ -16,10 +16,10 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
-	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cluster"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
+	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
 
 // monthPerDay is the simulated area's incidents on an ordinary day: a

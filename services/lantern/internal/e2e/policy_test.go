@@ -14,8 +14,8 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
-	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cluster"
+	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
 
 const daService = "domestic_abuse_service/E06000035"

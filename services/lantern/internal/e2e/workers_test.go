@@ -16,9 +16,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cluster"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 )
 
 // sampleUser is a development sign-in, as the workspace's users file has it.

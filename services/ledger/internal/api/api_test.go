@@ -14,17 +14,17 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
 	"github.com/lantern-safeguarding/lantern/pkg/oidctest"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
-	pt "github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/api"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
+	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/problem"
-	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
+	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
 
 // report serves GET /v1/audit/report?from=YYYY-MM-DD&to=YYYY-MM-DD&format=json|csv|html.

@@ -10,11 +10,11 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
 	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/api"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/config"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	pkgconfig "github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/config"
 )
 

@@ -1,6 +1,6 @@
 // Package ledger appends every Lantern event exactly once to the
-// hash-chained, append-only record (pkg/auditlog) and keeps the audit
-// projections (pkg/projection) current in the same transaction: the record
+// hash-chained, append-only record (services/ledger/auditlog) and keeps the audit
+// projections (services/ledger/projection) current in the same transaction: the record
 // from which timelines, timeliness reports and replays are drawn.
 package ledger
 
@@ -12,12 +12,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
 )
 
 // Schema is the ledger's PostgreSQL schema.

@@ -21,7 +21,7 @@ import (
 var Service = serverenv.Service[config.Config]{Name: "router", Build: build}
 
 func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
-	ref, err := refdata.NewStore(cfg.Reference.Dir, env.Log)
+	ref, err := env.Reference(cfg.Reference)
 	if err != nil {
 		return err
 	}
@@ -36,8 +36,7 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	h := NewHandler(pol.Current, ref.Current, st, routing.NewHasher(cfg.MatchKey), env.Log)
 	env.Consume(ConsumerSpec(cfg), h.Handle)
 	env.Relay(st.Outbox())
-	env.Go("reference data", func(ctx context.Context) error { ref.Watch(ctx, cfg.Reference.Poll); return nil })
-	env.Go("routing policy", func(ctx context.Context) error { pol.Watch(ctx, cfg.PolicyPoll); return nil })
+	env.Watch("routing policy", cfg.PolicyPoll, pol)
 	return nil
 }
 

@@ -20,9 +20,10 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/conformance"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/app"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/routing"
@@ -40,14 +41,7 @@ const (
 	chathamGP       = "G82001"
 )
 
-func migrate(ctx context.Context, url string) error {
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	return store.New(pool).Migrate(ctx)
-}
+var migrate = pgtest.WithPool(func(ctx context.Context, pool *pgxpool.Pool) error { return store.New(pool).Migrate(ctx) })
 
 // bundle is a router handler on a database of its own.
 type bundle struct {
@@ -362,4 +356,13 @@ func outboxTimes(t *testing.T, pool *pgxpool.Pool) []time.Time {
 		out = append(out, e.Time())
 	}
 	return out
+}
+
+func TestRouterConformsToTheConsumerSuite(t *testing.T) {
+	t.Parallel()
+	conformance.Run(t, func(t *testing.T) conformance.Consumer {
+		b := setup(t)
+		return conformance.Consumer{Handler: b.handler.Handle, Subjects: b.handler.Mux().Subjects(),
+			Digest: conformance.SchemaDigest(b.pool, store.Schema)}
+	}, conformance.Simulated(t, 6, 13))
 }

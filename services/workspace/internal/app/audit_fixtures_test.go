@@ -6,7 +6,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	pt "github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
+	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
 // auditStart is when the first audit fixture incident reached Lantern: a

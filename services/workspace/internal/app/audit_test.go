@@ -13,9 +13,9 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
-	pt "github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
-	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
+	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
+	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
 
 const november = "from=2026-11-01&to=2026-11-30"

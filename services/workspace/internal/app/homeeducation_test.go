@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/natstest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 )
 
 // TestHomeEducationOfficerReadsAndAcknowledges follows a notice the router

@@ -11,7 +11,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/natstest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/projection"
 )
 

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/natstest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 )
 
 func decode(t *testing.T, r response, v any) {

@@ -10,16 +10,16 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
-	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
+	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 	"github.com/lantern-safeguarding/lantern/services/router/simulate"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/accesslog"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/authz"
 )
 
 // The auditor's reads come from the audit schema that the ledger service
-// keeps in the same database (pkg/projection): the audit rows hold
+// keeps in the same database (services/ledger/projection): the audit rows hold
 // identifiers, times and counts, never a name or a notice's text, so no
 // page built from them can show more. The one exception is a policy
 // simulation, which routes the period's incidents again and so reads them

@@ -1,30 +1,19 @@
 package projection_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/conformance"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/projection"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/store"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func migrate(ctx context.Context, url string) error {
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if err := store.Migrate(ctx, pool); err != nil {
-		return err
-	}
-	return outbox.New(store.Schema).Migrate(ctx, pool)
-}
+var migrate = pgtest.WithPool(store.Migrate, outbox.New(store.Schema).Migrate)
 
 func TestProjectionConformsToTheConsumerSuite(t *testing.T) {
 	t.Parallel()

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/lantern-safeguarding/lantern/pkg/problem"
-	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
+	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 	"github.com/lantern-safeguarding/lantern/services/router/simulate"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/authz"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/casework"

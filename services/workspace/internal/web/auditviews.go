@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
-	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
+	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
 
 // auditPage is the timeliness report page: the period form, and the

@@ -25,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/jackc/pgx/v5"
 )
 
@@ -261,4 +263,22 @@ func identifierPart(key string) string {
 		part = part[:maxLen]
 	}
 	return part
+}
+
+// WithPool is a Migrate that runs steps, in order, on a pool of the
+// template database, for migrations written against a pool.
+func WithPool(steps ...func(ctx context.Context, pool *pgxpool.Pool) error) Migrate {
+	return func(ctx context.Context, url string) error {
+		pool, err := pgxpool.New(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		for _, step := range steps {
+			if err := step(ctx, pool); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }

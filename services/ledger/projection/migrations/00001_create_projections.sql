@@ -1,6 +1,6 @@
 -- +goose Up
 -- The audit schema holds read models derived from the ledger by the code
--- in pkg/projection. Every row can be rebuilt from the events, so these
+-- in services/ledger/projection. Every row can be rebuilt from the events, so these
 -- tables are evidence only in so far as their digest matches a replay.
 -- They hold identifiers, times and counts, never personal data.
 

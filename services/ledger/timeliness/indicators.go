@@ -2,7 +2,7 @@ package timeliness
 
 import (
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
 )
 
 // incidentCounts are the counts taken from the notices received in range.

@@ -10,9 +10,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog/migrations"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog/migrations"
 )
 
 // Schema is the ledger's PostgreSQL schema.

@@ -3,7 +3,7 @@
 // met their deadline, the median and 90th percentile time to deliver, to
 // acknowledge and to triage, and every breach with its incident and
 // reason, grouped under the five themes of the Medway review. It reads the
-// projection rows (pkg/projection), themselves a pure function of the
+// projection rows (services/ledger/projection), themselves a pure function of the
 // ledger's requested, delivered, acknowledged, failed, triage.decided and
 // sla.breached events, and renders the result as JSON, CSV or a
 // self-contained HTML page.
@@ -19,7 +19,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
 )
 
 // Options choose what the report covers.

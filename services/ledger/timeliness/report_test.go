@@ -9,9 +9,9 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
-	pt "github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
-	"github.com/lantern-safeguarding/lantern/pkg/timeliness"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
+	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
+	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
 
 // The fixture: times chosen so that every figure below can be worked out

@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/projection/migrations"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection/migrations"
 )
 
 // Schema is the PostgreSQL schema of the projection tables.

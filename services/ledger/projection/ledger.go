@@ -7,9 +7,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 )
 
 // FactsOfEntries reduces ledger entries to facts, skipping entries of

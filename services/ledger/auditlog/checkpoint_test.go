@@ -13,8 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
-	"github.com/lantern-safeguarding/lantern/pkg/natstest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 )
 
 func sampleCheckpoint() *auditlog.Checkpoint {

@@ -9,9 +9,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
-	pt "github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
+	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

@@ -12,12 +12,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog"
-	"github.com/lantern-safeguarding/lantern/pkg/auditlog/auditlogtest"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
+	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
+	"github.com/lantern-safeguarding/lantern/services/ledger/testkit/auditlogtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
-	"github.com/lantern-safeguarding/lantern/pkg/projection"
+	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
 )
 
 // Load reads the projection rows the report needs from the database and
