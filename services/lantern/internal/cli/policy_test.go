@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	pt "github.com/lantern-safeguarding/lantern/pkg/projection/projectiontest"
+	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 	"github.com/lantern-safeguarding/lantern/services/router/simulate"
 )
 
