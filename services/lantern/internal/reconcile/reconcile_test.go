@@ -10,10 +10,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
-	"github.com/lantern-safeguarding/lantern/pkg/natstest"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
-	"github.com/lantern-safeguarding/lantern/pkg/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/reconcile"
 )
 
