@@ -83,6 +83,10 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions)
 		cfg.Duplicates = o.DuplicateWindow
 		cfg.DenyDelete = true
 		cfg.DenyPurge = true
+		// Direct gets name the subject in the request's own subject, so
+		// the broker's permissions can let a consumer read the last
+		// message of its own subjects only (to tell it has caught up).
+		cfg.AllowDirect = cfg.Name == EventsStream
 		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
 			return fmt.Errorf("declaring stream %s: %w", cfg.Name, err)
 		}

@@ -66,11 +66,17 @@ type ConsumerSpec struct {
 	// last entry repeats.
 	Backoff []time.Duration
 	// OnDeadLetter runs after a message is copied to the dead-letter
-	// stream, for instance to raise notification.failed.
+	// stream, for instance to raise notification.failed. It does not run
+	// for an event refused by Provenance.
 	OnDeadLetter func(context.Context, DeadLetter) error
 	// Bound, if set, is told true once the consumer is declared and
 	// receiving, and false when Consume returns, for readiness checks.
 	Bound func(bound bool)
+	// Provisioned says the consumer is declared by the provisioning step
+	// (Provision), as it is wherever services have their own credentials:
+	// Consume binds to it, waiting until it exists, and takes its ack wait,
+	// instead of declaring it.
+	Provisioned bool
 }
 
 func (s *ConsumerSpec) setDefaults() {
@@ -101,19 +107,9 @@ func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, h H
 	if err := WaitForStreams(ctx, js); err != nil {
 		return err
 	}
-	cons, err := js.CreateOrUpdateConsumer(ctx, EventsStream, jetstream.ConsumerConfig{
-		Durable:        spec.Durable,
-		FilterSubjects: spec.Subjects,
-		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        spec.AckWait,
-		// Lantern counts deliveries itself so that nothing is ever left
-		// silently in the stream: past MaxDeliver it dead-letters.
-		MaxDeliver:    -1,
-		MaxAckPending: 1000,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-	})
+	cons, err := bindConsumer(ctx, js, &spec, log)
 	if err != nil {
-		return fmt.Errorf("declaring consumer %s: %w", spec.Durable, err)
+		return err
 	}
 	w := &worker{js: js, spec: spec, handle: h, log: log.With(zap.String("consumer", spec.Durable))}
 	// Messages are handled one at a time, so fetching ahead gains nothing,

@@ -77,26 +77,31 @@ func PlainKindWord(s string) bool {
 	return true
 }
 
-// Spec describes one event type: its subject and whether the subject ends
-// with the recipient kind.
+// Spec describes one event type: its subject, whether the subject ends
+// with the recipient kind, and the sources entitled to publish it.
 type Spec struct {
 	Type          Type
 	SubjectPrefix string
 	PerRecipient  bool
+	// Sources are the CloudEvents sources that may publish the type. The
+	// broker's permissions (pkg/natsauth) and every consumer's provenance
+	// check (bus.Provenance) are both derived from them.
+	Sources []string
 }
 
 // Catalogue returns every event type Lantern publishes, in contract order.
 func Catalogue() []Spec {
 	return []Spec{
-		{IncidentReported, "sg.incident.reported", false},
-		{NotificationRequested, "sg.notification.requested", true},
-		{NotificationDelivered, "sg.notification.delivered", true},
-		{NotificationAcknowledged, "sg.notification.acknowledged", true},
-		{NotificationFailed, "sg.notification.failed", true},
-		{TriageDecided, "sg.triage.decided", false},
-		{SLAAtRisk, "sg.sla.at_risk", true},
-		{SLABreached, "sg.sla.breached", true},
-		{AccessRecorded, "sg.access.recorded", false},
+		{IncidentReported, "sg.incident.reported", false, []string{SourceIntake}},
+		{NotificationRequested, "sg.notification.requested", true, []string{SourceRouter}},
+		{NotificationDelivered, "sg.notification.delivered", true, []string{SourceDelivery}},
+		{NotificationAcknowledged, "sg.notification.acknowledged", true, []string{SourceWorkspace}},
+		{NotificationFailed, "sg.notification.failed", true, []string{SourceDelivery}},
+		{TriageDecided, "sg.triage.decided", false, []string{SourceWorkspace}},
+		{SLAAtRisk, "sg.sla.at_risk", true, []string{SourceEscalation}},
+		{SLABreached, "sg.sla.breached", true, []string{SourceEscalation}},
+		// Both the workspace and intake's own reads of a notice are recorded.
+		{AccessRecorded, "sg.access.recorded", false, []string{SourceWorkspace, SourceIntake}},
 	}
 }
 

@@ -19,6 +19,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 )
 
 // readyTimeout bounds the wait for a server to accept connections.
@@ -34,6 +36,11 @@ type Server struct {
 	opts     []Option
 	storeDir string
 	port     int
+	// config is a server configuration file the options start from, for
+	// servers with Lantern's accounts (RunSecured).
+	config string
+	// auth signs the identities of a secured server; nil otherwise.
+	auth *natsauth.Authority
 
 	mu  sync.Mutex
 	srv *server.Server
@@ -110,7 +117,10 @@ func (s *Server) start(t testing.TB) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	opts := s.options()
+	opts, err := s.options()
+	if err != nil {
+		t.Fatalf("natstest: %v", err)
+	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatalf("natstest: creating server: %v", err)
@@ -126,17 +136,22 @@ func (s *Server) start(t testing.TB) {
 
 // options builds a fresh set of server options for every start, because
 // the server keeps and changes the struct it is given.
-func (s *Server) options() *server.Options {
-	opts := &server.Options{
-		ServerName: "lantern-test",
-		Host:       "127.0.0.1",
-		Port:       s.port,
-		JetStream:  true,
-		StoreDir:   s.storeDir,
-		SyncAlways: true,
-		NoLog:      true,
-		NoSigs:     true,
+func (s *Server) options() (*server.Options, error) {
+	opts := &server.Options{}
+	if s.config != "" {
+		var err error
+		if opts, err = server.ProcessConfigFile(s.config); err != nil {
+			return nil, err
+		}
 	}
+	opts.ServerName = "lantern-test"
+	opts.Host = "127.0.0.1"
+	opts.Port = s.port
+	opts.JetStream = true
+	opts.StoreDir = s.storeDir
+	opts.SyncAlways = true
+	opts.NoLog = true
+	opts.NoSigs = true
 	for _, o := range s.opts {
 		o(opts)
 	}
@@ -144,7 +159,7 @@ func (s *Server) options() *server.Options {
 	if s.port != server.RANDOM_PORT {
 		opts.Port = s.port
 	}
-	return opts
+	return opts, nil
 }
 
 // CheckFor calls f every interval until it returns nil, and fails the test
