@@ -31,8 +31,8 @@ const (
 // keeps an account's streams under the account's public key, so the keys
 // are created once and kept: a new account key would find no streams.
 type Authority struct {
-	dir                        string
-	operator, account, system  nkeys.KeyPair
+	dir                         string
+	operator, account, system   nkeys.KeyPair
 	operatorPub, accPub, sysPub string
 	// revoked are the public keys of users whose credentials are refused.
 	revoked []string

@@ -8,7 +8,7 @@ import (
 	"github.com/nats-io/nkeys"
 )
 
-func jwtFrom(creds []byte) (string, error)         { return jwt.ParseDecoratedJWT(creds) }
+func jwtFrom(creds []byte) (string, error)          { return jwt.ParseDecoratedJWT(creds) }
 func nkeysFrom(creds []byte) (nkeys.KeyPair, error) { return jwt.ParseDecoratedUserNKey(creds) }
 
 func mustRead(t *testing.T, path string) []byte {
