@@ -27,10 +27,15 @@ const (
 	connectRetryBackoff = 250 * time.Millisecond
 )
 
-// Connect dials NATS and keeps reconnecting for ever: a service that loses
-// its broker should wait for it, not exit and lose its place.
-func Connect(ctx context.Context, url, name string, log *zap.Logger) (*nats.Conn, jetstream.JetStream, error) {
-	opts := []nats.Option{
+// Connect dials NATS as name, with extra options such as the identity's
+// credentials (natsauth.ClientOptions), and keeps reconnecting for ever: a
+// service that loses its broker should wait for it, not exit and lose its
+// place. It returns once connected. A server that refuses the credentials
+// (wrong, expired or revoked) closes the connection, and Connect says so
+// rather than retrying in silence; ClosedReason tells the caller if that
+// happens later.
+func Connect(ctx context.Context, url, name string, log *zap.Logger, extra ...nats.Option) (*nats.Conn, jetstream.JetStream, error) {
+	opts := append([]nats.Option{
 		nats.Name(name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(connectRetryBackoff),
@@ -39,10 +44,19 @@ func Connect(ctx context.Context, url, name string, log *zap.Logger) (*nats.Conn
 			log.Warn("nats disconnected", zap.Error(err))
 		}),
 		nats.ReconnectHandler(func(*nats.Conn) { log.Info("nats reconnected") }),
-	}
+		// Permission violations and the server's other complaints: each
+		// refusal is logged, naming the subject, never a payload.
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			log.Error("nats refused an operation", zap.String("nats_identity", name), zap.Error(err))
+		}),
+	}, extra...)
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connecting to nats at %s: %w", url, err)
+	}
+	if err := waitConnected(ctx, nc, name, log); err != nil {
+		nc.Close()
+		return nil, nil, err
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -50,6 +64,45 @@ func Connect(ctx context.Context, url, name string, log *zap.Logger) (*nats.Conn
 		return nil, nil, fmt.Errorf("opening jetstream: %w", err)
 	}
 	return nc, js, nil
+}
+
+// waitConnected waits for the first connection, logging while the server
+// cannot be reached, and fails at once when the server refuses the
+// credentials.
+func waitConnected(ctx context.Context, nc *nats.Conn, name string, log *zap.Logger) error {
+	changed := nc.StatusChanged(nats.CONNECTED, nats.CLOSED)
+	defer nc.RemoveStatusListener(changed)
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		switch nc.Status() {
+		case nats.CONNECTED:
+			return nil
+		case nats.CLOSED:
+			return ClosedReason(nc, name)
+		}
+		select {
+		case <-changed:
+		case <-tick.C:
+			log.Warn("waiting for nats", zap.String("url", nc.Opts.Url), zap.Error(nc.LastError()))
+		case <-ctx.Done():
+			return fmt.Errorf("connecting to nats as %s: %w", name, ctx.Err())
+		}
+	}
+}
+
+// ClosedReason explains why the closed connection nc ended: above all, that
+// the server refused identity's credentials.
+func ClosedReason(nc *nats.Conn, identity string) error {
+	err := nc.LastError()
+	switch {
+	case errors.Is(err, nats.ErrAuthorization), errors.Is(err, nats.ErrAuthExpired), errors.Is(err, nats.ErrAuthRevoked),
+		errors.Is(err, nats.ErrAccountAuthExpired):
+		return fmt.Errorf("the NATS server refused the credentials of %s (wrong, expired or revoked: check LANTERN_NATS_CREDS_DIR): %w", identity, err)
+	case err != nil:
+		return fmt.Errorf("the connection to NATS of %s closed: %w", identity, err)
+	}
+	return fmt.Errorf("the connection to NATS of %s closed", identity)
 }
 
 // StreamOptions tune the streams for a deployment.

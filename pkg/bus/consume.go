@@ -49,6 +49,8 @@ type DeadLetter struct {
 	Reason   string
 	// Event is nil when the message could not be read as a CloudEvent.
 	Event *cloudevent.Event
+	// Refused is true for an event Provenance refused.
+	Refused bool
 }
 
 // ConsumerSpec declares a durable consumer.
@@ -165,11 +167,12 @@ func (w *worker) process(msg jetstream.Msg) {
 		if err == nil {
 			readable = &e
 		}
-		w.deadLetter(ctx, msg, meta, readable, meta.NumDelivered-1, fmt.Sprintf("gave up after %d deliveries", meta.NumDelivered-1))
+		w.deadLetter(ctx, msg, meta, DeadLetter{Event: readable, Attempts: meta.NumDelivered - 1,
+			Reason: fmt.Sprintf("gave up after %d deliveries", meta.NumDelivered-1)})
 		return
 	}
 	if err != nil {
-		w.deadLetter(ctx, msg, meta, nil, 0, err.Error())
+		w.deadLetter(ctx, msg, meta, DeadLetter{Reason: err.Error()})
 		return
 	}
 	w.handleEvent(ctx, msg, meta, e)
@@ -184,8 +187,10 @@ func (w *worker) handleEvent(ctx context.Context, msg jetstream.Msg, meta *jetst
 			// The effects are committed; a redelivery will be recognised.
 			w.log.Warn("ack failed", zap.String("event_id", e.ID()), zap.Error(err))
 		}
+	case IsRefusal(err):
+		w.deadLetter(ctx, msg, meta, DeadLetter{Event: &e, Attempts: meta.NumDelivered, Reason: err.Error(), Refused: true})
 	case IsPermanent(err) || meta.NumDelivered >= uint64(w.spec.MaxDeliver):
-		w.deadLetter(ctx, msg, meta, &e, meta.NumDelivered, err.Error())
+		w.deadLetter(ctx, msg, meta, DeadLetter{Event: &e, Attempts: meta.NumDelivered, Reason: err.Error()})
 	default:
 		delay := w.backoff(meta.NumDelivered)
 		w.log.Warn("handler failed; will retry", zap.String("event_id", e.ID()),
@@ -202,22 +207,22 @@ func (w *worker) backoff(delivered uint64) time.Duration {
 // deadLetter copies msg to the dead-letter stream with the reason, then
 // terminates it. If the copy cannot be stored the message is left for
 // redelivery: it is never dropped.
-func (w *worker) deadLetter(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, e *cloudevent.Event, attempts uint64, reason string) {
-	dl := DeadLetter{Consumer: w.spec.Durable, Subject: msg.Subject(), StreamSeq: meta.Sequence.Stream,
-		Deliveries: meta.NumDelivered, Attempts: attempts, Reason: reason, Event: e}
+func (w *worker) deadLetter(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, dl DeadLetter) {
+	dl.Consumer, dl.Subject, dl.StreamSeq, dl.Deliveries = w.spec.Durable, msg.Subject(), meta.Sequence.Stream, meta.NumDelivered
 	if err := w.storeDeadLetter(ctx, msg, dl); err != nil {
 		w.log.Error("dead-lettering failed; will retry", zap.Uint64("stream_seq", dl.StreamSeq), zap.Error(err))
 		_ = msg.NakWithDelay(w.backoff(meta.NumDelivered))
 		return
 	}
-	if w.spec.OnDeadLetter != nil {
+	// A refused event is not Lantern's: nothing may follow from it.
+	if w.spec.OnDeadLetter != nil && !dl.Refused {
 		if err := w.spec.OnDeadLetter(ctx, dl); err != nil {
 			w.log.Error("dead-letter hook failed; will retry", zap.Uint64("stream_seq", dl.StreamSeq), zap.Error(err))
 			_ = msg.NakWithDelay(w.backoff(meta.NumDelivered))
 			return
 		}
 	}
-	w.log.Error("message dead-lettered", zap.Uint64("stream_seq", dl.StreamSeq), zap.String("subject", dl.Subject), zap.String("reason", reason))
+	w.log.Error("message dead-lettered", zap.Uint64("stream_seq", dl.StreamSeq), zap.String("subject", dl.Subject), zap.String("reason", dl.Reason))
 	_ = msg.TermWithReason("dead-lettered")
 }
 

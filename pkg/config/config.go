@@ -55,15 +55,32 @@ func (d Database) Validate() error {
 // NATS is the broker.
 type NATS struct {
 	// URL is the NATS server; `make run` points it at its embedded one.
+	// A tls:// address requires TLS.
 	URL string `env:"NATS_URL, default=nats://127.0.0.1:4222"`
+	// CredsDir holds each identity's credentials, <identity>.creds
+	// (pkg/natsauth); a service connects as its own. Empty connects
+	// without credentials, which a server with Lantern's accounts refuses.
+	CredsDir string `env:"LANTERN_NATS_CREDS_DIR"`
+	// CA is a PEM file of the certificate authorities that sign the
+	// servers' certificates; empty trusts the system's.
+	CA string `env:"LANTERN_NATS_CA"`
 }
 
 // Validate reports a malformed server list.
 func (n NATS) Validate() error {
+	var errs []error
 	if err := checkURL(n.URL, "nats", "tls"); err != nil {
-		return fmt.Errorf("NATS_URL: %w", err)
+		errs = append(errs, fmt.Errorf("NATS_URL: %w", err))
 	}
-	return nil
+	if n.CredsDir != "" {
+		errs = append(errs, CheckDir("LANTERN_NATS_CREDS_DIR", n.CredsDir))
+	}
+	if n.CA != "" {
+		if st, err := os.Stat(n.CA); err != nil || st.IsDir() {
+			errs = append(errs, fmt.Errorf("LANTERN_NATS_CA: %q is not a readable file", n.CA))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Logging shapes the log. The logger itself is built from the same

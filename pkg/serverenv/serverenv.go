@@ -28,6 +28,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
+	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
@@ -66,6 +67,9 @@ type Env struct {
 	middleware []bus.Middleware
 	afterRun   []func()
 	migrated   atomic.Bool
+	// provisioned is true when the service connects with its own
+	// identity, which binds to the consumers the provisioner declared.
+	provisioned bool
 }
 
 type task struct {
@@ -125,16 +129,46 @@ func (e *Env) openDatabase(ctx context.Context, c config.Database) error {
 
 func (e *Env) connectNATS(ctx context.Context, c config.NATS) error {
 	e.ready.add("nats", func(context.Context) error { return errors.New("not connected yet") })
-	nc, js, err := bus.Connect(ctx, c.URL, "lantern-"+e.Name, e.Log)
+	auth, err := natsauth.ClientOptions(e.Name, c.CredsDir, c.CA)
+	if err != nil {
+		return err
+	}
+	if c.CredsDir == "" {
+		e.Log.Warn("connecting to NATS without credentials: a server with Lantern's accounts refuses this; set LANTERN_NATS_CREDS_DIR")
+	}
+	nc, js, err := bus.Connect(ctx, c.URL, "lantern-"+e.Name, e.Log, auth...)
 	if err != nil {
 		return err
 	}
 	e.Conn, e.JS = nc, js
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
-		return fmt.Errorf("declaring streams: %w", err)
+	// With its own identity a service may not declare streams or
+	// consumers: the provisioning step has, and the service binds.
+	e.provisioned = c.CredsDir != ""
+	if !e.provisioned {
+		if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
+			return fmt.Errorf("declaring streams: %w", err)
+		}
 	}
 	e.ready.set("nats", natsConnected(nc))
+	e.Go("nats connection", func(ctx context.Context) error { return watchConnection(ctx, nc, e.Name) })
 	return nil
+}
+
+// watchConnection fails the service when its connection to NATS closes
+// for good, as it does when the server refuses (revokes) its credentials:
+// a service cut off for ever must say why and stop, not wait in silence.
+func watchConnection(ctx context.Context, nc *nats.Conn, name string) error {
+	closed := nc.StatusChanged(nats.CLOSED)
+	defer nc.RemoveStatusListener(closed)
+	if nc.IsClosed() {
+		return bus.ClosedReason(nc, name)
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-closed:
+		return bus.ClosedReason(nc, name)
+	}
 }
 
 // Migrate runs the service's migrations, in order, and only then counts
@@ -167,6 +201,7 @@ func (e *Env) Ready(name string, check func(ctx context.Context) error) { e.read
 func (e *Env) Consume(spec bus.ConsumerSpec, h bus.Handler) {
 	var bound atomic.Bool
 	spec.Bound = bound.Store
+	spec.Provisioned = spec.Provisioned || e.provisioned
 	check := "consumer " + spec.Durable
 	e.ready.add(check, func(context.Context) error {
 		if !bound.Load() {
@@ -175,7 +210,10 @@ func (e *Env) Consume(spec bus.ConsumerSpec, h bus.Handler) {
 		return nil
 	})
 	e.Go(check, func(ctx context.Context) error {
-		return bus.Consume(ctx, e.JS, spec, bus.Chain(h, e.middleware...), e.Log)
+		// Provenance comes first for every consumer: nothing else sees an
+		// event from a source not entitled to its subject.
+		mws := append([]bus.Middleware{bus.Provenance(e.Log)}, e.middleware...)
+		return bus.Consume(ctx, e.JS, spec, bus.Chain(h, mws...), e.Log)
 	})
 }
 
