@@ -253,3 +253,24 @@ func readLines(path string) ([]string, error) {
 	}
 	return out, sc.Err()
 }
+
+// Prepare opens the authority in dir, issues every identity's credentials
+// there and writes the servers' configuration to ServerConfigFile(dir):
+// what make run and the test clusters do before they start the broker.
+func Prepare(dir string) (*Authority, error) {
+	a, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Issue(); err != nil {
+		return nil, err
+	}
+	conf, err := a.ServerConfig()
+	if err != nil {
+		return nil, err
+	}
+	return a, writeSecret(ServerConfigFile(dir), []byte(conf))
+}
+
+// ServerConfigFile is where Prepare writes the servers' configuration.
+func ServerConfigFile(dir string) string { return filepath.Join(dir, "accounts.conf") }

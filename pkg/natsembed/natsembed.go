@@ -40,6 +40,11 @@ type Options struct {
 	// of after every write: faster, but the last writes before a power cut
 	// may be lost. Leave it false unless durability does not matter.
 	PeriodicSync bool
+	// ConfigFile, if set, is a nats-server configuration the options start
+	// from: Lantern's accounts (`lantern nats config`), so that the
+	// embedded server refuses anonymous clients and holds every identity
+	// to its permissions. Host, port, store and sync above override it.
+	ConfigFile string
 	// Logger receives the server's own log; its Fatalf must not end the
 	// process, because Start reports the failure itself. Nil silences it.
 	Logger server.Logger
@@ -86,18 +91,21 @@ func serverOptions(opts Options) (*server.Options, error) {
 		// kernel for a free one instead.
 		port = server.RANDOM_PORT
 	}
-	return &server.Options{
-		ServerName: "lantern-embedded",
-		Host:       host,
-		Port:       port,
-		JetStream:  true,
-		StoreDir:   opts.StoreDir,
-		SyncAlways: !opts.PeriodicSync,
-		NoLog:      opts.Logger == nil,
-		// The Lantern process owns signal handling and stops the
-		// server in order after its consumers have drained.
-		NoSigs: true,
-	}, nil
+	so := &server.Options{}
+	if opts.ConfigFile != "" {
+		var err error
+		if so, err = server.ProcessConfigFile(opts.ConfigFile); err != nil {
+			return nil, fmt.Errorf("starting embedded NATS server: %w", err)
+		}
+	}
+	so.ServerName = "lantern-embedded"
+	so.Host, so.Port = host, port
+	so.JetStream, so.StoreDir, so.SyncAlways = true, opts.StoreDir, !opts.PeriodicSync
+	so.NoLog = opts.Logger == nil
+	// The Lantern process owns signal handling and stops the server in
+	// order after its consumers have drained.
+	so.NoSigs = true
+	return so, nil
 }
 
 // checkPortFree fails at once when a chosen port is taken, because the

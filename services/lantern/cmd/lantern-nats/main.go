@@ -29,11 +29,12 @@ var _ server.Logger = stderrLogger{}
 func main() {
 	port := flag.Int("port", 0, "client port (0 picks a free one)")
 	store := flag.String("store", "", "JetStream store directory (required)")
+	conf := flag.String("config", "", "nats-server configuration with Lantern's accounts (lantern nats config)")
 	flag.Parse()
 	// Supervised: JetStream does not recover by itself from a store that
 	// failed a write or a sync, or from a full disk; a restart on the same
 	// store does, once the disk takes writes again.
-	srv, err := natsembed.StartSupervised(natsembed.Options{Host: "127.0.0.1", Port: *port, StoreDir: *store,
+	srv, err := natsembed.StartSupervised(natsembed.Options{Host: "127.0.0.1", Port: *port, StoreDir: *store, ConfigFile: *conf,
 		Logger: stderrLogger{logger.NewStdLogger(true, false, false, false, false)}})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "lantern-nats: %v\n", err)

@@ -157,7 +157,7 @@ func BenchmarkMondayBacklog(b *testing.B) {
 		results.AddTarget("backlog: 10,000 notices fully delivered in", took, "s", "< 30 s", took < 30)
 		results.Add("backlog: end to end p99", ms(p.summary.EndToEnd[2]), "ms")
 	})
-	events := waitConsumersIdle(b, c.NATSURL)
+	events := waitConsumersIdle(b, c)
 	results.Add("backlog: events in the stream and ledger", float64(events), "events")
 	for _, from := range []string{"ledger", "stream"} {
 		b.Run("replay-from-"+from, func(b *testing.B) {
@@ -179,7 +179,7 @@ func BenchmarkYearOfHistory(b *testing.B) {
 	p := &phase{name: "year", gen: newFeed(b, 365, "year", history),
 		plan: simulate.Plan{Count: historyIncidents, Concurrency: feedConcurrency}}
 	p.run(b, c)
-	waitConsumersIdle(b, c.NATSURL)
+	waitConsumersIdle(b, c)
 	from := calendar.DateOf(start.In(calendar.London)).String()
 	to := calendar.DateOf(time.Now().In(calendar.London)).String()
 	for _, format := range []string{"json", "html"} {

@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/bench"
@@ -136,13 +136,9 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // waitConsumersIdle waits until every consumer of the events stream,
 // the ledger's above all, has handled everything published.
-func waitConsumersIdle(b *testing.B, natsURL string) int {
+func waitConsumersIdle(b *testing.B, c *cluster.Cluster) int {
 	b.Helper()
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer nc.Close()
+	nc := c.ConnectNATS(natsauth.Provisioner)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		b.Fatal(err)
@@ -187,6 +183,7 @@ func lantern(b *testing.B, c *cluster.Cluster, args ...string) (string, time.Dur
 	b.Helper()
 	b.Setenv("DATABASE_URL", c.DatabaseURL)
 	b.Setenv("NATS_URL", c.NATSURL)
+	b.Setenv("LANTERN_NATS_CREDS_DIR", c.CredsDir)
 	b.Setenv("LANTERN_REFERENCE_DIR", filepath.Join(cluster.Root(), "reference"))
 	var out, errOut bytes.Buffer
 	start := time.Now()

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/chaos"
@@ -108,11 +108,7 @@ func findLink(t *testing.T, c *cluster.Cluster, service, upstream string) cluste
 
 func brokerOf(t *testing.T, c *cluster.Cluster) chaos.Broker {
 	t.Helper()
-	nc, err := nats.Connect(c.NATSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := c.ConnectNATS(natsauth.Provisioner)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/chaos"
@@ -107,11 +108,7 @@ func newSuite(t *testing.T) *suite {
 	p := currentProfile()
 	c := cluster.New(t, cluster.Options{OwnPostgres: true, Proxied: true,
 		Env: []string{"INTAKE_STORE_TIMEOUT=" + storeTimeout.String(), "GOMAXPROCS=1"}})
-	nc, err := nats.Connect(c.NATSURL, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatalf("connecting to the broker: %v", err)
-	}
-	t.Cleanup(nc.Close)
+	nc := c.ConnectNATS(natsauth.Provisioner)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatalf("opening jetstream: %v", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
 	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
 )
@@ -25,7 +26,7 @@ const streamWait = 30 * time.Second
 // the server. Messages the ledger would refuse (unreadable, or without an
 // incident id) are skipped, as the ledger dead-letters them.
 func streamFacts(ctx context.Context, server localenv.Setting, errOut io.Writer) ([]projection.Fact, int64, error) {
-	nc, err := localenv.ConnectNATS(server, "lantern-audit-replay")
+	nc, err := localenv.ConnectNATS(server, natsauth.Observer, "lantern-audit-replay")
 	if err != nil {
 		return nil, 0, err
 	}

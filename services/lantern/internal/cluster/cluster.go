@@ -30,6 +30,10 @@ import (
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/topology"
 )
 
+// clusterAckWait is the consumers' ack wait: short, so that a killed
+// service's messages come back quickly.
+const clusterAckWait = 2 * time.Second
+
 // PoliceToken is the bearer token a cluster accepts for every force.
 const PoliceToken = "cluster-police-token"
 
@@ -61,9 +65,12 @@ type Cluster struct {
 	BaseURL     string
 	DatabaseURL string
 	NATSURL     string
-	Pool        *pgxpool.Pool
-	PG          *pglocal.Server
-	natsPort    int
+	// CredsDir holds every NATS identity's credentials; the broker
+	// refuses anonymous clients (ConnectNATS).
+	CredsDir string
+	Pool     *pgxpool.Pool
+	PG       *pglocal.Server
+	natsPort int
 	// usersFile holds the development identity provider's sample users,
 	// written before the workspace starts.
 	usersFile string
@@ -139,7 +146,7 @@ func (c *Cluster) configure(extra []string) {
 	state := c.t.TempDir()
 	c.usersFile = filepath.Join(state, "dev-users.json")
 	c.env = append(append([]string{
-		"DATABASE_URL=" + c.DatabaseURL, "NATS_URL=" + c.NATSURL,
+		"DATABASE_URL=" + c.DatabaseURL, "NATS_URL=" + c.NATSURL, "LANTERN_NATS_CREDS_DIR=" + c.CredsDir,
 		"LANTERN_CHECKPOINT_DIR=" + filepath.Join(state, "checkpoints"),
 		"LANTERN_LEDGER_KEY_FILE=" + filepath.Join(state, "ledger.key"),
 		"LANTERN_REFERENCE_DIR=" + filepath.Join(Root(), "reference"),
@@ -148,7 +155,7 @@ func (c *Cluster) configure(extra []string) {
 		// The one cluster credential carries every force's load in the
 		// benchmarks and fault suites, far past one force's limit.
 		"INTAKE_RATE_LIMIT=1000000",
-		"LANTERN_ACK_WAIT=2s", "LOG_LEVEL=info", "LANTERN_DEV_IDP=true", "LANTERN_DEV_USERS_FILE=" + c.usersFile,
+		"LANTERN_ACK_WAIT=" + clusterAckWait.String(), "LOG_LEVEL=info", "LANTERN_DEV_IDP=true", "LANTERN_DEV_USERS_FILE=" + c.usersFile,
 	}, c.Layout.Env()...), extra...)
 }
 

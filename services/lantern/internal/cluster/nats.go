@@ -1,12 +1,18 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/natscmd"
 )
 
 // natsProcess is the broker's key among the cluster's processes.
@@ -27,14 +33,41 @@ func (c *Cluster) startNATS() {
 	c.natsPort = port
 	c.natsStore = filepath.Join(store, "js")
 	c.NATSURL = fmt.Sprintf("nats://127.0.0.1:%d", port)
+	auth, err := natsauth.Prepare(filepath.Join(store, "auth"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.CredsDir = auth.Dir()
 	c.StartNATS()
+	// The provisioner declares the streams and consumers once, as make
+	// run does; every service binds to them with its own identity.
+	if err := natscmd.Provision(context.Background(), c.NATSURL, c.CredsDir, "", clusterAckWait, 1); err != nil {
+		c.t.Fatalf("provisioning the cluster's broker: %v", err)
+	}
+}
+
+// ConnectNATS connects the test to the cluster's broker as identity
+// (natsauth.Provisioner to read and inspect everything, natsauth.Observer
+// to read sg.>), reconnecting for as long as the test runs.
+func (c *Cluster) ConnectNATS(identity string, opts ...nats.Option) *nats.Conn {
+	c.t.Helper()
+	auth, err := natsauth.ClientOptions(identity, c.CredsDir, "")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	nc, err := nats.Connect(c.NATSURL, append(append(auth, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond)), opts...)...)
+	if err != nil {
+		c.t.Fatalf("connecting to the cluster's NATS as %s: %v", identity, err)
+	}
+	c.t.Cleanup(nc.Close)
+	return nc
 }
 
 // StartNATS (re)starts the broker process on its port and store, so that
 // clients reconnect to the same stream data.
 func (c *Cluster) StartNATS() {
 	c.t.Helper()
-	args := []string{"-port", strconv.Itoa(c.natsPort), "-store", c.NATSStore()}
+	args := []string{"-port", strconv.Itoa(c.natsPort), "-store", c.NATSStore(), "-config", natsauth.ServerConfigFile(c.CredsDir)}
 	c.startBinary(natsProcess, "lantern-nats", args, nil)
 	c.WaitFor(30*time.Second, func() error {
 		conn, err := net.DialTimeout("tcp", c.NATSURL[len("nats://"):], time.Second)

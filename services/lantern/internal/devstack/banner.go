@@ -35,6 +35,8 @@ func printBanner(w io.Writer, o Options, l topology.Layout, c Credentials, users
 
  PostgreSQL: %[4]s
  NATS:       %[5]s
+             anonymous clients are refused; each service has its own identity, and the read-only
+             observer's credentials for sg.> are in dev-credentials.json ("nats_observer")
  Reference data: %[6]s
 
  Service health (GET /healthz alive, GET /readyz ready, with reasons):

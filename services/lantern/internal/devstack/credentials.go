@@ -24,9 +24,22 @@ type Credentials struct {
 	// MatchKey keys the hashes the router uses to recognise the same
 	// people across incidents; it must stay the same between runs.
 	MatchKey string `json:"match_key"`
+	// NATSObserver is the broker's read-only identity for tools and
+	// auditors (contract section 6): it reads sg.> and changes nothing.
+	NATSObserver *NATSIdentity `json:"nats_observer,omitempty"`
 }
 
-func loadOrCreateCredentials(path, baseURL string, users []json.RawMessage) (Credentials, error) {
+// NATSIdentity is where a NATS client connects and the credentials file
+// it connects with.
+type NATSIdentity struct {
+	URL       string `json:"url"`
+	CredsFile string `json:"creds_file"`
+	// InboxPrefix is the only inbox prefix the identity may subscribe
+	// under (nats --inbox-prefix), for JetStream requests.
+	InboxPrefix string `json:"inbox_prefix"`
+}
+
+func loadOrCreateCredentials(path, baseURL string, users []json.RawMessage, observer *NATSIdentity) (Credentials, error) {
 	var c Credentials
 	data, err := os.ReadFile(path)
 	switch {
@@ -49,6 +62,7 @@ func loadOrCreateCredentials(path, baseURL string, users []json.RawMessage) (Cre
 	}
 	c.BaseURL = baseURL
 	c.Users = users
+	c.NATSObserver = observer
 	c.PoliceForce = "*"
 	c.Note = "Development credentials for a local Lantern. The police token may submit for any force."
 	return c, writeCredentials(path, c)

@@ -5,6 +5,7 @@
 package devstack
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -13,10 +14,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
 	"github.com/lantern-safeguarding/lantern/pkg/pglocal"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/natscmd"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/topology"
 )
 
@@ -59,7 +62,9 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	creds, err := loadOrCreateCredentials(filepath.Join(o.StateDir, "dev-credentials.json"), "http://"+o.HTTPAddr, users.Users)
+	observer := &NATSIdentity{URL: stack.o.NATSURL, CredsFile: natsauth.CredsFile(stack.natsCreds, natsauth.Observer),
+		InboxPrefix: natsauth.InboxPrefix(natsauth.Observer)}
+	creds, err := loadOrCreateCredentials(filepath.Join(o.StateDir, "dev-credentials.json"), "http://"+o.HTTPAddr, users.Users, observer)
 	if err != nil {
 		return err
 	}
@@ -84,7 +89,9 @@ type stack struct {
 	layout   topology.Layout
 	pg       *pglocal.Server
 	natsStop func()
-	procs    []*child
+	// natsCreds holds every NATS identity's credentials.
+	natsCreds string
+	procs     []*child
 }
 
 func (s *stack) startInfrastructure(ctx context.Context) error {
@@ -97,18 +104,49 @@ func (s *stack) startInfrastructure(ctx context.Context) error {
 		s.pg = pg
 		s.o.DatabaseURL = pg.URL()
 	}
-	if s.o.NATSURL == "" {
-		fmt.Fprintln(s.o.Out, "Starting embedded NATS JetStream (store in "+filepath.Join(s.o.StateDir, "nats")+")…")
-		// Supervised, so that a store that failed a write or filled up is
-		// brought back once the disk takes writes again.
-		srv, err := natsembed.StartSupervised(natsembed.Options{Host: "127.0.0.1", StoreDir: filepath.Join(s.o.StateDir, "nats")})
-		if err != nil {
-			return fmt.Errorf("starting embedded NATS: %w", err)
-		}
-		s.natsStop = srv.Shutdown
-		s.o.NATSURL = srv.ClientURL()
+	if err := s.startBroker(); err != nil {
+		return err
+	}
+	fmt.Fprintln(s.o.Out, "Declaring the streams and consumers as the provisioner…")
+	if err := natscmd.Provision(ctx, s.o.NATSURL, s.natsCreds, os.Getenv("LANTERN_NATS_CA"), ackWait(), 1); err != nil {
+		return fmt.Errorf("provisioning NATS (with NATS_URL set, install `lantern nats config` on the server first): %w", err)
 	}
 	return nil
+}
+
+// startBroker issues every NATS identity's credentials and, unless NATS_URL
+// names a server of the operator's, starts the embedded one with Lantern's
+// accounts: anonymous clients are refused. The keys stay in the credentials
+// folder between runs, because JetStream keeps the streams under the
+// account's key.
+func (s *stack) startBroker() error {
+	s.natsCreds = cmp.Or(os.Getenv("LANTERN_NATS_CREDS_DIR"), filepath.Join(s.o.StateDir, "nats-auth"))
+	if _, err := natsauth.Prepare(s.natsCreds); err != nil {
+		return fmt.Errorf("issuing the NATS identities: %w", err)
+	}
+	if s.o.NATSURL != "" {
+		return nil
+	}
+	fmt.Fprintln(s.o.Out, "Starting embedded NATS JetStream (store in "+filepath.Join(s.o.StateDir, "nats")+", anonymous clients refused)…")
+	// Supervised, so that a store that failed a write or filled up is
+	// brought back once the disk takes writes again.
+	srv, err := natsembed.StartSupervised(natsembed.Options{Host: "127.0.0.1", StoreDir: filepath.Join(s.o.StateDir, "nats"),
+		ConfigFile: natsauth.ServerConfigFile(s.natsCreds)})
+	if err != nil {
+		return fmt.Errorf("starting embedded NATS: %w", err)
+	}
+	s.natsStop = srv.Shutdown
+	s.o.NATSURL = srv.ClientURL()
+	return nil
+}
+
+// ackWait is the consumers' ack wait, LANTERN_ACK_WAIT as the services
+// read it.
+func ackWait() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("LANTERN_ACK_WAIT")); err == nil && d >= time.Second {
+		return d
+	}
+	return 30 * time.Second
 }
 
 // connection is where the lantern command finds this pipeline's servers
@@ -120,6 +158,8 @@ func (s *stack) connection() localenv.Settings {
 		BaseURL:       "http://" + s.o.HTTPAddr,
 		CheckpointDir: s.checkpointDir(),
 		LedgerKeyFile: s.ledgerKeyFile(),
+		NATSCredsDir:  s.natsCreds,
+		NATSCA:        os.Getenv("LANTERN_NATS_CA"),
 	}
 }
 
@@ -134,6 +174,7 @@ func (s *stack) startServices(ctx context.Context, creds Credentials) error {
 	s.layout = topology.NewLayout(s.o.HTTPAddr, ports)
 	common := append([]string{
 		"DATABASE_URL=" + s.o.DatabaseURL, "NATS_URL=" + s.o.NATSURL, "LOG_MODE=development",
+		"LANTERN_NATS_CREDS_DIR=" + s.natsCreds,
 		"LANTERN_REFERENCE_DIR=" + s.o.ReferenceDir, "LANTERN_POLICY_FILE=" + s.o.PolicyFile,
 		"LANTERN_INTAKE_TOKENS=" + policeauth.AnyForce + "=" + policeauth.Hash(creds.PoliceIntakeToken),
 		"LANTERN_MATCH_KEY=" + creds.MatchKey,

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
 )
@@ -54,7 +55,7 @@ func commonOf(cmd *cobra.Command) (common, error) {
 }
 
 func (c *common) connect() (jetstream.JetStream, *nats.Conn, error) {
-	nc, err := localenv.ConnectNATS(c.nats, "lantern-dlq")
+	nc, err := localenv.ConnectNATS(c.nats, natsauth.Provisioner, "lantern-dlq")
 	if err != nil {
 		return nil, nil, err
 	}

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cluster"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 )
@@ -166,11 +166,7 @@ func apiCall(t *testing.T, c *cluster.Cluster, token, method, path string, body 
 // (the escalation service's scheduler ticks in between).
 func settle(t *testing.T, c *cluster.Cluster) {
 	t.Helper()
-	nc, err := nats.Connect(c.NATSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := c.ConnectNATS(natsauth.Provisioner)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,10 @@
 package localenv
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -11,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/lantern-safeguarding/lantern/pkg/config"
+	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 )
 
 // Flag names every command uses for the two servers.
@@ -55,13 +58,35 @@ func resolveFlag(cmd *cobra.Command, name, env string, local func(Settings) stri
 	return Resolve(name, v, cmd.Flags().Changed(name), env, local)
 }
 
-// ConnectNATS connects to the server s names, as client name.
-func ConnectNATS(s Setting, name string) (*nats.Conn, error) {
-	nc, err := nats.Connect(s.Value, nats.Name(name), nats.Timeout(5*time.Second))
+// ConnectNATS connects to the server s names as identity (see
+// pkg/natsauth), with the credentials in $LANTERN_NATS_CREDS_DIR, else
+// those of the pipeline make run is running here, as client name.
+func ConnectNATS(s Setting, identity, name string) (*nats.Conn, error) {
+	dir, ca := natsCredentials()
+	auth, err := natsauth.ClientOptions(identity, dir, ca)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to NATS at %s (from %s): %w", config.Redact(s.Value), s.Source, err)
+		return nil, err
+	}
+	nc, err := nats.Connect(s.Value, append(auth, nats.Name(name), nats.Timeout(5*time.Second))...)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to NATS at %s (from %s) as %s: %w", config.Redact(s.Value), s.Source, identity, err)
 	}
 	return nc, nil
+}
+
+func natsCredentials() (dir, ca string) {
+	dir, ca = os.Getenv("LANTERN_NATS_CREDS_DIR"), os.Getenv("LANTERN_NATS_CA")
+	if dir != "" {
+		return dir, ca
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", ca
+	}
+	if f, ok, _ := Find(wd); ok {
+		return f.NATSCredsDir, cmp.Or(ca, f.NATSCA)
+	}
+	return "", ca
 }
 
 // StreamMissing explains a stream that the server nc reached does not

@@ -28,6 +28,10 @@ type Settings struct {
 	BaseURL       string `json:"base_url"`
 	CheckpointDir string `json:"checkpoint_dir"`
 	LedgerKeyFile string `json:"ledger_key_file"`
+	// NATSCredsDir holds every NATS identity's credentials; NATSCA the
+	// certificate authority of a TLS broker.
+	NATSCredsDir string `json:"nats_creds_dir,omitempty"`
+	NATSCA       string `json:"nats_ca,omitempty"`
 }
 
 // Write stores s in stateDir, readable by its owner only: the database

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lantern-safeguarding/lantern/pkg/config"
+	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
@@ -40,7 +41,7 @@ func NewCommand() *cobra.Command {
 			return fmt.Errorf("opening the database at %s (from %s): %w", config.Redact(db.Value), db.Source, err)
 		}
 		defer pool.Close()
-		nc, err := localenv.ConnectNATS(natsURL, "lantern-reconcile")
+		nc, err := localenv.ConnectNATS(natsURL, natsauth.Provisioner, "lantern-reconcile")
 		if err != nil {
 			return err
 		}
