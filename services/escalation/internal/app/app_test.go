@@ -48,8 +48,9 @@ var (
 // publish puts events on the stream the way their producers would.
 func publish(t *testing.T, js jetstream.JetStream, typ events.Type, at time.Time, data any) {
 	t.Helper()
+	spec, _ := events.Lookup(typ)
 	e, err := cloudevent.New(cloudevent.Spec{ID: cloudevent.DeriveID(notificationID, string(typ)), Type: typ,
-		Source: "/lantern/test", Subject: notificationID, IncidentID: incidentID, Actor: "service:test", Time: at, Data: data})
+		Source: spec.Sources[0], Subject: notificationID, IncidentID: incidentID, Actor: "service:test", Time: at, Data: data})
 	if err != nil {
 		t.Fatal(err)
 	}
