@@ -63,6 +63,14 @@ func New(s Spec) (Event, error) {
 	return e, nil
 }
 
+// RandomID returns a UUID of 122 random bits (version 4), for an event a
+// person's action causes. Such an id is stored with the action, so a retry
+// still publishes the same id, but no one can know it beforehand: a name-
+// based id could be predicted from the notice it belongs to and published
+// first with that Nats-Msg-Id, from any subject, so that JetStream drops
+// the genuine event as a duplicate within its deduplication window.
+func RandomID() string { return uuid.New().String() }
+
 // idNamespace roots Lantern's name-based event ids.
 var idNamespace = uuid.MustParse("6f1a7d0e-52c1-4f4e-9a55-2f0b8d0c3e11")
 

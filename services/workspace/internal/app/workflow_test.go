@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 )
@@ -94,6 +95,11 @@ func TestAcknowledgingTwiceRecordsOneEvent(t *testing.T) {
 		t.Fatalf("outbox holds %d acknowledgements, want 1", len(acks))
 	}
 	eventID := want["event_id"].(string)
+	// A person's action gets an id no one could have derived beforehand
+	// from the notice, so it cannot be pre-empted through Nats-Msg-Id.
+	if eventID == cloudevent.DeriveID(n.NotificationID, "acknowledged") {
+		t.Error("the acknowledgement's event id is derived from its notice")
+	}
 	natstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
 		return wantCount(b.streamCount("sg.notification.acknowledged.school", eventID), 1)
 	})

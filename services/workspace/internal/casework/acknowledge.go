@@ -23,7 +23,8 @@ func (s *Service) Acknowledge(ctx context.Context, c Caller, notificationID stri
 	}
 	ack := store.Acknowledgement{NotificationID: n.NotificationID, IncidentID: n.IncidentID,
 		At: s.clock.Now().UTC(), UserID: c.User.ID, Role: string(c.User.Role), UserName: c.User.Name,
-		EventID: cloudevent.DeriveID(n.NotificationID, "acknowledged")}
+		// A person's action: an id no one can know before it is taken.
+		EventID: cloudevent.RandomID()}
 	var created bool
 	err = pgdb.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := store.RememberUser(ctx, tx, c.User.ID, c.User.Name, string(c.User.Role), c.User.Org.String(), ack.At); err != nil {

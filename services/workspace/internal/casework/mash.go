@@ -242,7 +242,7 @@ func (s *Service) Triage(ctx context.Context, c Caller, incidentID string, in Tr
 	}
 	d := store.TriageDecision{IncidentID: n.IncidentID, NotificationID: n.NotificationID, RAG: in.RAG,
 		DefaultRAG: defaultRAG, Decision: in.Decision, DecidedAt: s.clock.Now().UTC(), UserID: c.User.ID,
-		Role: string(c.User.Role), UserName: c.User.Name, EventID: cloudevent.DeriveID(n.IncidentID, "triage")}
+		Role: string(c.User.Role), UserName: c.User.Name, EventID: cloudevent.RandomID()}
 	if in.RAG != defaultRAG {
 		d.RAGReason = strings.TrimSpace(in.RAGReason)
 	}

@@ -60,7 +60,7 @@ func (p *Projector) mux() *bus.Mux {
 		return p.apply(ctx, e, func(tx pgx.Tx) error {
 			_, err := store.InsertAcknowledgement(ctx, tx, store.Acknowledgement{NotificationID: a.NotificationID,
 				IncidentID: a.IncidentID, At: a.AcknowledgedAt, UserID: a.AcknowledgedBy.UserID, Role: a.AcknowledgedBy.Role,
-				EventID: cloudevent.DeriveID(a.NotificationID, "acknowledged")})
+				EventID: e.ID()})
 			return err
 		})
 	})
@@ -68,7 +68,7 @@ func (p *Projector) mux() *bus.Mux {
 		return p.apply(ctx, e, func(tx pgx.Tx) error {
 			_, err := store.InsertTriage(ctx, tx, store.TriageDecision{IncidentID: d.IncidentID, NotificationID: d.NotificationID,
 				RAG: d.RAG, DefaultRAG: d.DefaultRAG, RAGReason: d.RAGReason, Decision: d.Decision, DecidedAt: d.DecidedAt,
-				UserID: d.DecidedBy.UserID, Role: d.DecidedBy.Role, EventID: cloudevent.DeriveID(d.IncidentID, "triage")})
+				UserID: d.DecidedBy.UserID, Role: d.DecidedBy.Role, EventID: e.ID()})
 			return err
 		})
 	})
