@@ -274,3 +274,45 @@ func Prepare(dir string) (*Authority, error) {
 
 // ServerConfigFile is where Prepare writes the servers' configuration.
 func ServerConfigFile(dir string) string { return filepath.Join(dir, "accounts.conf") }
+
+const routePasswordFile = "route.password"
+
+// RoutePassword is the secret cluster routes authenticate with, made on
+// first use and kept in the authority's folder.
+func (a *Authority) RoutePassword() (string, error) {
+	path := filepath.Join(a.dir, routePasswordFile)
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		return "", err
+	}
+	seed, _ := kp.Seed() // 56 characters of base32 randomness
+	password := string(seed[2:])
+	return password, writeSecret(path, []byte(password+"\n"))
+}
+
+// ClusterConfig is the cluster block of one server of a Lantern cluster:
+// it listens for routes on listen, dials routes, and admits only routes
+// that present the route password, so no stranger joins the cluster and
+// reads its replicated streams. tlsBlock, if set, is a route tls block
+// (devtls.Files.RouteConfig) with verify on: with both, a route must hold
+// the password and a certificate of the cluster's authority.
+func (a *Authority) ClusterConfig(name, listen string, routes []string, tlsBlock string) (string, error) {
+	password, err := a.RoutePassword()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "cluster {\n  name: %q\n  listen: %q\n", name, listen)
+	fmt.Fprintf(&b, "  authorization {\n    user: \"lantern-route\"\n    password: %q\n  }\n", password)
+	b.WriteString("  routes: [\n")
+	for _, r := range routes {
+		fmt.Fprintf(&b, "    %q\n", strings.Replace(r, "://", "://lantern-route:"+password+"@", 1))
+	}
+	b.WriteString("  ]\n")
+	b.WriteString(tlsBlock)
+	b.WriteString("}\n")
+	return b.String(), nil
+}

@@ -53,6 +53,9 @@ type Options struct {
 	// Proxied puts a Toxiproxy proxy on every service's link to the broker
 	// and to PostgreSQL, so that faults can degrade one link or all.
 	Proxied bool
+	// TLS runs the broker with TLS only (tls:// and LANTERN_NATS_CA), its
+	// certificate from a development authority.
+	TLS bool
 	// BuildTags builds the services with these Go build tags (comma
 	// separated), into a folder of their own: for deliberately broken
 	// builds that prove a check can fail.
@@ -68,9 +71,13 @@ type Cluster struct {
 	// CredsDir holds every NATS identity's credentials; the broker
 	// refuses anonymous clients (ConnectNATS).
 	CredsDir string
-	Pool     *pgxpool.Pool
-	PG       *pglocal.Server
-	natsPort int
+	// NATSCA is the authority of the broker's certificate with TLS on.
+	NATSCA string
+	// natsConfig is the broker's configuration file.
+	natsConfig string
+	Pool       *pgxpool.Pool
+	PG         *pglocal.Server
+	natsPort   int
 	// usersFile holds the development identity provider's sample users,
 	// written before the workspace starts.
 	usersFile string
@@ -95,7 +102,7 @@ func New(t testing.TB, o Options) *Cluster {
 	t.Helper()
 	c := &Cluster{t: t, procs: map[string]*proc{}, binDir: mustBuild(t, o.BuildTags)}
 	c.startDatabase(o.OwnPostgres)
-	c.startNATS()
+	c.startNATS(o.TLS)
 	c.configure(o.Env)
 	if o.Proxied {
 		c.startProxies()
@@ -146,7 +153,7 @@ func (c *Cluster) configure(extra []string) {
 	state := c.t.TempDir()
 	c.usersFile = filepath.Join(state, "dev-users.json")
 	c.env = append(append([]string{
-		"DATABASE_URL=" + c.DatabaseURL, "NATS_URL=" + c.NATSURL, "LANTERN_NATS_CREDS_DIR=" + c.CredsDir,
+		"DATABASE_URL=" + c.DatabaseURL, "NATS_URL=" + c.NATSURL, "LANTERN_NATS_CREDS_DIR=" + c.CredsDir, "LANTERN_NATS_CA=" + c.NATSCA,
 		"LANTERN_CHECKPOINT_DIR=" + filepath.Join(state, "checkpoints"),
 		"LANTERN_LEDGER_KEY_FILE=" + filepath.Join(state, "ledger.key"),
 		"LANTERN_REFERENCE_DIR=" + filepath.Join(Root(), "reference"),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/lantern-safeguarding/lantern/pkg/devtls"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/natscmd"
 )
@@ -23,7 +24,7 @@ const natsProcess = "nats"
 // means it can be killed or paused, and that the race detector watches
 // Lantern's code rather than the broker's internals (nats-server has known
 // benign reports when several clients create streams at once).
-func (c *Cluster) startNATS() {
+func (c *Cluster) startNATS(tlsOn bool) {
 	store, err := os.MkdirTemp("", "lantern-cluster-nats-")
 	if err != nil {
 		c.t.Fatal(err)
@@ -38,10 +39,21 @@ func (c *Cluster) startNATS() {
 		c.t.Fatal(err)
 	}
 	c.CredsDir = auth.Dir()
+	var tlsFiles *devtls.Files
+	if tlsOn {
+		if tlsFiles, err = natscmd.TLSFiles(filepath.Join(store, "tls")); err != nil {
+			c.t.Fatal(err)
+		}
+		c.NATSCA = tlsFiles.CA
+		c.NATSURL = fmt.Sprintf("tls://127.0.0.1:%d", port)
+	}
+	if c.natsConfig, err = natscmd.WriteServerConfig(auth, tlsFiles); err != nil {
+		c.t.Fatal(err)
+	}
 	c.StartNATS()
 	// The provisioner declares the streams and consumers once, as make
 	// run does; every service binds to them with its own identity.
-	if err := natscmd.Provision(context.Background(), c.NATSURL, c.CredsDir, "", clusterAckWait, 1); err != nil {
+	if err := natscmd.Provision(context.Background(), c.NATSURL, c.CredsDir, c.NATSCA, clusterAckWait, 1); err != nil {
 		c.t.Fatalf("provisioning the cluster's broker: %v", err)
 	}
 }
@@ -51,7 +63,7 @@ func (c *Cluster) startNATS() {
 // to read sg.>), reconnecting for as long as the test runs.
 func (c *Cluster) ConnectNATS(identity string, opts ...nats.Option) *nats.Conn {
 	c.t.Helper()
-	auth, err := natsauth.ClientOptions(identity, c.CredsDir, "")
+	auth, err := natsauth.ClientOptions(identity, c.CredsDir, c.NATSCA)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -67,10 +79,10 @@ func (c *Cluster) ConnectNATS(identity string, opts ...nats.Option) *nats.Conn {
 // clients reconnect to the same stream data.
 func (c *Cluster) StartNATS() {
 	c.t.Helper()
-	args := []string{"-port", strconv.Itoa(c.natsPort), "-store", c.NATSStore(), "-config", natsauth.ServerConfigFile(c.CredsDir)}
+	args := []string{"-port", strconv.Itoa(c.natsPort), "-store", c.NATSStore(), "-config", c.natsConfig}
 	c.startBinary(natsProcess, "lantern-nats", args, nil)
 	c.WaitFor(30*time.Second, func() error {
-		conn, err := net.DialTimeout("tcp", c.NATSURL[len("nats://"):], time.Second)
+		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", c.natsPort), time.Second)
 		if err != nil {
 			return err
 		}

@@ -37,6 +37,8 @@ type NATSIdentity struct {
 	// InboxPrefix is the only inbox prefix the identity may subscribe
 	// under (nats --inbox-prefix), for JetStream requests.
 	InboxPrefix string `json:"inbox_prefix"`
+	// CAFile is the authority of a TLS broker's certificate.
+	CAFile string `json:"ca_file,omitempty"`
 }
 
 func loadOrCreateCredentials(path, baseURL string, users []json.RawMessage, observer *NATSIdentity) (Credentials, error) {

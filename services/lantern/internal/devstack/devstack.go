@@ -12,8 +12,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/lantern-safeguarding/lantern/pkg/devtls"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
 	"github.com/lantern-safeguarding/lantern/pkg/pglocal"
@@ -63,7 +66,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	observer := &NATSIdentity{URL: stack.o.NATSURL, CredsFile: natsauth.CredsFile(stack.natsCreds, natsauth.Observer),
-		InboxPrefix: natsauth.InboxPrefix(natsauth.Observer)}
+		InboxPrefix: natsauth.InboxPrefix(natsauth.Observer), CAFile: stack.natsCA}
 	creds, err := loadOrCreateCredentials(filepath.Join(o.StateDir, "dev-credentials.json"), "http://"+o.HTTPAddr, users.Users, observer)
 	if err != nil {
 		return err
@@ -89,9 +92,10 @@ type stack struct {
 	layout   topology.Layout
 	pg       *pglocal.Server
 	natsStop func()
-	// natsCreds holds every NATS identity's credentials.
-	natsCreds string
-	procs     []*child
+	// natsCreds holds every NATS identity's credentials; natsCA is the
+	// authority of a TLS broker's certificate.
+	natsCreds, natsCA string
+	procs             []*child
 }
 
 func (s *stack) startInfrastructure(ctx context.Context) error {
@@ -108,7 +112,7 @@ func (s *stack) startInfrastructure(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintln(s.o.Out, "Declaring the streams and consumers as the provisioner…")
-	if err := natscmd.Provision(ctx, s.o.NATSURL, s.natsCreds, os.Getenv("LANTERN_NATS_CA"), ackWait(), 1); err != nil {
+	if err := natscmd.Provision(ctx, s.o.NATSURL, s.natsCreds, s.natsCA, ackWait(), 1); err != nil {
 		return fmt.Errorf("provisioning NATS (with NATS_URL set, install `lantern nats config` on the server first): %w", err)
 	}
 	return nil
@@ -121,22 +125,38 @@ func (s *stack) startInfrastructure(ctx context.Context) error {
 // account's key.
 func (s *stack) startBroker() error {
 	s.natsCreds = cmp.Or(os.Getenv("LANTERN_NATS_CREDS_DIR"), filepath.Join(s.o.StateDir, "nats-auth"))
-	if _, err := natsauth.Prepare(s.natsCreds); err != nil {
+	auth, err := natsauth.Prepare(s.natsCreds)
+	if err != nil {
 		return fmt.Errorf("issuing the NATS identities: %w", err)
 	}
 	if s.o.NATSURL != "" {
+		s.natsCA = os.Getenv("LANTERN_NATS_CA")
 		return nil
+	}
+	var tlsFiles *devtls.Files
+	if on, _ := strconv.ParseBool(os.Getenv("LANTERN_NATS_TLS")); on {
+		if tlsFiles, err = natscmd.TLSFiles(filepath.Join(s.o.StateDir, "nats-tls")); err != nil {
+			return err
+		}
+		s.natsCA = tlsFiles.CA
+	}
+	conf, err := natscmd.WriteServerConfig(auth, tlsFiles)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintln(s.o.Out, "Starting embedded NATS JetStream (store in "+filepath.Join(s.o.StateDir, "nats")+", anonymous clients refused)…")
 	// Supervised, so that a store that failed a write or filled up is
 	// brought back once the disk takes writes again.
 	srv, err := natsembed.StartSupervised(natsembed.Options{Host: "127.0.0.1", StoreDir: filepath.Join(s.o.StateDir, "nats"),
-		ConfigFile: natsauth.ServerConfigFile(s.natsCreds)})
+		ConfigFile: conf})
 	if err != nil {
 		return fmt.Errorf("starting embedded NATS: %w", err)
 	}
 	s.natsStop = srv.Shutdown
 	s.o.NATSURL = srv.ClientURL()
+	if tlsFiles != nil {
+		s.o.NATSURL = "tls://" + strings.TrimPrefix(s.o.NATSURL, "nats://")
+	}
 	return nil
 }
 
@@ -159,7 +179,7 @@ func (s *stack) connection() localenv.Settings {
 		CheckpointDir: s.checkpointDir(),
 		LedgerKeyFile: s.ledgerKeyFile(),
 		NATSCredsDir:  s.natsCreds,
-		NATSCA:        os.Getenv("LANTERN_NATS_CA"),
+		NATSCA:        s.natsCA,
 	}
 }
 
@@ -174,7 +194,7 @@ func (s *stack) startServices(ctx context.Context, creds Credentials) error {
 	s.layout = topology.NewLayout(s.o.HTTPAddr, ports)
 	common := append([]string{
 		"DATABASE_URL=" + s.o.DatabaseURL, "NATS_URL=" + s.o.NATSURL, "LOG_MODE=development",
-		"LANTERN_NATS_CREDS_DIR=" + s.natsCreds,
+		"LANTERN_NATS_CREDS_DIR=" + s.natsCreds, "LANTERN_NATS_CA=" + s.natsCA,
 		"LANTERN_REFERENCE_DIR=" + s.o.ReferenceDir, "LANTERN_POLICY_FILE=" + s.o.PolicyFile,
 		"LANTERN_INTAKE_TOKENS=" + policeauth.AnyForce + "=" + policeauth.Hash(creds.PoliceIntakeToken),
 		"LANTERN_MATCH_KEY=" + creds.MatchKey,

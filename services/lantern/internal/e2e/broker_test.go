@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"slices"
@@ -21,14 +22,22 @@ import (
 )
 
 // TestBrokerRefusesStrangersAndForgeries tries the broker of a running
-// pipeline as an attacker on the same machine would: without credentials,
+// pipeline, every service connected over TLS with its own identity, as an
+// attacker on the same machine would: without credentials,
 // and with the escalation service's credentials stolen, forging the
 // acknowledgement that would stop a school's escalation and a notice that
 // would fill an inbox. Nothing forged reaches an inbox, a deadline or the
 // ledger, and each refusal is visible.
 func TestBrokerRefusesStrangersAndForgeries(t *testing.T) {
-	p := pipeline{Cluster: cluster.New(t, cluster.Options{Services: append(slices.Clone(cluster.Pipeline), "escalation")}), t: t}
-	if _, err := nats.Connect(p.NATSURL); err == nil || !strings.Contains(err.Error(), "Authorization Violation") {
+	p := pipeline{Cluster: cluster.New(t, cluster.Options{Services: append(slices.Clone(cluster.Pipeline), "escalation"), TLS: true}), t: t}
+	if !strings.HasPrefix(p.NATSURL, "tls://") {
+		t.Fatalf("the broker is at %s, want tls://", p.NATSURL)
+	}
+	plain := strings.Replace(p.NATSURL, "tls://", "nats://", 1)
+	if _, err := nats.Connect(plain, nats.Secure(&tls.Config{InsecureSkipVerify: false})); err == nil {
+		t.Fatal("a client that does not trust the broker's authority connected")
+	}
+	if _, err := nats.Connect(p.NATSURL, nats.RootCAs(p.NATSCA)); err == nil || !strings.Contains(err.Error(), "Authorization Violation") {
 		t.Fatalf("a client without credentials: err = %v, want Authorization Violation", err)
 	}
 	id := p.accept(cluster.SamplePPN(t))

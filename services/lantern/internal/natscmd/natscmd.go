@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/devtls"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
@@ -61,6 +62,9 @@ operator, the system account and the account JWTs. It holds no secret. Include i
 server of the cluster; clients without credentials are then refused.`,
 		Args: command.Args(),
 	}
+	routes := cmd.Flags().StringSlice("routes", nil, "for a cluster: the other servers' route URLs (nats-route://host:6222); prints a cluster block whose routes authenticate")
+	listen := cmd.Flags().String("cluster-listen", "0.0.0.0:6222", "for a cluster: where this server listens for routes")
+	routeTLS := cmd.Flags().StringSlice("route-tls", nil, "for a cluster: CA,CERT,KEY files for routes' mutual TLS")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		dir, err := credsDir(cmd)
 		if err != nil {
@@ -73,6 +77,13 @@ server of the cluster; clients without credentials are then refused.`,
 		conf, err := a.ServerConfig()
 		if err != nil {
 			return err
+		}
+		if len(*routes) > 0 {
+			block, err := clusterBlock(a, *listen, *routes, *routeTLS)
+			if err != nil {
+				return err
+			}
+			conf += block
 		}
 		fmt.Fprint(cmd.OutOrStdout(), conf)
 		fmt.Fprintf(cmd.ErrOrStderr(), "credentials of every identity written to %s; then run `lantern nats provision`\n", dir)
@@ -172,4 +183,41 @@ func envDuration(name string, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// WriteServerConfig writes the embedded broker's configuration next to the
+// authority's: Lantern's accounts and, when tlsFiles is set, client TLS
+// with those files. It returns the file's path.
+func WriteServerConfig(a *natsauth.Authority, tlsFiles *devtls.Files) (string, error) {
+	conf, err := a.ServerConfig()
+	if err != nil {
+		return "", err
+	}
+	if tlsFiles != nil {
+		conf += tlsFiles.ServerConfig()
+	}
+	path := filepath.Join(a.Dir(), "server.conf")
+	return path, os.WriteFile(path, []byte(conf), 0o600)
+}
+
+// TLSFiles makes, or reuses, the development authority and certificate in
+// dir for a broker that serves TLS.
+func TLSFiles(dir string) (*devtls.Files, error) {
+	f, err := devtls.Ensure(dir, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("making the development certificates: %w", err)
+	}
+	return &f, nil
+}
+
+func clusterBlock(a *natsauth.Authority, listen string, routes, routeTLS []string) (string, error) {
+	tlsBlock := ""
+	switch len(routeTLS) {
+	case 0:
+	case 3:
+		tlsBlock = devtls.Files{CA: routeTLS[0], Cert: routeTLS[1], Key: routeTLS[2]}.RouteConfig()
+	default:
+		return "", command.Usagef("--route-tls wants CA,CERT,KEY")
+	}
+	return a.ClusterConfig("lantern", listen, routes, tlsBlock)
 }

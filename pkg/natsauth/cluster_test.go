@@ -1,0 +1,94 @@
+package natsauth_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
+	"github.com/lantern-safeguarding/lantern/pkg/natstest"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startFromConfig runs a server from a configuration file made of Lantern's
+// accounts and a cluster block, as an operator installs them.
+func startFromConfig(t *testing.T, a *natsauth.Authority, name string, cluster string) *server.Server {
+	t.Helper()
+	accounts, err := a.ServerConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), name+".conf")
+	conf := fmt.Sprintf("server_name: %q\nlisten: \"127.0.0.1:-1\"\njetstream { store_dir: %q }\n%s%s", name, t.TempDir(), accounts, cluster)
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := server.ProcessConfigFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.NoLog, opts.NoSigs = true, true
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatalf("%s not ready", name)
+	}
+	return srv
+}
+
+// TestClusterRoutesAuthenticate: two servers with the printed configuration
+// form a route; a server that does not hold the route password does not.
+func TestClusterRoutesAuthenticate(t *testing.T) {
+	a, err := natsauth.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, p2 := freePort(t), freePort(t)
+	route := func(p int) string { return fmt.Sprintf("nats-route://127.0.0.1:%d", p) }
+	c1, err := a.ClusterConfig("lantern", fmt.Sprintf("127.0.0.1:%d", p1), []string{route(p2)}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := a.ClusterConfig("lantern", fmt.Sprintf("127.0.0.1:%d", p2), []string{route(p1)}, "")
+	s1 := startFromConfig(t, a, "n1", c1)
+	s2 := startFromConfig(t, a, "n2", c2)
+	natstest.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error {
+		if s1.NumRoutes() == 0 || s2.NumRoutes() == 0 {
+			return fmt.Errorf("routes: %d and %d", s1.NumRoutes(), s2.NumRoutes())
+		}
+		return nil
+	})
+	// A stranger dialling n1 with a wrong password is refused.
+	stranger := strings.Replace(c2, "listen: \""+fmt.Sprintf("127.0.0.1:%d", p2)+"\"", fmt.Sprintf("listen: \"127.0.0.1:%d\"", freePort(t)), 1)
+	pw, _ := a.RoutePassword()
+	stranger = strings.ReplaceAll(stranger, pw, "wrong-password")
+	before := s1.NumRoutes()
+	s3 := startFromConfig(t, a, "n3", stranger)
+	// Give the stranger time to try; the route count must not grow.
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if s1.NumRoutes() > before || s3.NumRoutes() > 0 {
+			t.Fatalf("a server without the route password joined: n1 has %d routes, the stranger %d", s1.NumRoutes(), s3.NumRoutes())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
