@@ -41,7 +41,7 @@ func corruptionFaults() []fault {
 
 // streamDir is the events stream's folder in the broker's store.
 func (r *run) streamDir() string {
-	return filepath.Join(r.c.NATSStore(), "jetstream", "$G", "streams", bus.EventsStream)
+	return filepath.Join(r.c.NATSStore(), "jetstream", r.c.NATSAccount, "streams", bus.EventsStream)
 }
 
 // lastBlock is the stream's newest message block: where unconsumed
@@ -130,10 +130,10 @@ func corrupt(damage func(*run, string) string, file func(*run) string) func(*run
 	}
 }
 
-// redeclareIfDropped restarts every running service when the broker
-// dropped the events stream (as it does when the stream's meta file fails
-// its checksum): each declares the stream and its consumers when it
-// starts, as after a first install.
+// redeclareIfDropped provisions the streams and consumers again, as after
+// a first install, and restarts every running service to bind to them,
+// when the broker dropped the events stream (as it does when the stream's
+// meta file fails its checksum).
 func (r *run) redeclareIfDropped() {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -142,8 +142,9 @@ func (r *run) redeclareIfDropped() {
 	if !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return
 	}
-	r.note("the broker dropped the events stream with everything in it (%v); every service was restarted to declare it again", err)
-	r.mark("events stream gone after the restart: restart every service")
+	r.note("the broker dropped the events stream with everything in it (%v); it was provisioned again and every service restarted to bind to it", err)
+	r.mark("events stream gone after the restart: provision again, restart every service")
+	r.c.Provision()
 	for _, name := range cluster.Pipeline {
 		if name == "delivery" {
 			continue // stopped; it starts later
@@ -260,6 +261,7 @@ func (r *run) reconcile() {
 	r.t.Helper()
 	cmd := exec.Command(cluster.Binary("lantern"), "reconcile", "--grace", "0s",
 		"--database-url", r.c.DatabaseURL, "--nats-url", r.c.NATSURL)
+	cmd.Env = append(os.Environ(), "LANTERN_NATS_CREDS_DIR="+r.c.CredsDir, "LANTERN_NATS_CA="+r.c.NATSCA)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		r.t.Fatalf("lantern reconcile: %v\n%s", err, out)

@@ -71,6 +71,9 @@ type Cluster struct {
 	// CredsDir holds every NATS identity's credentials; the broker
 	// refuses anonymous clients (ConnectNATS).
 	CredsDir string
+	// NATSAccount is the public key of Lantern's account, under which
+	// JetStream keeps the streams in its store.
+	NATSAccount string
 	// NATSCA is the authority of the broker's certificate with TLS on.
 	NATSCA string
 	// natsConfig is the broker's configuration file.

@@ -39,6 +39,7 @@ func (c *Cluster) startNATS(tlsOn bool) {
 		c.t.Fatal(err)
 	}
 	c.CredsDir = auth.Dir()
+	c.NATSAccount = auth.AccountPublicKey()
 	var tlsFiles *devtls.Files
 	if tlsOn {
 		if tlsFiles, err = natscmd.TLSFiles(filepath.Join(store, "tls")); err != nil {
@@ -53,6 +54,13 @@ func (c *Cluster) startNATS(tlsOn bool) {
 	c.StartNATS()
 	// The provisioner declares the streams and consumers once, as make
 	// run does; every service binds to them with its own identity.
+	c.Provision()
+}
+
+// Provision declares the streams and every consumer as the provisioner,
+// as `lantern nats provision` does.
+func (c *Cluster) Provision() {
+	c.t.Helper()
 	if err := natscmd.Provision(context.Background(), c.NATSURL, c.CredsDir, c.NATSCA, clusterAckWait, 1); err != nil {
 		c.t.Fatalf("provisioning the cluster's broker: %v", err)
 	}
