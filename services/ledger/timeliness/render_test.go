@@ -3,40 +3,15 @@ package timeliness_test
 import (
 	"bytes"
 	"encoding/csv"
-	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/golden"
 	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run with -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-golden +got):\n%s", name, diff)
-	}
-}
 
 func TestHTMLIsSelfContained(t *testing.T) {
 	var b bytes.Buffer
@@ -60,7 +35,7 @@ func TestHTMLIsSelfContained(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	golden(t, "report.html.golden", b.Bytes())
+	golden.Check(t, "report.html.golden", b.Bytes())
 }
 
 func TestCSVHasFiguresAndBreaches(t *testing.T) {
@@ -82,7 +57,7 @@ func TestCSVHasFiguresAndBreaches(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{"figures": 5, "breach": 5}, kinds); diff != "" {
 		t.Errorf("records by kind (-want +got):\n%s", diff)
 	}
-	golden(t, "report.csv.golden", b.Bytes())
+	golden.Check(t, "report.csv.golden", b.Bytes())
 }
 
 func TestCSVNeutralisesFormulas(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/golden"
 	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
@@ -40,7 +41,7 @@ func TestAuditReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.csv.golden", csv)
+	golden.Check(t, "report.csv.golden", csv)
 
 	code, out, errOut = run(t, append(args, "--format", "html")...)
 	if code != 0 || !strings.HasPrefix(out, "<!DOCTYPE html>") || !strings.Contains(out, "<svg") {
