@@ -25,15 +25,7 @@ type fixture struct {
 
 func setup(t *testing.T) fixture {
 	t.Helper()
-	srv := natstest.RunServer(t)
-	nc := srv.Connect(t)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.EnsureStreams(context.Background(), js, bus.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	js := natstest.RunServer(t).Streams(t)
 	return fixture{js: js, pub: bus.NewPublisher(js)}
 }
 
@@ -205,20 +197,7 @@ func TestUnreadableMessageIsDeadLetteredWithoutBlockingOthers(t *testing.T) {
 
 func waitAcked(t *testing.T, f fixture, durable string, n uint64) {
 	t.Helper()
-	natstest.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {
-		c, err := f.js.Consumer(context.Background(), bus.EventsStream, durable)
-		if err != nil {
-			return err
-		}
-		info, err := c.Info(context.Background())
-		if err != nil {
-			return err
-		}
-		if info.AckFloor.Stream < n || info.NumAckPending != 0 {
-			return fmt.Errorf("ack floor %d, pending %d", info.AckFloor.Stream, info.NumAckPending)
-		}
-		return nil
-	})
+	natstest.WaitAcked(t, f.js, durable, n)
 }
 
 // assertDeadLetters waits for want messages in the dead-letter stream and
@@ -254,14 +233,7 @@ func assertDeadLetters(t *testing.T, f fixture, want uint64) *jetstream.RawStrea
 // consumed what is in the stream has not caught up; once it has applied
 // and acknowledged everything, it has.
 func TestWaitCaughtUpWaitsForTheBacklog(t *testing.T) {
-	srv := natstest.RunServer(t)
-	js, err := jetstream.New(srv.Connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.EnsureStreams(t.Context(), js, bus.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	js := natstest.RunServer(t).Streams(t)
 	spec := bus.ConsumerSpec{Durable: "catchup", Subjects: []string{"sg.triage.decided"}, AckWait: 5 * time.Second}
 	// The durable exists but nothing consumes it, as when a service has
 	// only just started.

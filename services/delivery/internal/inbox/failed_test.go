@@ -32,14 +32,7 @@ type broker struct {
 
 func startBroker(t *testing.T, d *inbox.Deliverer) broker {
 	t.Helper()
-	srv := natstest.RunServer(t)
-	js, err := jetstream.New(srv.Connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.EnsureStreams(context.Background(), js, bus.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	js := natstest.RunServer(t).Streams(t)
 	spec := d.ConsumerSpec(5 * time.Second)
 	spec.MaxDeliver, spec.Backoff = 3, []time.Duration{10 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -205,7 +198,7 @@ func TestUndeliverableRequestIsAnnouncedThenDeliveredOnceWhenRedriven(t *testing
 	if _, err := b.js.PublishMsg(context.Background(), redeliveredCopy(t, e)); err != nil {
 		t.Fatal(err)
 	}
-	waitAcked(t, b, 3)
+	natstest.WaitAcked(t, b.js, inbox.Consumer, 3)
 	if n := count(t, pool, "inbox"); n != 1 {
 		t.Errorf("inbox rows = %d, want 1", n)
 	}
@@ -279,24 +272,4 @@ func redeliveredCopy(t *testing.T, e cloudevent.Event) *nats.Msg {
 	}
 	msg.Header.Set(cloudevent.HeaderMsgID, "copy-of-"+e.ID())
 	return msg
-}
-
-// waitAcked waits until the delivery consumer has acknowledged every
-// message up to stream sequence n.
-func waitAcked(t *testing.T, b broker, n uint64) {
-	t.Helper()
-	natstest.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {
-		c, err := b.js.Consumer(context.Background(), bus.EventsStream, inbox.Consumer)
-		if err != nil {
-			return err
-		}
-		info, err := c.Info(context.Background())
-		if err != nil {
-			return err
-		}
-		if info.AckFloor.Stream < n || info.NumAckPending != 0 {
-			return fmt.Errorf("ack floor %d, pending %d", info.AckFloor.Stream, info.NumAckPending)
-		}
-		return nil
-	})
 }

@@ -75,14 +75,7 @@ func requestedData(requested, due time.Time) events.NotificationRequestedData {
 }
 
 func TestConsumesEventsAndRelaysAlarms(t *testing.T) {
-	srv := natstest.RunServer(t)
-	js, err := jetstream.New(srv.Connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.EnsureStreams(t.Context(), js, bus.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	js := natstest.RunServer(t).Streams(t)
 	pool, err := pgdb.Open(t.Context(), pgtest.NewDatabase(t, "escalation", migrate))
 	if err != nil {
 		t.Fatal(err)
@@ -155,13 +148,7 @@ func TestConsumesEventsAndRelaysAlarms(t *testing.T) {
 
 func TestRunRaisesADeadlineMissedWhileDown(t *testing.T) {
 	srv := natstest.RunServer(t)
-	js, err := jetstream.New(srv.Connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.EnsureStreams(t.Context(), js, bus.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	js := srv.Streams(t)
 	var cfg config.Config
 	env := envconfig.MapLookuper(map[string]string{
 		"DATABASE_URL": pgtest.NewDatabase(t, "escalation-empty", nil), "NATS_URL": srv.URL(),

@@ -45,13 +45,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	srv := natstest.RunServer(t)
-	js, err := jetstream.New(srv.Connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.EnsureStreams(context.Background(), js, bus.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	js := srv.Streams(t)
 	w := &world{t: t, natsURL: srv.URL(), js: js, pool: effectsDatabase(t)}
 	w.broken.Store(true)
 	w.consume("notifier", "sg.notification.requested.>", w.notify)
