@@ -37,8 +37,12 @@ func (c Common) Validate() error {
 
 // Database is where a service keeps its state.
 type Database struct {
-	// URL is the PostgreSQL connection string.
+	// URL is the PostgreSQL connection string, as the service's own role
+	// (pkg/dbroles), which may use only its own schemas' rows.
 	URL string `env:"DATABASE_URL"`
+	// OwnerURL, if set, is the connection string of the owner role that
+	// migrations run as; empty migrates as URL's role.
+	OwnerURL string `env:"DATABASE_OWNER_URL"`
 }
 
 // Validate reports a missing or malformed connection string.
@@ -48,6 +52,12 @@ func (d Database) Validate() error {
 	}
 	if err := checkURL(d.URL, "postgres", "postgresql"); err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if d.OwnerURL == "" {
+		return nil
+	}
+	if err := checkURL(d.OwnerURL, "postgres", "postgresql"); err != nil {
+		return fmt.Errorf("DATABASE_OWNER_URL: %w", err)
 	}
 	return nil
 }

@@ -27,6 +27,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string, migrations 
 // schema but version them on their own. Migrations run with search_path set
 // to schema, so their SQL names tables without a schema prefix.
 func MigrateTable(ctx context.Context, pool *pgxpool.Pool, schema, versionTable string, migrations fs.FS) error {
+	if owner, ok := ctx.Value(ownerKey{}).(*Owner); ok {
+		pool = owner.Pool
+	}
 	if _, err := pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
 		return fmt.Errorf("creating schema %s: %w", schema, err)
 	}
@@ -41,7 +44,35 @@ func MigrateTable(ctx context.Context, pool *pgxpool.Pool, schema, versionTable 
 	if _, err := provider.Up(ctx); err != nil {
 		return fmt.Errorf("migrating schema %s: %w", schema, err)
 	}
+	if owner, ok := ctx.Value(ownerKey{}).(*Owner); ok && owner.After != nil {
+		for _, stmt := range owner.After(schema) {
+			if _, err := pool.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("granting after migrating schema %s: %w", schema, err)
+			}
+		}
+	}
 	return nil
+}
+
+// Owner is the role that migrations run as, when it is not the role the
+// service runs as: the owner creates and alters the tables, and the
+// service's own role may only use their rows.
+type Owner struct {
+	// Pool connects as the owner role.
+	Pool *pgxpool.Pool
+	// After returns statements the owner runs once schema's migrations
+	// have run, such as grants on the tables they made.
+	After func(schema string) []string
+}
+
+type ownerKey struct{}
+
+// AsOwner returns a context under which Migrate and MigrateTable connect
+// as owner rather than with the pool they are given. The service
+// environment sets it, so that a service's own Migrate method need not
+// know which role migrates.
+func AsOwner(ctx context.Context, owner *Owner) context.Context {
+	return context.WithValue(ctx, ownerKey{}, owner)
 }
 
 func newProvider(db *sql.DB, schema, versionTable string, migrations fs.FS) (*goose.Provider, error) {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/config"
+	"github.com/lantern-safeguarding/lantern/pkg/dbroles"
 	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
@@ -67,6 +68,9 @@ type Env struct {
 	middleware []bus.Middleware
 	afterRun   []func()
 	migrated   atomic.Bool
+	// ownerURL is the owner role's, that migrations run as; empty
+	// migrates as the service's own role.
+	ownerURL string
 	// provisioned is true when the service connects with its own
 	// identity, which binds to the consumers the provisioner declared.
 	provisioned bool
@@ -116,7 +120,7 @@ func (e *Env) openDatabase(ctx context.Context, c config.Database) error {
 	if err != nil {
 		return err
 	}
-	e.DB = pool
+	e.DB, e.ownerURL = pool, c.OwnerURL
 	e.ready.set("postgres", pingDatabase(pool))
 	e.ready.set("migrations", func(context.Context) error {
 		if !e.migrated.Load() {
@@ -175,6 +179,14 @@ func watchConnection(ctx context.Context, nc *nats.Conn, name string) error {
 // the database as migrated for /readyz. Build calls it before anything
 // that reads or writes the schema.
 func (e *Env) Migrate(ctx context.Context, migrations ...func(context.Context) error) error {
+	if e.ownerURL != "" {
+		owner, err := e.openOwner(ctx)
+		if err != nil {
+			return err
+		}
+		defer owner.Pool.Close()
+		ctx = pgdb.AsOwner(ctx, owner)
+	}
 	for _, m := range migrations {
 		if err := m(ctx); err != nil {
 			return err
@@ -182,6 +194,28 @@ func (e *Env) Migrate(ctx context.Context, migrations ...func(context.Context) e
 	}
 	e.migrated.Store(true)
 	return nil
+}
+
+// openOwner connects as the owner role for the migrations, which then
+// renews the grants on the tables they made (dbroles.Roles.AfterMigrate).
+// The deployment's roles are named after the owner's.
+func (e *Env) openOwner(ctx context.Context) (*pgdb.Owner, error) {
+	e.Log.Info("migrating as the owner role", zap.String("database", config.Redact(e.ownerURL)))
+	pool, err := pgdb.Open(ctx, e.ownerURL)
+	if err != nil {
+		return nil, fmt.Errorf("connecting as the owner role (DATABASE_OWNER_URL): %w", err)
+	}
+	var name string
+	if err := pool.QueryRow(ctx, "SELECT current_user").Scan(&name); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("naming the owner role: %w", err)
+	}
+	roles, err := dbroles.FromOwner(name)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("DATABASE_OWNER_URL: %w", err)
+	}
+	return &pgdb.Owner{Pool: pool, After: roles.AfterMigrate}, nil
 }
 
 // Go adds a named goroutine. They all start when Run is called; the first

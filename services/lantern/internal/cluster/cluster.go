@@ -6,6 +6,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/lantern-safeguarding/lantern/pkg/dbroles"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/pglocal"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
@@ -80,7 +82,11 @@ type Cluster struct {
 	natsConfig string
 	Pool       *pgxpool.Pool
 	PG         *pglocal.Server
-	natsPort   int
+	// DBRoles are where each service's own database role connects, and
+	// the owner its migrations run as; DatabaseURL is the superuser's,
+	// for the test's own checks and tools.
+	DBRoles  dbroles.URLs
+	natsPort int
 	// usersFile holds the development identity provider's sample users,
 	// written before the workspace starts.
 	usersFile string
@@ -104,7 +110,9 @@ func Root() string {
 func New(t testing.TB, o Options) *Cluster {
 	t.Helper()
 	c := &Cluster{t: t, procs: map[string]*proc{}, binDir: mustBuild(t, o.BuildTags)}
+	roles := c.roles(o.OwnPostgres)
 	c.startDatabase(o.OwnPostgres)
+	c.provisionRoles(roles)
 	c.startNATS(o.TLS)
 	c.configure(o.Env)
 	if o.Proxied {
@@ -147,6 +155,35 @@ func (c *Cluster) startDatabase(own bool) {
 	c.t.Cleanup(func() { _ = pg.Stop(context.Background()) })
 	c.PG = pg
 	c.DatabaseURL = pg.URL()
+}
+
+// roles names the cluster's database roles. Clusters on the shared test
+// server each have roles of their own, dropped once the database is: this
+// cleanup, registered before the database's, runs after it.
+func (c *Cluster) roles(ownPostgres bool) dbroles.Roles {
+	if ownPostgres {
+		return dbroles.Roles{Prefix: dbroles.DefaultPrefix}
+	}
+	roles := dbroles.Roles{Prefix: "c" + strings.ToLower(rand.Text()[:12])}
+	admin := pgtest.URL(c.t)
+	c.t.Cleanup(func() { c.dropRoles(admin, roles) })
+	return roles
+}
+
+// provisionRoles gives every service its own database role, as make run
+// does, so that the whole pipeline runs least-privilege.
+func (c *Cluster) provisionRoles(roles dbroles.Roles) {
+	urls, err := dbroles.Provision(context.Background(), c.DatabaseURL, roles)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.DBRoles = urls
+}
+
+func (c *Cluster) dropRoles(admin string, roles dbroles.Roles) {
+	if err := dbroles.Unprovision(context.Background(), admin, roles); err != nil {
+		c.t.Errorf("dropping the cluster's database roles: %v", err)
+	}
 }
 
 func (c *Cluster) configure(extra []string) {

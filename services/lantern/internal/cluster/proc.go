@@ -47,8 +47,15 @@ func (c *Cluster) Start(name string, extraEnv ...string) {
 }
 
 // serviceEnv is what one service is told and the others must not be, as
-// under make run.
-func (c *Cluster) serviceEnv(name string) []string { return c.Layout.ServiceEnv(name) }
+// under make run: its addresses and its own database role. A service
+// without a role (the gateway) is given no database at all.
+func (c *Cluster) serviceEnv(name string) []string {
+	db := c.DBRoles.Env(name)
+	if db == nil {
+		db = []string{"DATABASE_URL=", "DATABASE_OWNER_URL="}
+	}
+	return append(c.Layout.ServiceEnv(name), db...)
+}
 
 func (c *Cluster) startBinary(key, binary string, args, env []string) {
 	c.t.Helper()

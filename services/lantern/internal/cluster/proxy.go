@@ -90,11 +90,16 @@ func (c *Cluster) linkEnv(service string) []string {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	dbURL, err := withHost(c.DatabaseURL, c.link(service, UpstreamPostgres).Proxy.Listen)
-	if err != nil {
-		c.t.Fatal(err)
+	env := []string{"NATS_URL=" + natsURL}
+	for _, kv := range c.DBRoles.Env(service) {
+		name, dbURL, _ := strings.Cut(kv, "=")
+		proxied, err := withHost(dbURL, c.link(service, UpstreamPostgres).Proxy.Listen)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		env = append(env, name+"="+proxied)
 	}
-	return []string{"NATS_URL=" + natsURL, "DATABASE_URL=" + dbURL}
+	return env
 }
 
 func (c *Cluster) link(service, upstream string) Link {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lantern-safeguarding/lantern/pkg/dbroles"
 	"github.com/lantern-safeguarding/lantern/pkg/devtls"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
@@ -88,9 +89,12 @@ func Run(ctx context.Context, o Options) error {
 const readyTimeout = 2 * time.Minute
 
 type stack struct {
-	o        Options
-	layout   topology.Layout
-	pg       *pglocal.Server
+	o      Options
+	layout topology.Layout
+	pg     *pglocal.Server
+	// dbRoles are the services' own database roles on the local server;
+	// with DATABASE_URL set, every service connects with that URL.
+	dbRoles  dbroles.URLs
 	natsStop func()
 	// natsCreds holds every NATS identity's credentials; natsCA is the
 	// authority of a TLS broker's certificate.
@@ -107,6 +111,10 @@ func (s *stack) startInfrastructure(ctx context.Context) error {
 		}
 		s.pg = pg
 		s.o.DatabaseURL = pg.URL()
+		fmt.Fprintln(s.o.Out, "Giving each service its own database role, migrations the owner role…")
+		if s.dbRoles, err = dbroles.Provision(ctx, pg.URL(), dbroles.Roles{Prefix: dbroles.DefaultPrefix}); err != nil {
+			return err
+		}
 	}
 	if err := s.startBroker(); err != nil {
 		return err
@@ -203,7 +211,8 @@ func (s *stack) startServices(ctx context.Context, creds Credentials) error {
 		"LANTERN_DEV_IDP=true", "LANTERN_DEV_USERS_FILE=" + usersFile(s.o),
 	}, s.layout.Env()...)
 	for _, name := range topology.Names() {
-		spec := childSpec{name: name, path: filepath.Join(s.o.BinDir, name), env: append(append(os.Environ(), common...), s.layout.ServiceEnv(name)...)}
+		env := append(append(append(os.Environ(), common...), s.layout.ServiceEnv(name)...), s.databaseEnv(name)...)
+		spec := childSpec{name: name, path: filepath.Join(s.o.BinDir, name), env: env}
 		c, err := startChild(ctx, spec, s.o.Out)
 		if err != nil {
 			return err
@@ -211,6 +220,18 @@ func (s *stack) startServices(ctx context.Context, creds Credentials) error {
 		s.procs = append(s.procs, c)
 	}
 	return nil
+}
+
+// databaseEnv is the service's own database role, when make run set the
+// roles up; a service without one (the gateway) is given no database.
+func (s *stack) databaseEnv(name string) []string {
+	if s.dbRoles.Services == nil {
+		return nil
+	}
+	if env := s.dbRoles.Env(name); env != nil {
+		return env
+	}
+	return []string{"DATABASE_URL=", "DATABASE_OWNER_URL="}
 }
 
 // waitReady waits until every service's /readyz passes, so that the banner

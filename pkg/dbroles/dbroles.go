@@ -1,0 +1,308 @@
+// Package dbroles is the one table of the PostgreSQL roles Lantern's
+// services connect as: the schemas each owns, and the few tables of another
+// service it may read where a boundary needs it. From the table come the SQL
+// an administrator runs once (`lantern db grants`, deploy/postgres/roles.sql),
+// the set-up `make run` and the test clusters apply, and the grants the owner
+// role renews after each migration.
+//
+// Migrations run as an owner role that owns every schema and creates every
+// table; a service's own role can read and write the rows of its own
+// schemas only, and cannot create, alter or drop anything, or truncate. A
+// compromised service therefore reads no other service's data beyond its
+// explicit read grants, and cannot rewrite the ledger's history.
+package dbroles
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Read is another service's table that a service may read. Table "" means
+// every table of the schema, present and future.
+type Read struct {
+	Schema, Table string
+	// Why names the boundary that needs the read.
+	Why string
+}
+
+// Service is one service's role: the schemas it owns and what else it may
+// read.
+type Service struct {
+	Name  string
+	Owns  []string
+	Reads []Read
+}
+
+// Services is the table. A service without a database (the gateway) has
+// no role.
+var Services = []Service{
+	{Name: "intake", Owns: []string{"intake"}},
+	{Name: "router", Owns: []string{"router"}},
+	{Name: "delivery", Owns: []string{"delivery"}},
+	{Name: "ledger", Owns: []string{"ledger", "audit"}},
+	{Name: "escalation", Owns: []string{"escalation"}},
+	{Name: "workspace", Owns: []string{"workspace"}, Reads: []Read{
+		{Schema: "audit", Why: "audit pages: timeliness report and incident timelines from the ledger's projection"},
+		{Schema: "ledger", Table: "entries", Why: "trying a routing policy replays the period's ledger entries (router/simulate)"},
+	}},
+}
+
+// DefaultPrefix names the roles of a deployment: lantern_owner,
+// lantern_intake and so on.
+const DefaultPrefix = "lantern"
+
+// ownerSuffix ends the owner role's name.
+const ownerSuffix = "_owner"
+
+// Roles names one deployment's roles, <prefix>_owner and
+// <prefix>_<service>. Test clusters sharing one server use a prefix each.
+type Roles struct{ Prefix string }
+
+var prefixPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,40}$`)
+
+// Check refuses a prefix that would not make plain, short role names.
+func (r Roles) Check() error {
+	if !prefixPattern.MatchString(r.Prefix) {
+		return fmt.Errorf("role prefix %q: use lower-case letters, digits and _ (at most 41), starting with a letter", r.Prefix)
+	}
+	return nil
+}
+
+// Owner is the role migrations run as.
+func (r Roles) Owner() string { return r.Prefix + ownerSuffix }
+
+// Of is the service's role.
+func (r Roles) Of(service string) string { return r.Prefix + "_" + service }
+
+// FromOwner finds the roles of the deployment whose owner role is owner.
+func FromOwner(owner string) (Roles, error) {
+	prefix, ok := strings.CutSuffix(owner, ownerSuffix)
+	r := Roles{Prefix: prefix}
+	if !ok {
+		return r, fmt.Errorf("the migrating role %q is not an owner role (<prefix>%s)", owner, ownerSuffix)
+	}
+	return r, r.Check()
+}
+
+// Lookup returns the named service's row.
+func Lookup(name string) (Service, bool) {
+	i := slices.IndexFunc(Services, func(s Service) bool { return s.Name == name })
+	if i < 0 {
+		return Service{}, false
+	}
+	return Services[i], true
+}
+
+// Schemas lists every schema some service owns, in table order.
+func Schemas() []string {
+	var out []string
+	for _, s := range Services {
+		out = append(out, s.Owns...)
+	}
+	return out
+}
+
+func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+func table(schema, name string) string { return pgx.Identifier{schema, name}.Sanitize() }
+
+// Setup is the SQL an administrator (a superuser, or a role that is a
+// member of the owner role and may create roles) runs once in database,
+// and again after the table changes: it is idempotent. Roles are created
+// without passwords; SetPassword sets one.
+func (r Roles) Setup(database string) ([]string, error) {
+	if err := r.Check(); err != nil {
+		return nil, err
+	}
+	owner := ident(r.Owner())
+	stmts := createRole(r.Owner())
+	for _, s := range Services {
+		stmts = append(stmts, createRole(r.Of(s.Name))...)
+	}
+	db := ident(database)
+	// Nobody else connects, creates temporary tables or schemas.
+	stmts = append(stmts,
+		"REVOKE ALL ON DATABASE "+db+" FROM PUBLIC",
+		"REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+		"GRANT CONNECT, CREATE ON DATABASE "+db+" TO "+owner)
+	for _, s := range Services {
+		stmts = append(stmts, "GRANT CONNECT ON DATABASE "+db+" TO "+ident(r.Of(s.Name)))
+	}
+	for _, schema := range Schemas() {
+		stmts = append(stmts, r.schemaStatements(schema)...)
+	}
+	for _, s := range Services {
+		for _, rd := range s.Reads {
+			stmts = append(stmts, r.readStatements(s.Name, rd)...)
+		}
+	}
+	return stmts, nil
+}
+
+// createRole creates a login role with no powers beyond logging in, or
+// strips them from one that exists (which only a superuser may). Two
+// set-ups at once on one server (test clusters) may race to create it; the
+// loser finds it made.
+func createRole(name string) []string {
+	role, lit := ident(name), "'"+name+"'"
+	return []string{`DO $$ BEGIN
+  CREATE ROLE ` + role + ` LOGIN;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$`, `DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ` + lit + ` AND (NOT rolcanlogin OR rolsuper
+      OR rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls)) THEN
+    ALTER ROLE ` + role + ` LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+  END IF;
+END $$`}
+}
+
+// schemaStatements give schema to the owner, with anything made in it
+// before the owner role existed (a deployment whose services migrated as
+// one all-powerful role), and the rows of its tables to the service that
+// owns it.
+func (r Roles) schemaStatements(schema string) []string {
+	owner, s := ident(r.Owner()), ident(schema)
+	svc := ident(r.Of(ownerOf(schema)))
+	return []string{
+		"CREATE SCHEMA IF NOT EXISTS " + s + " AUTHORIZATION " + owner,
+		"ALTER SCHEMA " + s + " OWNER TO " + owner,
+		"REVOKE ALL ON SCHEMA " + s + " FROM PUBLIC",
+		reassign(schema, r.Owner()),
+		"GRANT USAGE ON SCHEMA " + s + " TO " + svc,
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + s + " TO " + svc,
+		"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA " + s + " TO " + svc,
+		"ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " IN SCHEMA " + s +
+			" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " + svc,
+		"ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " IN SCHEMA " + s +
+			" GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO " + svc,
+	}
+}
+
+// reassign gives the owner every table, sequence, view and function in
+// schema that another role made. A sequence owned by a table's column
+// follows its table.
+func reassign(schema, owner string) string {
+	lit := "'" + schema + "'"
+	o := ident(owner)
+	return `DO $$
+DECLARE obj record;
+BEGIN
+  FOR obj IN SELECT c.oid::regclass AS name, c.relkind FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ` + lit + ` AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+        AND pg_get_userbyid(c.relowner) <> ` + "'" + owner + "'" + `
+        AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d
+            WHERE d.objid = c.oid AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0))
+  LOOP
+    EXECUTE format('ALTER %s %s OWNER TO ` + o + `',
+      CASE obj.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, obj.name);
+  END LOOP;
+  FOR obj IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+      JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = ` + lit + ` AND pg_get_userbyid(p.proowner) <> ` + "'" + owner + "'" + `
+  LOOP
+    EXECUTE format('ALTER FUNCTION %s OWNER TO ` + o + `', obj.name);
+  END LOOP;
+END $$`
+}
+
+// readStatements grant one read. A whole schema's read covers its future
+// tables too; one table's read is granted here if the table exists, and
+// again by the owner after each migration (AfterMigrate), since a grant
+// needs its table.
+func (r Roles) readStatements(service string, rd Read) []string {
+	svc := ident(r.Of(service))
+	stmts := []string{"GRANT USAGE ON SCHEMA " + ident(rd.Schema) + " TO " + svc}
+	if rd.Table == "" {
+		return append(stmts,
+			"GRANT SELECT ON ALL TABLES IN SCHEMA "+ident(rd.Schema)+" TO "+svc,
+			"ALTER DEFAULT PRIVILEGES FOR ROLE "+ident(r.Owner())+" IN SCHEMA "+ident(rd.Schema)+
+				" GRANT SELECT ON TABLES TO "+svc)
+	}
+	name := rd.Schema + "." + rd.Table
+	return append(stmts, `DO $$ BEGIN
+  IF to_regclass('`+name+`') IS NOT NULL THEN
+    GRANT SELECT ON `+table(rd.Schema, rd.Table)+` TO `+svc+`;
+  END IF;
+END $$`)
+}
+
+// AfterMigrate is what the owner grants once the migrations of schema have
+// run: the reads of single tables in it, which exist only now.
+func (r Roles) AfterMigrate(schema string) []string {
+	var stmts []string
+	for _, s := range Services {
+		for _, rd := range s.Reads {
+			if rd.Schema == schema && rd.Table != "" {
+				stmts = append(stmts, "GRANT SELECT ON "+table(rd.Schema, rd.Table)+" TO "+ident(r.Of(s.Name)))
+			}
+		}
+	}
+	return stmts
+}
+
+func ownerOf(schema string) string {
+	for _, s := range Services {
+		if slices.Contains(s.Owns, schema) {
+			return s.Name
+		}
+	}
+	return ""
+}
+
+var passwordPattern = regexp.MustCompile(`^[A-Za-z0-9_\-]{16,}$`)
+
+// SetPassword sets role's password. Passwords here are generated ones
+// (letters, digits, - and _), which need no quoting; PostgreSQL stores
+// them as SCRAM verifiers.
+func SetPassword(role, password string) (string, error) {
+	if !passwordPattern.MatchString(password) {
+		return "", errors.New("a role password must be at least 16 letters, digits, - or _")
+	}
+	return "ALTER ROLE " + ident(role) + " PASSWORD '" + password + "'", nil
+}
+
+// Drop removes the roles, for a test server shared by many clusters; run
+// it once their database is gone.
+func (r Roles) Drop() []string {
+	stmts := []string{"DROP ROLE IF EXISTS " + ident(r.Owner())}
+	for _, s := range Services {
+		stmts = append(stmts, "DROP ROLE IF EXISTS "+ident(r.Of(s.Name)))
+	}
+	return stmts
+}
+
+// Script renders the set-up for database as a psql script, with what to
+// do after it.
+func Script(database string, stmts []string) string {
+	var b strings.Builder
+	b.WriteString(`-- Lantern's PostgreSQL roles for database ` + database + `: one owner that
+-- migrations run as (DATABASE_OWNER_URL) and one role per service
+-- (DATABASE_URL), which may use the rows of its own schemas only, plus the
+-- explicit reads below. Generated from pkg/dbroles by ` + "`lantern db grants`" + `;
+-- run it as a superuser with psql -v ON_ERROR_STOP=1 -d ` + database + `, again
+-- whenever Lantern's role table changes (it is idempotent), then give each
+-- role a password (\password <role>) or another login method.
+--
+`)
+	for _, s := range Services {
+		for _, rd := range s.Reads {
+			what := rd.Schema + "." + rd.Table
+			if rd.Table == "" {
+				what = "every table of " + rd.Schema
+			}
+			fmt.Fprintf(&b, "-- %s reads %s: %s.\n", s.Name, what, rd.Why)
+		}
+	}
+	b.WriteString("\n")
+	for _, s := range stmts {
+		b.WriteString(s)
+		b.WriteString(";\n")
+	}
+	return b.String()
+}
