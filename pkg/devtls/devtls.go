@@ -3,7 +3,8 @@
 // the test clusters can run the broker with TLS (`tls://` and
 // LANTERN_NATS_CA) the way a deployment with a real authority does. The
 // certificate serves both sides of a TLS connection, so the same files
-// secure clients and cluster routes, which verify each other.
+// secure clients and cluster routes, which verify each other. Make issues
+// one for chosen names, as the PostgreSQL verify-full test needs.
 package devtls
 
 import (
@@ -47,7 +48,21 @@ func Ensure(dir string, now time.Time) (Files, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Files{}, err
 	}
-	return f, f.make(now)
+	return f, f.make(now, loopback)
+}
+
+// loopback are the names the certificate of Ensure is valid for.
+var loopback = []string{"localhost", "127.0.0.1", "::1"}
+
+// Make makes a new authority and a certificate for hosts (names or IP
+// addresses) in dir, replacing any there: for tests that need a
+// certificate valid for some names and not others, or a second authority.
+func Make(dir string, now time.Time, hosts ...string) (Files, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Files{}, err
+	}
+	f := In(dir)
+	return f, f.make(now, hosts)
 }
 
 func (f Files) usable(now time.Time) bool {
@@ -68,7 +83,7 @@ func (f Files) usable(now time.Time) bool {
 	return err == nil
 }
 
-func (f Files) make(now time.Time) error {
+func (f Files) make(now time.Time, hosts []string) error {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return err
@@ -85,10 +100,16 @@ func (f Files) make(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	tmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{CommonName: "lantern-nats"},
+	tmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{CommonName: "lantern-dev"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(validFor), KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		DNSNames:    []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}}
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
 		return err

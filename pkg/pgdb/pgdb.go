@@ -5,6 +5,8 @@ package pgdb
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -58,9 +60,16 @@ func waitReady(ctx context.Context, pool *pgxpool.Pool) error {
 }
 
 // refusedForGood reports whether the server refused the connection for a
-// reason that retrying will not cure: the database does not exist, or the
-// login or its password is wrong.
+// reason that retrying will not cure: the database does not exist, the
+// login or its password is wrong, or its certificate fails verification
+// (sslmode=verify-full: another authority, or not the host's name).
 func refusedForGood(err error) bool {
+	var verifyErr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	var authErr x509.UnknownAuthorityError
+	if errors.As(err, &verifyErr) || errors.As(err, &hostErr) || errors.As(err, &authErr) {
+		return true
+	}
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return false

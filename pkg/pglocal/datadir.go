@@ -100,6 +100,28 @@ func (s *Server) initCluster(ctx context.Context) error {
 	return s.writeOwnedFile(filepath.Join(s.dataDir, "pg_hba.conf"), hbaConf)
 }
 
+// The server's copies of its TLS certificate and key, in the data
+// directory: PostgreSQL refuses a key that its account does not own or
+// that others can read.
+const (
+	tlsCertName = "lantern-server.crt"
+	tlsKeyName  = "lantern-server.key"
+)
+
+func (s *Server) installTLS(t TLS) error {
+	for _, f := range []struct{ from, to string }{{t.CertFile, tlsCertName}, {t.KeyFile, tlsKeyName}} {
+		raw, err := os.ReadFile(f.from)
+		if err != nil {
+			return fmt.Errorf("reading the TLS files for postgres: %w", err)
+		}
+		if err := s.writeOwnedFile(filepath.Join(s.dataDir, f.to), string(raw)); err != nil {
+			return err
+		}
+	}
+	s.tls = true
+	return nil
+}
+
 func mustBeEmpty(dir string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -39,6 +39,15 @@ type Options struct {
 	// Logf receives one line for each step of the server's life. Nil
 	// discards them.
 	Logf func(format string, args ...any)
+	// TLS, if set, serves TLS with this certificate and key (PEM files),
+	// copied into the data directory where the server account can read
+	// them. Clients choose whether to use it (sslmode).
+	TLS *TLS
+}
+
+// TLS names a server certificate and its private key.
+type TLS struct {
+	CertFile, KeyFile string
 }
 
 // Server is a running (or stopped) PostgreSQL server owned by this process.
@@ -50,6 +59,7 @@ type Server struct {
 	dataDir   string
 	port      int
 	throwaway string
+	tls       bool
 
 	mu   sync.Mutex
 	proc *postmaster
@@ -76,6 +86,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.prepareDataDir(ctx, opts.DataDir); err != nil {
 		s.removeThrowaway()
 		return nil, err
+	}
+	if opts.TLS != nil {
+		if err := s.installTLS(*opts.TLS); err != nil {
+			s.removeThrowaway()
+			return nil, err
+		}
 	}
 	if err := s.startFirst(ctx, opts.Port == 0); err != nil {
 		s.removeThrowaway()

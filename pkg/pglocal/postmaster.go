@@ -131,6 +131,10 @@ func (s *Server) serverArgs() []string {
 		"huge_pages=off",
 		"logging_collector=off",
 	}
+	if s.tls {
+		settings = append(settings, "ssl=on", "ssl_cert_file="+tlsCertName, "ssl_key_file="+tlsKeyName,
+			"ssl_min_protocol_version=TLSv1.2")
+	}
 	args := []string{"-D", s.dataDir}
 	for _, setting := range settings {
 		args = append(args, "-c", setting)

@@ -58,6 +58,7 @@ func TestCommandLineMistakesSayWhatToType(t *testing.T) {
 		{[]string{"audit", "replay"}, "type lantern audit replay --target-database-url"},
 		{[]string{"audit", "verify", "--chain-onyl"}, "unknown flag: --chain-onyl"},
 		{[]string{"dlq", "redrive"}, "needs exactly one of --seq N or --all"},
+		{[]string{"db", "grants", "--prefix", "Lantern"}, `--prefix: role prefix "Lantern": use lower-case letters`},
 		{[]string{"policy"}, "lantern policy: needs a command: simulate"},
 		{[]string{"policy", "simulate", "--from", "2026-11-01"}, "type lantern policy simulate --policy my-policy.yaml --from 2026-11-01 --to 2026-11-30"},
 		{[]string{"policy", "simulate", "--policy", "p.yaml", "--from", "2026-11-31", "--to", "2026-11-30"}, "--from and --to are days as YYYY-MM-DD"},
@@ -70,6 +71,20 @@ func TestCommandLineMistakesSayWhatToType(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want 2, %q and the help to run", code, errOut, tc.want)
 			}
 		})
+	}
+}
+
+// TestDBGrantsPrintsTheShippedRoles: what an administrator is told to run
+// is the file deploy/postgres/roles.sql ships, which pkg/dbroles keeps in
+// step with its role table.
+func TestDBGrantsPrintsTheShippedRoles(t *testing.T) {
+	code, out, errOut := run(t, "db", "grants")
+	shipped, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "deploy", "postgres", "roles.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 || out != string(shipped) {
+		t.Errorf("lantern db grants: exit %d, stderr %q; want 0 and deploy/postgres/roles.sql", code, errOut)
 	}
 }
 
