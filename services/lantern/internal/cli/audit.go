@@ -18,15 +18,20 @@ import (
 )
 
 func newAuditCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "audit",
-		Short: "read the audit record: timelines, verification, replay, digests and timeliness reports",
-	}
+	cmd := command.NewGroup("audit", "read the audit record: timelines, verification, replay, digests and timeliness reports",
+		newTimelineCommand(), newVerifyCommand(), newReplayCommand(), newDigestCommand(), newReportCommand())
+	addReaderFlags(cmd, "audit")
+	return cmd
+}
+
+// addReaderFlags adds to the group cmd the flags of a command that reads
+// the live system of record: who reads it and why (the default purpose
+// given), recorded with every read, and where the database is.
+func addReaderFlags(cmd *cobra.Command, purpose string) {
 	flags := cmd.PersistentFlags()
 	flags.String("actor", "", "who is reading, recorded with the read (default $LANTERN_ACTOR, else os:<login name>)")
-	flags.String("purpose", "audit", "why, recorded with the read")
+	flags.String("purpose", purpose, "why, recorded with the read")
 	localenv.AddDatabaseFlag(flags)
-	return command.Group(cmd, newTimelineCommand(), newVerifyCommand(), newReplayCommand(), newDigestCommand(), newReportCommand())
 }
 
 func defaultActor() string {
@@ -71,6 +76,21 @@ func openLive(ctx context.Context, cmd *cobra.Command) (*session, error) {
 }
 
 func (s *session) close() { s.pool.Close() }
+
+// readLive opens the live system of record for cmd, records the reader's
+// consultation (action on subject) and only then runs read.
+func readLive(cmd *cobra.Command, action, subject string, read func(ctx context.Context, s *session) error) error {
+	ctx := cmd.Context()
+	s, err := openLive(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if err := s.record(ctx, action, subject); err != nil {
+		return err
+	}
+	return read(ctx, s)
+}
 
 // record writes the consultation before anything is read out.
 func (s *session) record(ctx context.Context, action, subject string) error {

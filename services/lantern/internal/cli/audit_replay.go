@@ -44,7 +44,6 @@ func newReplayCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&o.unverified, "ignore-verification", false, "replay the ledger even if its hash chain fails verification")
 	localenv.AddNATSFlag(cmd.Flags())
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		ctx := cmd.Context()
 		o.from = from.String()
 		if o.target == "" {
 			return command.Usagef("needs an empty database to rebuild in: type lantern audit replay --target-database-url postgres://…")
@@ -55,15 +54,9 @@ func newReplayCommand() *cobra.Command {
 				return err
 			}
 		}
-		s, err := openLive(ctx, cmd)
-		if err != nil {
-			return err
-		}
-		defer s.close()
-		if err := s.record(ctx, "replay", "from "+o.from); err != nil {
-			return err
-		}
-		return replay(ctx, s, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		return readLive(cmd, "replay", "from "+o.from, func(ctx context.Context, s *session) error {
+			return replay(ctx, s, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		})
 	}
 	return cmd
 }
@@ -109,17 +102,7 @@ func readFacts(ctx context.Context, s *session, o replayOptions, errOut io.Write
 // a replay of an altered ledger would differ from the live projections for
 // a reason the digests cannot name, or worse, match an altered state.
 func verifyBeforeReplay(ctx context.Context, s *session, unverified bool, out, errOut io.Writer) error {
-	bar := (*progress)(nil)
-	res, err := auditlog.VerifyDatabase(ctx, s.pool, auditlog.VerifyOptions{ProgressEvery: 5000,
-		Progress: func(done, total int64) {
-			if bar == nil {
-				bar = newProgress(errOut, "verifying", total, clock.System)
-			}
-			bar.set(done)
-		}})
-	if bar != nil {
-		bar.finish()
-	}
+	res, err := verifyWithProgress(ctx, s, nil, errOut)
 	if err != nil {
 		return fmt.Errorf("verifying the ledger before replay: %w", err)
 	}

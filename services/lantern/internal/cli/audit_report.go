@@ -2,21 +2,19 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/lantern-safeguarding/lantern/pkg/calendar"
+	"context"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
 
 type reportOptions struct {
-	from, to, format, outPath, asOf string
+	from, to, outPath, asOf string
 }
 
 func newReportCommand() *cobra.Command {
@@ -32,25 +30,17 @@ func newReportCommand() *cobra.Command {
 	cmd.Flags().StringVar(&o.outPath, "out", "", "write to this file instead of standard output")
 	cmd.Flags().StringVar(&o.asOf, "as-of", "", "judge open deadlines as at this RFC 3339 time (default now)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		ctx := cmd.Context()
-		o.format = format.String()
 		opts, err := o.parse()
 		if err != nil {
 			return err
 		}
-		s, err := openLive(ctx, cmd)
-		if err != nil {
-			return err
-		}
-		defer s.close()
-		if err := s.record(ctx, "report", opts.From.String()+".."+opts.To.String()); err != nil {
-			return err
-		}
-		rep, err := timeliness.Load(ctx, s.pool, opts)
-		if err != nil {
-			return err
-		}
-		return o.write(rep, cmd.OutOrStdout())
+		return readLive(cmd, "report", opts.From.String()+".."+opts.To.String(), func(ctx context.Context, s *session) error {
+			rep, err := timeliness.Load(ctx, s.pool, opts)
+			if err != nil {
+				return err
+			}
+			return writeTo(o.outPath, cmd.OutOrStdout(), func(w io.Writer) error { return writeReport(w, format.String(), rep) })
+		})
 	}
 	return cmd
 }
@@ -59,13 +49,9 @@ func (o reportOptions) parse() (timeliness.Options, error) {
 	if o.from == "" || o.to == "" {
 		return timeliness.Options{}, command.Usagef("needs the days it covers: type lantern audit report --from 2026-11-01 --to 2026-11-30")
 	}
-	from, errFrom := calendar.ParseDate(o.from)
-	to, errTo := calendar.ParseDate(o.to)
-	if err := errors.Join(errFrom, errTo); err != nil {
-		return timeliness.Options{}, command.UsageError{Err: fmt.Errorf("--from and --to are days as YYYY-MM-DD: %w", err)}
-	}
-	if to.Before(from) {
-		return timeliness.Options{}, command.Usagef("--to %s is before --from %s", to, from)
+	from, to, err := parseDays(o.from, o.to)
+	if err != nil {
+		return timeliness.Options{}, err
 	}
 	asOf := time.Now()
 	if o.asOf != "" {
@@ -76,21 +62,6 @@ func (o reportOptions) parse() (timeliness.Options, error) {
 		asOf = t
 	}
 	return timeliness.Options{From: from, To: to, AsOf: asOf}, nil
-}
-
-func (o reportOptions) write(rep timeliness.Report, out io.Writer) error {
-	if o.outPath != "" {
-		f, err := os.Create(o.outPath)
-		if err != nil {
-			return fmt.Errorf("creating %s: %w", o.outPath, err)
-		}
-		defer f.Close()
-		if err := writeReport(f, o.format, rep); err != nil {
-			return err
-		}
-		return f.Close()
-	}
-	return writeReport(out, o.format, rep)
 }
 
 // writeReport renders rep in format.
@@ -114,24 +85,18 @@ func newDigestCommand() *cobra.Command {
 	}
 	format := command.ChoiceFlag(cmd, "format", "output format", "text", "json")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		ctx, out := cmd.Context(), cmd.OutOrStdout()
-		s, err := openLive(ctx, cmd)
-		if err != nil {
-			return err
-		}
-		defer s.close()
-		if err := s.record(ctx, "digest", "projections"); err != nil {
-			return err
-		}
-		d, err := liveDigest(ctx, s.pool, out)
-		if err != nil {
-			return err
-		}
-		if format.String() == "json" {
-			return json.NewEncoder(out).Encode(d)
-		}
-		fmt.Fprint(out, d)
-		return nil
+		out := cmd.OutOrStdout()
+		return readLive(cmd, "digest", "projections", func(ctx context.Context, s *session) error {
+			d, err := liveDigest(ctx, s.pool, out)
+			if err != nil {
+				return err
+			}
+			if format.String() == "json" {
+				return json.NewEncoder(out).Encode(d)
+			}
+			fmt.Fprint(out, d)
+			return nil
+		})
 	}
 	return cmd
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"context"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
@@ -20,28 +21,22 @@ func newTimelineCommand() *cobra.Command {
 	}
 	format := command.ChoiceFlag(cmd, "format", "output format", "text", "json")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx, out := cmd.Context(), cmd.OutOrStdout()
-		s, err := openLive(ctx, cmd)
-		if err != nil {
-			return err
-		}
-		defer s.close()
-		if err := s.record(ctx, "timeline", args[0]); err != nil {
-			return err
-		}
-		tl, err := projection.IncidentTimeline(ctx, s.pool, args[0])
-		if errors.Is(err, auditlog.ErrNotFound) {
-			return fmt.Errorf("no ledger entries for incident %s", args[0])
-		}
-		if err != nil {
-			return err
-		}
-		if format.String() == "json" {
-			enc := json.NewEncoder(out)
-			enc.SetIndent("", "  ")
-			return enc.Encode(tl)
-		}
-		return writeTimelineText(out, tl)
+		out := cmd.OutOrStdout()
+		return readLive(cmd, "timeline", args[0], func(ctx context.Context, s *session) error {
+			tl, err := projection.IncidentTimeline(ctx, s.pool, args[0])
+			if errors.Is(err, auditlog.ErrNotFound) {
+				return fmt.Errorf("no ledger entries for incident %s", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			if format.String() == "json" {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(tl)
+			}
+			return writeTimelineText(out, tl)
+		})
 	}
 	return cmd
 }

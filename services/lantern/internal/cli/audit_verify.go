@@ -30,7 +30,7 @@ func newVerifyCommand() *cobra.Command {
 	cmd.Flags().String("public-key", "", "the ledger's public key (default $LANTERN_LEDGER_PUBLIC_KEY, else beside the ledger's key file)")
 	chainOnly := cmd.Flags().Bool("chain-only", false, "check the chain alone, without checkpoints (truncation and rollback go unseen)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		ctx, out := cmd.Context(), cmd.OutOrStdout()
+		out := cmd.OutOrStdout()
 		dir, pub, err := ledgerFiles(cmd)
 		if err != nil {
 			return err
@@ -39,15 +39,9 @@ func newVerifyCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		s, err := openLive(ctx, cmd)
-		if err != nil {
-			return err
-		}
-		defer s.close()
-		if err := s.record(ctx, "verify", "ledger"); err != nil {
-			return err
-		}
-		return verifyLedger(ctx, s, cps, *chainOnly, out, cmd.ErrOrStderr())
+		return readLive(cmd, "verify", "ledger", func(ctx context.Context, s *session) error {
+			return verifyLedger(ctx, s, cps, *chainOnly, out, cmd.ErrOrStderr())
+		})
 	}
 	return cmd
 }
@@ -112,7 +106,9 @@ func describeCheckpoints(out io.Writer, dir string, pub ed25519.PublicKey, cps [
 		len(cps), dir, auditlog.KeyID(pub), filepath.Base(last.Path), last.Seq, londonTime(last.Time))
 }
 
-func verifyLedger(ctx context.Context, s *session, cps []auditlog.FileCheckpoint, chainOnly bool, out, errOut io.Writer) error {
+// verifyWithProgress verifies the ledger's chain against cps, showing its
+// progress on errOut.
+func verifyWithProgress(ctx context.Context, s *session, cps []auditlog.FileCheckpoint, errOut io.Writer) (auditlog.Result, error) {
 	var bar *progress
 	res, err := auditlog.VerifyDatabase(ctx, s.pool, auditlog.VerifyOptions{Checkpoints: cps, ProgressEvery: 5000,
 		Progress: func(done, total int64) {
@@ -124,6 +120,11 @@ func verifyLedger(ctx context.Context, s *session, cps []auditlog.FileCheckpoint
 	if bar != nil {
 		bar.finish()
 	}
+	return res, err
+}
+
+func verifyLedger(ctx context.Context, s *session, cps []auditlog.FileCheckpoint, chainOnly bool, out, errOut io.Writer) error {
+	res, err := verifyWithProgress(ctx, s, cps, errOut)
 	if err != nil {
 		return err
 	}

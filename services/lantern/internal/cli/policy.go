@@ -8,23 +8,18 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"context"
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
-	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
 	"github.com/lantern-safeguarding/lantern/services/router/simulate"
 )
 
 func newPolicyCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "policy",
-		Short: "try a routing policy on the partnership's own history before it is used",
-	}
-	flags := cmd.PersistentFlags()
-	flags.String("actor", "", "who is reading, recorded with the read (default $LANTERN_ACTOR, else os:<login name>)")
-	flags.String("purpose", "policy simulation", "why, recorded with the read")
-	localenv.AddDatabaseFlag(flags)
-	return command.Group(cmd, newSimulateCommand())
+	cmd := command.NewGroup("policy", "try a routing policy on the partnership's own history before it is used",
+		newSimulateCommand())
+	addReaderFlags(cmd, "policy simulation")
+	return cmd
 }
 
 type simulateOptions struct {
@@ -50,24 +45,17 @@ organisation's weekly load before and after. The MASH's triage decisions are tak
 	format := command.ChoiceFlag(cmd, "format", "output format", "text", "json", "html")
 	cmd.Flags().StringVar(&o.outPath, "out", "", "write to this file instead of standard output")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		ctx := cmd.Context()
 		opts, err := o.parse()
 		if err != nil {
 			return err
 		}
-		s, err := openLive(ctx, cmd)
-		if err != nil {
-			return err
-		}
-		defer s.close()
-		if err := s.record(ctx, "policy_simulate", opts.From.String()+".."+opts.To.String()); err != nil {
-			return err
-		}
-		rep, err := simulate.Simulate(ctx, s.pool, opts)
-		if err != nil {
-			return err
-		}
-		return writeTo(o.outPath, cmd.OutOrStdout(), func(w io.Writer) error { return writeSimulation(w, format.String(), rep) })
+		return readLive(cmd, "policy_simulate", opts.From.String()+".."+opts.To.String(), func(ctx context.Context, s *session) error {
+			rep, err := simulate.Simulate(ctx, s.pool, opts)
+			if err != nil {
+				return err
+			}
+			return writeTo(o.outPath, cmd.OutOrStdout(), func(w io.Writer) error { return writeSimulation(w, format.String(), rep) })
+		})
 	}
 	return cmd
 }
@@ -76,13 +64,9 @@ func (o simulateOptions) parse() (simulate.Options, error) {
 	if o.policy == "" || o.from == "" || o.to == "" {
 		return simulate.Options{}, command.Usagef("needs the proposed policy and the days: type lantern policy simulate --policy my-policy.yaml --from 2026-11-01 --to 2026-11-30")
 	}
-	from, errFrom := calendar.ParseDate(o.from)
-	to, errTo := calendar.ParseDate(o.to)
-	if err := errors.Join(errFrom, errTo); err != nil {
-		return simulate.Options{}, command.UsageError{Err: fmt.Errorf("--from and --to are days as YYYY-MM-DD: %w", err)}
-	}
-	if to.Before(from) {
-		return simulate.Options{}, command.Usagef("--to %s is before --from %s", to, from)
+	from, to, err := parseDays(o.from, o.to)
+	if err != nil {
+		return simulate.Options{}, err
 	}
 	baseline := o.baseline
 	if baseline == "" {
@@ -107,6 +91,20 @@ func writeSimulation(w io.Writer, format string, rep simulate.Report) error {
 		return simulate.WriteHTML(w, rep)
 	}
 	return simulate.WriteText(w, rep)
+}
+
+// parseDays reads the --from and --to days of a period, refusing a period
+// that ends before it starts.
+func parseDays(fromFlag, toFlag string) (from, to calendar.Date, err error) {
+	from, errFrom := calendar.ParseDate(fromFlag)
+	to, errTo := calendar.ParseDate(toFlag)
+	if err := errors.Join(errFrom, errTo); err != nil {
+		return from, to, command.UsageError{Err: fmt.Errorf("--from and --to are days as YYYY-MM-DD: %w", err)}
+	}
+	if to.Before(from) {
+		return from, to, command.Usagef("--to %s is before --from %s", to, from)
+	}
+	return from, to, nil
 }
 
 // writeTo writes with write to the file at path, or to out when path is

@@ -12,11 +12,7 @@ import (
 )
 
 func newRefdataCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "refdata",
-		Short: "reference data: make Lantern's files from the public registers",
-	}
-	return command.Group(cmd, newRefdataImportCommand())
+	return command.NewGroup("refdata", "reference data: make Lantern's files from the public registers", newRefdataImportCommand())
 }
 
 func newRefdataImportCommand() *cobra.Command {

@@ -66,6 +66,11 @@ func Prepare(root *cobra.Command) {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return UsageError{err} })
 }
 
+// NewGroup is a group of subcommands named use, described by short.
+func NewGroup(use, short string, subs ...*cobra.Command) *cobra.Command {
+	return Group(&cobra.Command{Use: use, Short: short}, subs...)
+}
+
 // Group makes cmd a group of subcommands: run alone it says which commands
 // it has, and an unknown name is refused with the nearest ones.
 func Group(cmd *cobra.Command, subs ...*cobra.Command) *cobra.Command {

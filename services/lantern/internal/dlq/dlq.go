@@ -29,13 +29,11 @@ import (
 
 // NewCommand is `lantern dlq list|redrive`.
 func NewCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "dlq",
-		Short: "messages Lantern's consumers gave up on, with the reason; redrive puts them back",
-	}
+	cmd := command.NewGroup("dlq", "messages Lantern's consumers gave up on, with the reason; redrive puts them back",
+		newListCommand(), newRedriveCommand())
 	localenv.AddNATSFlag(cmd.PersistentFlags())
 	cmd.PersistentFlags().String("consumer", "", "only dead letters of this consumer")
-	return command.Group(cmd, newListCommand(), newRedriveCommand())
+	return cmd
 }
 
 // common are the flags of every dlq command.

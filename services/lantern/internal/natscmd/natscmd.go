@@ -23,18 +23,16 @@ import (
 
 // NewCommand is `lantern nats`.
 func NewCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "nats",
-		Short: "the broker's identities: print its accounts, provision streams and consumers, revoke credentials",
-		Long: `lantern nats: the broker's identities.
+	cmd := command.NewGroup("nats", "the broker's identities: print its accounts, provision streams and consumers, revoke credentials",
+		newConfigCommand(), newProvisionCommand(), newRevokeCommand())
+	cmd.Long = `lantern nats: the broker's identities.
 
 Every service connects to NATS as its own identity, allowed only its own subjects and consumer;
 a provisioner declares the streams and consumers; an observer reads sg.> and changes nothing.
 The keys and each identity's credentials live in the credentials folder: --creds-dir, else
-$LANTERN_NATS_CREDS_DIR, else .lantern/nats-auth (what make run uses).`,
-	}
+$LANTERN_NATS_CREDS_DIR, else .lantern/nats-auth (what make run uses).`
 	cmd.PersistentFlags().String("creds-dir", "", "the credentials folder (default $LANTERN_NATS_CREDS_DIR, else .lantern/nats-auth)")
-	return command.Group(cmd, newConfigCommand(), newProvisionCommand(), newRevokeCommand())
+	return cmd
 }
 
 func credsDir(cmd *cobra.Command) (string, error) {
