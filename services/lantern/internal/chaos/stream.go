@@ -103,17 +103,26 @@ func (b Broker) each(ctx context.Context, stream string, headersOnly bool, f fun
 func (b Broker) Lag(ctx context.Context) (map[string]uint64, error) {
 	lag := map[string]uint64{}
 	for _, name := range Consumers {
-		c, err := b.JS.Consumer(ctx, bus.EventsStream, name)
+		info, err := b.consumerInfo(ctx, name)
 		if err != nil {
-			return nil, fmt.Errorf("looking up consumer %s: %w", name, err)
-		}
-		info, err := c.Info(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("reading consumer %s: %w", name, err)
+			return nil, err
 		}
 		lag[name] = info.NumPending + uint64(info.NumAckPending)
 	}
 	return lag, nil
+}
+
+// consumerInfo reads the state of one of Lantern's consumers.
+func (b Broker) consumerInfo(ctx context.Context, name string) (*jetstream.ConsumerInfo, error) {
+	c, err := b.JS.Consumer(ctx, bus.EventsStream, name)
+	if err != nil {
+		return nil, fmt.Errorf("looking up consumer %s: %w", name, err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading consumer %s: %w", name, err)
+	}
+	return info, nil
 }
 
 // Deliveries is one consumer's delivery count next to the number of
@@ -146,13 +155,9 @@ func (b Broker) Deliveries(ctx context.Context) (map[string]Deliveries, error) {
 	}
 	out := map[string]Deliveries{}
 	for _, name := range Consumers {
-		c, err := b.JS.Consumer(ctx, bus.EventsStream, name)
+		info, err := b.consumerInfo(ctx, name)
 		if err != nil {
-			return nil, fmt.Errorf("looking up consumer %s: %w", name, err)
-		}
-		info, err := c.Info(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("reading consumer %s: %w", name, err)
+			return nil, err
 		}
 		d := Deliveries{Delivered: info.Delivered.Consumer}
 		var matched uint64
