@@ -98,8 +98,8 @@ func monthInput() simulate.Input {
 	return in
 }
 
-// proposedPolicy is the sample policy with MARAC at 12 ticks, written to
-// a file of its own.
+// proposedPolicy is the policy file from with each pair of replacements
+// made, written to a file of its own.
 func proposedPolicy(t *testing.T, from string, replacements ...string) string {
 	t.Helper()
 	data, err := os.ReadFile(from)
@@ -129,8 +129,19 @@ func reference(t *testing.T) *refdata.Set {
 	return ref
 }
 
-func november() (calendar.Date, calendar.Date) {
-	return calendar.Date{Year: 2026, Month: time.November, Day: 1}, calendar.Date{Year: 2026, Month: time.November, Day: 30}
+// novemberOptions simulates November 2026 under the proposed policy file
+// against the default policy.
+func novemberOptions(t *testing.T, proposed string) simulate.Options {
+	t.Helper()
+	return simulate.Options{BaselineFile: defaultPolicy, Reference: reference(t), ProposedFile: proposed,
+		From: calendar.Date{Year: 2026, Month: time.November, Day: 1}, To: calendar.Date{Year: 2026, Month: time.November, Day: 30}}
+}
+
+// maracAt12 is the sample policy with MARAC at 12 ticks rather than 14,
+// the proposal the hand-worked fixture was worked out for.
+func maracAt12(t *testing.T) string {
+	t.Helper()
+	return proposedPolicy(t, samplePolicy, "dash.yes_count.orValue(0) >= 14", "dash.yes_count.orValue(0) >= 12")
 }
 
 // expected is the hand-worked fixture.
@@ -177,9 +188,7 @@ func checkAgainstFixture(t *testing.T, rep simulate.Report) {
 // ticks and the sample rule, over a month, give the counts worked out by
 // hand.
 func TestSimulatedMonthMatchesTheHandWorkedFixture(t *testing.T) {
-	from, to := november()
-	o := simulate.Options{BaselineFile: defaultPolicy, Reference: reference(t), From: from, To: to,
-		ProposedFile: proposedPolicy(t, samplePolicy, "dash.yes_count.orValue(0) >= 14", "dash.yes_count.orValue(0) >= 12")}
+	o := novemberOptions(t, maracAt12(t))
 	rep, err := simulate.Run(o, monthInput())
 	if err != nil {
 		t.Fatal(err)
@@ -193,9 +202,7 @@ func TestSimulatedMonthMatchesTheHandWorkedFixture(t *testing.T) {
 // TestSimulationReportsDeadlinesMoved: R1 at 12 hours instead of 24 moves
 // the MASH deadline of every incident that is not DASH high.
 func TestSimulationReportsDeadlinesMoved(t *testing.T) {
-	from, to := november()
-	o := simulate.Options{BaselineFile: defaultPolicy, Reference: reference(t), From: from, To: to,
-		ProposedFile: proposedPolicy(t, defaultPolicy, "- {calendar: clock, limit: 24h}", "- {calendar: clock, limit: 12h}")}
+	o := novemberOptions(t, proposedPolicy(t, defaultPolicy, "- {calendar: clock, limit: 24h}", "- {calendar: clock, limit: 12h}"))
 	rep, err := simulate.Run(o, monthInput())
 	if err != nil {
 		t.Fatal(err)
@@ -213,9 +220,7 @@ func TestSimulationReportsDeadlinesMoved(t *testing.T) {
 
 // TestReportFormats: text, JSON and one self-contained HTML page.
 func TestReportFormats(t *testing.T) {
-	from, to := november()
-	o := simulate.Options{BaselineFile: defaultPolicy, Reference: reference(t), From: from, To: to,
-		ProposedFile: proposedPolicy(t, samplePolicy, "dash.yes_count.orValue(0) >= 14", "dash.yes_count.orValue(0) >= 12")}
+	o := novemberOptions(t, maracAt12(t))
 	rep, err := simulate.Run(o, monthInput())
 	if err != nil {
 		t.Fatal(err)
@@ -296,9 +301,7 @@ func TestFromTheLedger(t *testing.T) {
 	appendEvent(events.NotificationRequested, cloudevent.DeriveID("requested", shredded), shredded,
 		london(time.November, 25, 10), map[string]string{"incident_id": shredded})
 
-	from, to := november()
-	o := simulate.Options{BaselineFile: defaultPolicy, Reference: reference(t), From: from, To: to,
-		ProposedFile: proposedPolicy(t, samplePolicy, "dash.yes_count.orValue(0) >= 14", "dash.yes_count.orValue(0) >= 12")}
+	o := novemberOptions(t, maracAt12(t))
 	rep, err := simulate.Simulate(ctx, pool, o)
 	if err != nil {
 		t.Fatal(err)
