@@ -18,14 +18,34 @@ func upstream(t *testing.T, name string) string {
 	return srv.URL
 }
 
-func TestMostSpecificRouteWins(t *testing.T) {
-	intake, ledger := upstream(t, "intake"), upstream(t, "ledger")
-	routes, err := gateway.ParseRoutes("/v1/incidents/{id}/timeline=" + ledger + ";/v1/incidents=" + intake + ";/v1/incidents/=" + intake)
+// gatewayTo runs the gateway with the routes given as in LANTERN_ROUTES.
+func gatewayTo(t *testing.T, routes string) *httptest.Server {
+	t.Helper()
+	parsed, err := gateway.ParseRoutes(routes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := httptest.NewServer(gateway.Handler(routes))
-	defer gw.Close()
+	gw := httptest.NewServer(gateway.Handler(parsed))
+	t.Cleanup(gw.Close)
+	return gw
+}
+
+// postIncident posts an empty notice through the gateway to routes and
+// returns the answer, its body read.
+func postIncident(t *testing.T, routes string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Post(gatewayTo(t, routes).URL+"/v1/incidents", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, body
+}
+
+func TestMostSpecificRouteWins(t *testing.T) {
+	intake, ledger := upstream(t, "intake"), upstream(t, "ledger")
+	gw := gatewayTo(t, "/v1/incidents/{id}/timeline="+ledger+";/v1/incidents="+intake+";/v1/incidents/="+intake)
 	for path, want := range map[string]string{
 		"/v1/incidents":              "intake /v1/incidents",
 		"/v1/incidents/abc":          "intake /v1/incidents/abc",
@@ -44,17 +64,7 @@ func TestMostSpecificRouteWins(t *testing.T) {
 }
 
 func TestDownUpstreamIsA503Problem(t *testing.T) {
-	routes, err := gateway.ParseRoutes("/v1/=http://127.0.0.1:1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw := httptest.NewServer(gateway.Handler(routes))
-	defer gw.Close()
-	resp, err := http.Post(gw.URL+"/v1/incidents", "application/json", strings.NewReader("{}"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := postIncident(t, "/v1/=http://127.0.0.1:1")
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("got %d %q, want a 503 problem", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
@@ -75,18 +85,7 @@ func TestUpstreamDyingAfterTheRequestIsA502Problem(t *testing.T) {
 		_ = conn.Close()
 	}))
 	defer dying.Close()
-	routes, err := gateway.ParseRoutes("/v1/=" + dying.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw := httptest.NewServer(gateway.Handler(routes))
-	defer gw.Close()
-	resp, err := http.Post(gw.URL+"/v1/incidents", "application/json", strings.NewReader("{}"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, body := postIncident(t, "/v1/="+dying.URL)
 	if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("Content-Type") != "application/problem+json" ||
 		!strings.Contains(string(body), "outcome-unknown") {
 		t.Errorf("got %d %q %s, want a 502 outcome-unknown problem", resp.StatusCode, resp.Header.Get("Content-Type"), body)
