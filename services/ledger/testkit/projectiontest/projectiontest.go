@@ -167,20 +167,21 @@ func (in *Incident) Triaged(id, rag, defaultRAG, reason, user string, at time.Ti
 
 // Breached adds sla.breached for step of notification id, observed at at.
 func (in *Incident) Breached(id, step string, at time.Time) *Incident {
-	n := in.note(id)
-	data := events.SLAData{NotificationID: id, IncidentID: in.ID, Recipient: n.Recipient, RuleID: n.RuleID,
-		Step: step, DueAt: n.DueAt, ObservedAt: at}
-	in.add(cloudevent.DeriveID("breached", id, step), events.SLABreached, events.SourceEscalation, id,
-		"service:escalation", at, n.Recipient.Kind, data)
-	return in
+	return in.alarm("breached", events.SLABreached, id, step, at)
 }
 
 // AtRisk adds sla.at_risk for step of notification id, observed at at.
 func (in *Incident) AtRisk(id, step string, at time.Time) *Incident {
+	return in.alarm("at_risk", events.SLAAtRisk, id, step, at)
+}
+
+// alarm adds the escalation service's alarm of type t, whose ids are
+// derived from name, for step of notification id.
+func (in *Incident) alarm(name string, t events.Type, id, step string, at time.Time) *Incident {
 	n := in.note(id)
 	data := events.SLAData{NotificationID: id, IncidentID: in.ID, Recipient: n.Recipient, RuleID: n.RuleID,
 		Step: step, DueAt: n.DueAt, ObservedAt: at}
-	in.add(cloudevent.DeriveID("at_risk", id, step), events.SLAAtRisk, events.SourceEscalation, id,
+	in.add(cloudevent.DeriveID(name, id, step), t, events.SourceEscalation, id,
 		"service:escalation", at, n.Recipient.Kind, data)
 	return in
 }
