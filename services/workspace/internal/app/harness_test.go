@@ -285,7 +285,17 @@ type browser struct {
 func (b *bundle) signIn(username string) *browser {
 	b.t.Helper()
 	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar}
+	br := b.signInThrough(&http.Client{Jar: jar}, b.url+"/dev-idp", username)
+	if br.csrf == "" {
+		b.t.Fatalf("signed-in page has no CSRF token")
+	}
+	return br
+}
+
+// signInThrough signs username in with client through the issuer at
+// issuer and returns the browser on the page the workspace answered with.
+func (b *bundle) signInThrough(client *http.Client, issuer, username string) *browser {
+	b.t.Helper()
 	u := b.user(username)
 	resp, err := client.Get(b.url + "/signin")
 	if err != nil {
@@ -294,7 +304,7 @@ func (b *bundle) signIn(username string) *browser {
 	form := readForm(b.t, resp)
 	form.Set("username", u.Username)
 	form.Set("password", u.Password)
-	resp, err = client.PostForm(b.url+"/dev-idp/authorize", form)
+	resp, err = client.PostForm(issuer+"/authorize", form)
 	if err != nil {
 		b.t.Fatalf("signing in: %v", err)
 	}
@@ -303,12 +313,7 @@ func (b *bundle) signIn(username string) *browser {
 	if resp.StatusCode != http.StatusOK {
 		b.t.Fatalf("sign-in ended with %d:\n%s", resp.StatusCode, page)
 	}
-	br := &browser{b: b, client: client}
-	br.csrf = hiddenValue(string(page), "csrf")
-	if br.csrf == "" {
-		b.t.Fatalf("signed-in page has no CSRF token:\n%s", page)
-	}
-	return br
+	return &browser{b: b, client: client, csrf: hiddenValue(string(page), "csrf")}
 }
 
 // readForm reads the hidden fields of the provider's sign-in form.
@@ -461,23 +466,5 @@ func (b *bundle) tokenAt(issuer, username string) string {
 // signInAt signs in through an issuer at its own address.
 func (b *bundle) signInAt(issuer, username string) *browser {
 	b.t.Helper()
-	client := &http.Client{Jar: newJar()}
-	u := b.user(username)
-	resp, err := client.Get(b.url + "/signin")
-	if err != nil {
-		b.t.Fatalf("starting sign-in: %v", err)
-	}
-	form := readForm(b.t, resp)
-	form.Set("username", u.Username)
-	form.Set("password", u.Password)
-	resp, err = client.PostForm(issuer+"/authorize", form)
-	if err != nil {
-		b.t.Fatalf("signing in: %v", err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b.t.Fatalf("sign-in ended with %d:\n%s", resp.StatusCode, page)
-	}
-	return &browser{b: b, client: client, csrf: hiddenValue(string(page), "csrf")}
+	return b.signInThrough(&http.Client{Jar: newJar()}, issuer, username)
 }
