@@ -124,11 +124,27 @@ func (l *loader) claimKey(c rowCheck, col int, key, what string) bool {
 	return true
 }
 
-func (l *loader) loadLocalAuthorities() {
-	rows, complete := l.readTable(fileLocalAuthorities, localAuthorityColumns)
-	l.localAuthoritiesComplete = complete
+// eachRow hands each row of file, read with its columns, to read, and
+// reports whether the whole file could be read.
+func (l *loader) eachRow(file string, columns []string, read func(c rowCheck)) (complete bool) {
+	rows, complete := l.readTable(file, columns)
 	for _, row := range rows {
-		c := l.rowCheck(fileLocalAuthorities, localAuthorityColumns, row)
+		read(l.rowCheck(file, columns, row))
+	}
+	return complete
+}
+
+// keep stores v in m under key, read from column col, unless the key is
+// missing or repeats one already listed; what names the key in that
+// problem, with a %q for the key.
+func keep[V any](l *loader, c rowCheck, col int, m map[string]V, key, what string, v V) {
+	if key != "" && l.claimKey(c, col, key, fmt.Sprintf(what, key)) {
+		m[key] = v
+	}
+}
+
+func (l *loader) loadLocalAuthorities() {
+	l.localAuthoritiesComplete = l.eachRow(fileLocalAuthorities, localAuthorityColumns, func(c rowCheck) {
 		la := LocalAuthority{
 			Code:            parsed(c, laCode, parseLocalAuthorityCode),
 			Name:            c.required(laName),
@@ -136,16 +152,12 @@ func (l *loader) loadLocalAuthorities() {
 			MASHHours:       parsed(c, laMASHHours, calendar.ParseOpeningHours),
 			EarlyYearsOptIn: parsed(c, laEarlyYearsOptIn, parseBool),
 		}
-		if la.Code != "" && l.claimKey(c, laCode, la.Code, fmt.Sprintf("code %q", la.Code)) {
-			l.set.localAuthorities[la.Code] = la
-		}
-	}
+		keep(l, c, laCode, l.set.localAuthorities, la.Code, "code %q", la)
+	})
 }
 
 func (l *loader) loadSchools() {
-	rows, _ := l.readTable(fileSchools, schoolColumns)
-	for _, row := range rows {
-		c := l.rowCheck(fileSchools, schoolColumns, row)
+	l.eachRow(fileSchools, schoolColumns, func(c rowCheck) {
 		school := School{
 			URN:                parsed(c, schoolURN, parseURN),
 			Name:               c.required(schoolName),
@@ -156,10 +168,8 @@ func (l *loader) loadSchools() {
 		dayStart := parsed(c, schoolDayStart, parseTimeOfDay)
 		school.Calendar = l.calendarRef(c, schoolCalendarID)
 		school.Calendar.DayStart = dayStart
-		if school.URN != "" && l.claimKey(c, schoolURN, school.URN, fmt.Sprintf("URN %q", school.URN)) {
-			l.set.schools[school.URN] = school
-		}
-	}
+		keep(l, c, schoolURN, l.set.schools, school.URN, "URN %q", school)
+	})
 }
 
 // phase reads a school's phase. The register's free text may hold words
@@ -204,24 +214,18 @@ func (l *loader) calendarRef(c rowCheck, col int) calendar.SchoolCalendar {
 }
 
 func (l *loader) loadGPPractices() {
-	rows, _ := l.readTable(fileGPPractices, gpPracticeColumns)
-	for _, row := range rows {
-		c := l.rowCheck(fileGPPractices, gpPracticeColumns, row)
+	l.eachRow(fileGPPractices, gpPracticeColumns, func(c rowCheck) {
 		practice := GPPractice{
 			ODSCode:           parsed(c, gpODSCode, parseODSCode),
 			Name:              c.required(gpName),
 			SafeguardingEmail: parsed(c, gpSafeguardingEmail, parseEmail),
 		}
-		if practice.ODSCode != "" && l.claimKey(c, gpODSCode, practice.ODSCode, fmt.Sprintf("ODS code %q", practice.ODSCode)) {
-			l.set.gpPractices[practice.ODSCode] = practice
-		}
-	}
+		keep(l, c, gpODSCode, l.set.gpPractices, practice.ODSCode, "ODS code %q", practice)
+	})
 }
 
 func (l *loader) loadServices() {
-	rows, _ := l.readTable(fileServices, serviceColumns)
-	for _, row := range rows {
-		c := l.rowCheck(fileServices, serviceColumns, row)
+	l.eachRow(fileServices, serviceColumns, func(c rowCheck) {
 		service := Service{
 			LocalAuthorityCode: l.localAuthorityRef(c, serviceLocalAuthority),
 			Kind:               parsed(c, serviceKind, parseServiceKind),
@@ -229,12 +233,12 @@ func (l *loader) loadServices() {
 			Email:              parsed(c, serviceEmail, parseEmail),
 		}
 		if service.LocalAuthorityCode == "" || service.Kind == "" {
-			continue
+			return
 		}
 		key := serviceKey{service.LocalAuthorityCode, service.Kind}
 		what := fmt.Sprintf("the %s service of %s", service.Kind, service.LocalAuthorityCode)
 		if l.claimKey(c, serviceKind, key.localAuthority+" "+string(key.kind), what) {
 			l.set.services[key] = service
 		}
-	}
+	})
 }
