@@ -17,6 +17,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/authz"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/casework"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/signin"
+	"time"
 )
 
 // APIPrefix is where the JSON API lives.
@@ -103,89 +104,76 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-func (s *Server) apiMe(w http.ResponseWriter, r *http.Request, c casework.Caller) {
-	if err := s.cases.Account(r.Context(), c); err != nil {
+// reply answers with body as JSON with status once the operation behind
+// it succeeded, and otherwise with the problem its error calls for.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, err error, status int, body func() any) {
+	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	s.writeJSON(w, http.StatusOK, meOf(c.User))
+	s.writeJSON(w, status, body())
+}
+
+// createdStatus is 201 when the request did the action, 200 when it had
+// been done already and the request only repeated it.
+func createdStatus(created bool) int {
+	if created {
+		return http.StatusCreated
+	}
+	return http.StatusOK
+}
+
+// listOf shows each view as at now.
+func listOf[V, B any](views []V, now time.Time, show func(V, time.Time) B) []B {
+	out := make([]B, 0, len(views))
+	for _, v := range views {
+		out = append(out, show(v, now))
+	}
+	return out
+}
+
+func (s *Server) apiMe(w http.ResponseWriter, r *http.Request, c casework.Caller) {
+	err := s.cases.Account(r.Context(), c)
+	s.reply(w, r, err, http.StatusOK, func() any { return meOf(c.User) })
 }
 
 func (s *Server) apiInbox(w http.ResponseWriter, r *http.Request, c casework.Caller) {
 	list, err := s.cases.Inbox(r.Context(), c)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	now := s.cases.Clock().Now()
-	out := make([]noticeSummaryBody, 0, len(list))
-	for _, v := range list {
-		out = append(out, summaryOf(v, now))
-	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"notices": out})
+	s.reply(w, r, err, http.StatusOK, func() any {
+		return map[string]any{"notices": listOf(list, s.cases.Clock().Now(), summaryOf)}
+	})
 }
 
 func (s *Server) apiNotice(w http.ResponseWriter, r *http.Request, c casework.Caller) {
 	v, err := s.cases.Notice(r.Context(), c, r.PathValue("id"))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, noticeOf(v, s.cases.Clock().Now()))
+	s.reply(w, r, err, http.StatusOK, func() any { return noticeOf(v, s.cases.Clock().Now()) })
 }
 
 func (s *Server) apiRecord(w http.ResponseWriter, r *http.Request, c casework.Caller) {
 	v, err := s.cases.Record(r.Context(), c, r.PathValue("id"))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, noticeOf(v, s.cases.Clock().Now()))
+	s.reply(w, r, err, http.StatusOK, func() any { return noticeOf(v, s.cases.Clock().Now()) })
 }
 
 func (s *Server) apiAcknowledge(w http.ResponseWriter, r *http.Request, c casework.Caller) {
 	ack, created, err := s.cases.Acknowledge(r.Context(), c, r.PathValue("id"))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	s.writeJSON(w, status, ackOf(&ack))
+	s.reply(w, r, err, createdStatus(created), func() any { return ackOf(&ack) })
 }
 
 func (s *Server) apiQueue(w http.ResponseWriter, r *http.Request, c casework.Caller) {
 	list, err := s.cases.Queue(r.Context(), c)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	now := s.cases.Clock().Now()
-	out := make([]queueItemBody, 0, len(list))
-	for _, v := range list {
-		out = append(out, queueItemOf(v, now))
-	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"queue": out})
+	s.reply(w, r, err, http.StatusOK, func() any {
+		return map[string]any{"queue": listOf(list, s.cases.Clock().Now(), queueItemOf)}
+	})
 }
 
 func (s *Server) apiIncident(w http.ResponseWriter, r *http.Request, c casework.Caller) {
 	v, err := s.cases.Incident(r.Context(), c, r.PathValue("id"))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, incidentOf(v, s.cases.Clock().Now()))
+	s.reply(w, r, err, http.StatusOK, func() any { return incidentOf(v, s.cases.Clock().Now()) })
 }
 
 func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, c casework.Caller) {
 	claim, err := s.cases.Claim(r.Context(), c, r.PathValue("id"))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, claimOf(&claim))
+	s.reply(w, r, err, http.StatusOK, func() any { return claimOf(&claim) })
 }
 
 func (s *Server) apiRelease(w http.ResponseWriter, r *http.Request, c casework.Caller) {
@@ -214,15 +202,7 @@ func (s *Server) apiTriage(w http.ResponseWriter, r *http.Request, c casework.Ca
 		return
 	}
 	d, created, err := s.cases.Triage(r.Context(), c, r.PathValue("id"), casework.TriageInput(in))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	s.writeJSON(w, status, decisionOf(&d))
+	s.reply(w, r, err, createdStatus(created), func() any { return decisionOf(&d) })
 }
 
 // readTriage reads a JSON body strictly: one object, known fields only.
@@ -248,9 +228,5 @@ func readTriage(r *http.Request) (triageRequest, problem.Details, bool) {
 
 func (s *Server) apiOverview(w http.ResponseWriter, r *http.Request, c casework.Caller) {
 	counts, err := s.cases.Overview(r.Context(), c)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, overviewOf(counts))
+	s.reply(w, r, err, http.StatusOK, func() any { return overviewOf(counts) })
 }

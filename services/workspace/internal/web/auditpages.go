@@ -146,11 +146,7 @@ func queryProblems(periodErr error, format string) []problem.FieldError {
 
 func (s *Server) apiAuditTimeline(w http.ResponseWriter, r *http.Request, c casework.Caller) {
 	tl, err := s.cases.AuditTimeline(r.Context(), c, r.PathValue("id"))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	s.writeJSON(w, http.StatusOK, tl)
+	s.reply(w, r, err, http.StatusOK, func() any { return tl })
 }
 
 // reportFormats are the media types of the report's formats.
