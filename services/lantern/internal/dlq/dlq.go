@@ -67,6 +67,26 @@ func (c *common) connect() (jetstream.JetStream, *nats.Conn, error) {
 
 // letters returns the dead letters of the consumer asked for, redriven ones
 // only if asked.
+// withLetters connects to the broker the command's flags name and runs fn
+// with the dead letters of the consumer asked for, those already redriven
+// too when withRedriven is set.
+func withLetters(cmd *cobra.Command, withRedriven bool, fn func(c common, js jetstream.JetStream, letters []bus.StoredDeadLetter) error) error {
+	c, err := commonOf(cmd)
+	if err != nil {
+		return err
+	}
+	js, nc, err := c.connect()
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	letters, err := c.letters(cmd.Context(), js, withRedriven)
+	if err != nil {
+		return err
+	}
+	return fn(c, js, letters)
+}
+
 func (c *common) letters(ctx context.Context, js jetstream.JetStream, withRedriven bool) ([]bus.StoredDeadLetter, error) {
 	all, err := bus.DeadLetters(ctx, js)
 	if err != nil {
@@ -90,23 +110,12 @@ func newListCommand() *cobra.Command {
 	all := cmd.Flags().Bool("all", false, "include dead letters already redriven")
 	format := command.ChoiceFlag(cmd, "format", "output format", "text", "json")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		c, err := commonOf(cmd)
-		if err != nil {
-			return err
-		}
-		js, nc, err := c.connect()
-		if err != nil {
-			return err
-		}
-		defer nc.Close()
-		letters, err := c.letters(cmd.Context(), js, *all)
-		if err != nil {
-			return err
-		}
-		if format.String() == "json" {
-			return writeJSON(cmd.OutOrStdout(), letters)
-		}
-		return writeText(cmd.OutOrStdout(), letters, *all)
+		return withLetters(cmd, *all, func(_ common, _ jetstream.JetStream, letters []bus.StoredDeadLetter) error {
+			if format.String() == "json" {
+				return writeJSON(cmd.OutOrStdout(), letters)
+			}
+			return writeText(cmd.OutOrStdout(), letters, *all)
+		})
 	}
 	return cmd
 }
@@ -199,24 +208,13 @@ func newRedriveCommand() *cobra.Command {
 		if *seq == 0 && !*all {
 			return command.Usagef("needs exactly one of --seq N or --all")
 		}
-		c, err := commonOf(cmd)
-		if err != nil {
-			return err
-		}
-		js, nc, err := c.connect()
-		if err != nil {
-			return err
-		}
-		defer nc.Close()
-		open, err := c.letters(cmd.Context(), js, false)
-		if err != nil {
-			return err
-		}
-		targets, err := chooseTargets(open, *seq, c.consumer)
-		if err != nil {
-			return err
-		}
-		return redriveAll(cmd.Context(), js, targets, cmd.OutOrStdout())
+		return withLetters(cmd, false, func(c common, js jetstream.JetStream, open []bus.StoredDeadLetter) error {
+			targets, err := chooseTargets(open, *seq, c.consumer)
+			if err != nil {
+				return err
+			}
+			return redriveAll(cmd.Context(), js, targets, cmd.OutOrStdout())
+		})
 	}
 	return cmd
 }
