@@ -151,7 +151,7 @@ func nonNilNotes(n []NotificationTimeline) []NotificationTimeline {
 func sortedByRequest(notes []Notification) []Notification {
 	out := slices.Clone(notes)
 	slices.SortStableFunc(out, func(a, b Notification) int {
-		if c := compareTimes(a.RequestedAt, b.RequestedAt); c != 0 {
+		if c := CompareTimes(a.RequestedAt, b.RequestedAt); c != 0 {
 			return c
 		}
 		if a.RuleID != b.RuleID {
@@ -162,7 +162,8 @@ func sortedByRequest(notes []Notification) []Notification {
 	return out
 }
 
-func compareTimes(a, b *time.Time) int {
+// CompareTimes orders optional times, a missing one last.
+func CompareTimes(a, b *time.Time) int {
 	switch {
 	case a == nil && b == nil:
 		return 0

@@ -406,19 +406,7 @@ func compareRules(a, b string) int {
 }
 
 func compareBreaches(x, y Breach) int {
-	return cmp.Or(compareTimePtr(x.DueAt, y.DueAt), cmp.Compare(x.NotificationID, y.NotificationID), cmp.Compare(x.Step, y.Step))
-}
-
-func compareTimePtr(a, b *time.Time) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return 1
-	case b == nil:
-		return -1
-	}
-	return a.Compare(*b)
+	return cmp.Or(projection.CompareTimes(x.DueAt, y.DueAt), cmp.Compare(x.NotificationID, y.NotificationID), cmp.Compare(x.Step, y.Step))
 }
 
 func share(n, of int) *float64 {
