@@ -2,7 +2,6 @@ package simulate_test
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/reftest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/simulate"
 )
 
@@ -313,21 +313,7 @@ func otherReference(t *testing.T) *refdata.Set {
 		"bank-holidays.json": `{"england-and-wales": {"division": "england-and-wales",
 			"events": [{"title": "Christmas Day", "date": "2026-12-25", "notes": "", "bunting": true}]}}`,
 	}
-	dir := t.TempDir()
-	for name, content := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	set, err := refdata.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
+	return reftest.Load(t, files)
 }
 
 func TestSyntheticPeopleAreMarkedAsSuch(t *testing.T) {

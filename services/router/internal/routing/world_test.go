@@ -3,7 +3,6 @@ package routing_test
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/eventschema"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/reftest"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/routing"
 )
@@ -81,21 +81,7 @@ func writeReference(t testing.TB, o worldOptions) *refdata.Set {
   {"title": "Boxing Day", "date": "2026-12-28", "notes": "Substitute day", "bunting": true},
   {"title": "New Year's Day", "date": "2027-01-01", "notes": "", "bunting": true}]}}`,
 	}
-	dir := t.TempDir()
-	for name, content := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	set, err := refdata.Load(dir)
-	if err != nil {
-		t.Fatalf("loading the test reference data: %v", err)
-	}
-	return set
+	return reftest.Load(t, files)
 }
 
 // shippedPolicyFile is the default policy the project ships, and
