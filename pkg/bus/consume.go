@@ -179,7 +179,8 @@ func (w *worker) process(msg jetstream.Msg) {
 }
 
 func (w *worker) handleEvent(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, e cloudevent.Event) {
-	err := w.handle(WithSubject(ctx, msg.Subject()), e)
+	ctx = context.WithValue(WithSubject(ctx, msg.Subject()), deliveryKey{}, meta.NumDelivered)
+	err := w.handle(ctx, e)
 	switch {
 	case err == nil:
 		faults.Crash(faults.ConsumeBeforeAck)
@@ -250,6 +251,15 @@ type subjectKey struct{}
 // Consume passes it; suites that call handlers directly use it too.
 func WithSubject(ctx context.Context, subject string) context.Context {
 	return context.WithValue(ctx, subjectKey{}, subject)
+}
+
+type deliveryKey struct{}
+
+// Delivery returns, inside a Handler, which delivery of its message this is:
+// 1 the first time, more on a redelivery, 0 outside Consume.
+func Delivery(ctx context.Context) uint64 {
+	n, _ := ctx.Value(deliveryKey{}).(uint64)
+	return n
 }
 
 // MsgSubject returns, inside a Handler, the NATS subject the event arrived on.

@@ -85,6 +85,9 @@ func (s *Store) Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	return pgdb.MigrateTable(ctx, pool, s.schema, "outbox_db_version", sub)
 }
 
+// Schema is the PostgreSQL schema the store is kept in.
+func (s *Store) Schema() string { return s.schema }
+
 // channel is the LISTEN/NOTIFY channel that wakes the relay at commit.
 func (s *Store) channel() string { return s.schema + "_outbox" }
 

@@ -35,6 +35,10 @@ type Relay struct {
 	// (a look for pending rows, publishing what it found) before Check
 	// calls it stalled.
 	StallAfter time.Duration
+	// OnPublished, if set, is told of every event the stream
+	// acknowledged, after the whole batch was; duplicate says the stream
+	// already held it. It is for metrics: it must not block.
+	OnPublished func(subject string, e event.Event, duplicate bool)
 	// progress is when the last round finished, in Unix nanoseconds; zero
 	// before the first.
 	progress atomic.Int64
@@ -204,11 +208,13 @@ func (r *Relay) publishAll(ctx context.Context, rows []pendingRow) error {
 	}
 	timeout := time.After(30 * time.Second)
 	duplicates := 0
-	for _, f := range futures {
+	dup := make([]bool, len(futures))
+	for i, f := range futures {
 		select {
 		case ack := <-f.Ok():
 			if ack.Duplicate {
 				duplicates++
+				dup[i] = true
 			}
 		case err := <-f.Err():
 			return fmt.Errorf("publishing %s: %w", f.Msg().Header.Get("ce-id"), err)
@@ -216,6 +222,11 @@ func (r *Relay) publishAll(ctx context.Context, rows []pendingRow) error {
 			return errors.New("timed out waiting for publish acknowledgements")
 		case <-ctx.Done():
 			return ctx.Err()
+		}
+	}
+	if r.OnPublished != nil {
+		for i, row := range rows {
+			r.OnPublished(row.subject, row.event, dup[i])
 		}
 	}
 	if duplicates > 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/httpjson"
 	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
+	"github.com/lantern-safeguarding/lantern/pkg/metrics"
 )
 
 // checkTimeout bounds each readiness check, so that an unreachable server
@@ -89,7 +90,8 @@ func (r *readiness) run(ctx context.Context) Report {
 // /healthz answers 200 while the process serves HTTP at all: it touches
 // neither the database nor the broker, so that an orchestrator does not
 // restart a service that is only waiting for one of them. /readyz runs
-// every check and answers 503 with the reasons until all pass.
+// every check and answers 503 with the reasons until all pass. /metrics
+// serves the service's Prometheus registry.
 func (e *Env) serveAdmin(addr string) error {
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -106,6 +108,7 @@ func (e *Env) serveAdmin(addr string) error {
 		}
 		_ = httpjson.Write(w, status, rep)
 	})
+	mux.Handle("GET /metrics", metrics.Handler(e.registry, e.Log))
 	srv, err := httpserver.Listen(addr, mux)
 	if err != nil {
 		return fmt.Errorf("admin listener: %w", err)

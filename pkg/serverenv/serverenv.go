@@ -22,13 +22,16 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/dbroles"
 	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
+	"github.com/lantern-safeguarding/lantern/pkg/metrics"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
@@ -58,7 +61,13 @@ type Env struct {
 	// Conn and JS are the broker, nil unless Options.NATS was set.
 	Conn *nats.Conn
 	JS   jetstream.JetStream
+	// Metrics registers a service's own metrics, served on the admin
+	// listener at /metrics with a service label.
+	Metrics prometheus.Registerer
 
+	registry   *prometheus.Registry
+	httpStats  *metrics.HTTP
+	consStats  *metrics.Consumers
 	grace      time.Duration
 	ready      *readiness
 	admin      *httpserver.Server
@@ -85,7 +94,9 @@ type task struct {
 // for not being ready are visible while the rest starts, then opens the
 // database and connects to NATS as o asks. Close releases what it opened.
 func Setup(ctx context.Context, name string, log *zap.Logger, o Options) (*Env, error) {
-	env := &Env{Name: name, Log: log, grace: o.Shutdown.Grace, ready: newReadiness()}
+	env := &Env{Name: name, Log: log, grace: o.Shutdown.Grace, ready: newReadiness(), registry: metrics.NewRegistry()}
+	env.Metrics = metrics.Registerer(env.registry, name)
+	env.httpStats = metrics.NewHTTP(env.Metrics)
 	if env.grace <= 0 {
 		env.grace = 10 * time.Second
 	}
@@ -145,6 +156,7 @@ func (e *Env) connectNATS(ctx context.Context, c config.NATS) error {
 		return err
 	}
 	e.Conn, e.JS = nc, js
+	e.consStats = metrics.NewConsumers(e.Metrics, js)
 	// With its own identity a service may not declare streams or
 	// consumers: the provisioning step has, and the service binds.
 	e.provisioned = c.CredsDir != ""
@@ -243,10 +255,12 @@ func (e *Env) Consume(spec bus.ConsumerSpec, h bus.Handler) {
 		}
 		return nil
 	})
+	observe := e.consStats.Middleware(spec.Durable)
 	e.Go(check, func(ctx context.Context) error {
-		// Provenance comes first for every consumer: nothing else sees an
-		// event from a source not entitled to its subject.
-		mws := append([]bus.Middleware{bus.Provenance(e.Log)}, e.middleware...)
+		// Provenance comes first for every consumer, after the metrics
+		// that count its refusals: nothing else sees an event from a
+		// source not entitled to its subject.
+		mws := append([]bus.Middleware{observe, bus.Provenance(e.Log)}, e.middleware...)
 		return bus.Consume(ctx, e.JS, spec, bus.Chain(h, mws...), e.Log)
 	})
 }
@@ -257,9 +271,17 @@ func (e *Env) Consume(spec bus.ConsumerSpec, h bus.Handler) {
 func (e *Env) Use(mw ...bus.Middleware) { e.middleware = append(e.middleware, mw...) }
 
 // Relay adds the outbox relay of ob as a goroutine, ready while it makes
-// progress.
-func (e *Env) Relay(ob *outbox.Store) {
+// progress. Its depth and what it publishes are measured; observers are
+// told of every event published as well, for a service's own metrics.
+func (e *Env) Relay(ob *outbox.Store, observers ...func(subject string, ev cloudevent.Event, duplicate bool)) {
 	r := ob.NewRelay(e.DB, bus.NewPublisher(e.JS), e.Log)
+	stats := metrics.NewOutbox(e.Metrics, e.DB, ob.Schema())
+	r.OnPublished = func(subject string, ev cloudevent.Event, duplicate bool) {
+		stats.Published(ob.Schema(), ev, duplicate)
+		for _, o := range observers {
+			o(subject, ev, duplicate)
+		}
+	}
 	e.ready.add("outbox relay", func(context.Context) error { return r.Check() })
 	e.Go("outbox relay", r.Run)
 }
@@ -267,7 +289,7 @@ func (e *Env) Relay(ob *outbox.Store) {
 // Listen binds addr now, so that the address is known (Addr) before the
 // handler is built, and serves h from Run on with the shutdown grace.
 func (e *Env) Listen(name, addr string, h http.Handler) (*httpserver.Server, error) {
-	srv, err := httpserver.Listen(addr, h)
+	srv, err := httpserver.Listen(addr, e.httpStats.Wrap(name, h))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -44,9 +44,12 @@ type Checkpointer struct {
 	cfg  CheckpointerConfig
 	log  *zap.Logger
 
-	mu       sync.Mutex
-	last     *Checkpoint
-	lastSeq  atomic.Int64
+	mu      sync.Mutex
+	last    *Checkpoint
+	lastSeq atomic.Int64
+	// lastAt is when the last checkpoint was signed, in Unix nanoseconds;
+	// zero before the first.
+	lastAt   atomic.Int64
 	appended atomic.Int64
 	kick     chan struct{}
 }
@@ -62,6 +65,7 @@ func NewCheckpointer(pool *pgxpool.Pool, cfg CheckpointerConfig, log *zap.Logger
 	if n := len(cps); n > 0 {
 		c.last = cps[n-1].Checkpoint
 		c.lastSeq.Store(c.last.Seq)
+		c.lastAt.Store(c.last.Time.UnixNano())
 	}
 	return c, nil
 }
@@ -76,6 +80,16 @@ func (c *Checkpointer) Appended(seq int64) {
 		default:
 		}
 	}
+}
+
+// Last is the sequence number the newest checkpoint covers and when it was
+// signed; ok is false before the first, for metrics and health.
+func (c *Checkpointer) Last() (seq int64, at time.Time, ok bool) {
+	n := c.lastAt.Load()
+	if n == 0 {
+		return 0, time.Time{}, false
+	}
+	return c.lastSeq.Load(), time.Unix(0, n), true
 }
 
 // Run checkpoints every Interval and whenever Every entries have been
@@ -122,6 +136,7 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
 	}
 	c.last = cp
 	c.lastSeq.Store(cp.Seq)
+	c.lastAt.Store(cp.Time.UnixNano())
 	return cp, nil
 }
 

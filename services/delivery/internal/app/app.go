@@ -21,6 +21,6 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 		return err
 	}
 	env.Consume(d.ConsumerSpec(cfg.Consumer.AckWait), d.Handle)
-	env.Relay(d.Outbox())
+	env.Relay(d.Outbox(), newDeliveryMetrics(env.Metrics).published)
 	return nil
 }

@@ -37,6 +37,7 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	}
 	env.Consume(ConsumerSpec(cfg), esc.Handle)
 	env.Relay(esc.Outbox())
+	env.Metrics.MustRegister(newDeadlineMetrics(env.DB, ref.Current))
 	env.Watch("escalation contacts", cfg.Reference.Poll, book)
 	env.Go("scheduler", func(ctx context.Context) error {
 		startScheduler(ctx, env.JS, cfg, esc, env.Log)

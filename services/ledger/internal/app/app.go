@@ -36,6 +36,7 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 		return err
 	}
 	env.AfterRun(func() { finalCheckpoint(cp, env.Log) })
+	registerMetrics(env.Metrics, env.DB, cp, clock.System)
 	if _, err := env.Listen("ledger api", cfg.HTTPAddr, newAPI(cfg, l, env.Log).Handler()); err != nil {
 		return err
 	}
