@@ -52,6 +52,7 @@ func NewConsumers(reg prometheus.Registerer, js jetstream.JetStream) *Consumers 
 // durable handles, and adds the durable to those whose lag is scraped.
 func (c *Consumers) Middleware(durable string) bus.Middleware {
 	c.lag.add(durable)
+	c.redelivered.WithLabelValues(durable) // a rate from zero, before the first
 	return func(next bus.Handler) bus.Handler {
 		return func(ctx context.Context, e cloudevent.Event) error {
 			if bus.Delivery(ctx) > 1 {
