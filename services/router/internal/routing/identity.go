@@ -55,6 +55,23 @@ type Identities struct {
 	Pairs    []string
 }
 
+// EachKey hands key every identity key to store, with its kind: a child's
+// NHS number, a child's name (nhsKnown says whether the child's NHS number
+// was known too) and each pair of adults.
+func (ids Identities) EachKey(key func(kind, hash string, nhsKnown bool)) {
+	for _, c := range ids.Children {
+		if c.NHS != "" {
+			key("child_nhs", c.NHS, true)
+		}
+		if c.Name != "" {
+			key("child_name", c.Name, c.NHS != "")
+		}
+	}
+	for _, p := range ids.Pairs {
+		key("pair", p, false)
+	}
+}
+
 // Identify computes the keys of an incident. A child is matched on the NHS
 // number when there is one and otherwise on name and date of birth; a pair
 // of adults on both names and dates of birth, in either order, so that a

@@ -17,20 +17,9 @@ type identityRow struct {
 
 // Record keeps the identity keys of a routed incident.
 func (m *MemoryHistory) Record(incidentID string, occurredAt time.Time, ids Identities) {
-	add := func(kind, hash string, nhsKnown bool) {
+	ids.EachKey(func(kind, hash string, nhsKnown bool) {
 		m.rows = append(m.rows, identityRow{kind: kind, hash: hash, incidentID: incidentID, occurredAt: occurredAt, nhsKnown: nhsKnown})
-	}
-	for _, c := range ids.Children {
-		if c.NHS != "" {
-			add("child_nhs", c.NHS, true)
-		}
-		if c.Name != "" {
-			add("child_name", c.Name, c.NHS != "")
-		}
-	}
-	for _, p := range ids.Pairs {
-		add("pair", p, false)
-	}
+	})
 }
 
 // History counts, for q, the other incidents recorded within q.Months of

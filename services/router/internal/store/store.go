@@ -185,17 +185,7 @@ func queueCase(batch *pgx.Batch, c routing.Case, version string) error {
 // cannot deadlock.
 func lockFamily(ctx context.Context, tx pgx.Tx, ids routing.Identities) error {
 	var keys []string
-	for _, c := range ids.Children {
-		if c.NHS != "" {
-			keys = append(keys, "child_nhs:"+c.NHS)
-		}
-		if c.Name != "" {
-			keys = append(keys, "child_name:"+c.Name)
-		}
-	}
-	for _, p := range ids.Pairs {
-		keys = append(keys, "pair:"+p)
-	}
+	ids.EachKey(func(kind, hash string, _ bool) { keys = append(keys, kind+":"+hash) })
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
 	batch := &pgx.Batch{}
@@ -213,21 +203,10 @@ func sameHistory(a, b routing.History) bool {
 }
 
 func queueIdentities(batch *pgx.Batch, incidentID string, occurredAt time.Time, ids routing.Identities) {
-	insert := func(kind, hash string, nhsKnown bool) {
+	ids.EachKey(func(kind, hash string, nhsKnown bool) {
 		batch.Queue(`INSERT INTO router.identity_keys (key_kind, key_hash, incident_id, occurred_at, nhs_known)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, kind, hash, incidentID, occurredAt, nhsKnown)
-	}
-	for _, c := range ids.Children {
-		if c.NHS != "" {
-			insert("child_nhs", c.NHS, true)
-		}
-		if c.Name != "" {
-			insert("child_name", c.Name, c.NHS != "")
-		}
-	}
-	for _, p := range ids.Pairs {
-		insert("pair", p, false)
-	}
+	})
 }
 
 // recordDecisions sends batch with one notice row per decision added, then
