@@ -9,26 +9,21 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
-	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 )
 
 // Simulate loads both policies, reads the period's incidents from the
 // ledger in db, with the repeat window before it, and runs the simulation.
 func Simulate(ctx context.Context, db auditlog.Querier, o Options) (Report, error) {
-	baseline, err := policy.LoadChecked(o.BaselineFile, o.Reference)
+	baseline, proposed, err := o.policies()
 	if err != nil {
-		return Report{}, fmt.Errorf("the baseline policy: %w", err)
-	}
-	proposed, err := o.proposed()
-	if err != nil {
-		return Report{}, fmt.Errorf("the proposed policy: %w", err)
+		return Report{}, err
 	}
 	months := max(baseline.RepeatWindowMonths, proposed.RepeatWindowMonths)
 	in, err := LoadLedger(ctx, db, o.From, o.To, months)
 	if err != nil {
 		return Report{}, err
 	}
-	return Run(o, in)
+	return run(o, baseline, proposed, in)
 }
 
 // LoadLedger reads from the ledger the incidents received from

@@ -135,14 +135,26 @@ type notice struct {
 
 // Run routes the period's incidents under both policies.
 func Run(o Options, in Input) (Report, error) {
-	baseline, err := policy.LoadChecked(o.BaselineFile, o.Reference)
+	baseline, proposed, err := o.policies()
 	if err != nil {
-		return Report{}, fmt.Errorf("the baseline policy: %w", err)
+		return Report{}, err
 	}
-	proposed, err := o.proposed()
-	if err != nil {
-		return Report{}, fmt.Errorf("the proposed policy: %w", err)
+	return run(o, baseline, proposed, in)
+}
+
+// policies loads and checks the baseline and the proposed policy.
+func (o Options) policies() (baseline, proposed *policy.Policy, err error) {
+	if baseline, err = policy.LoadChecked(o.BaselineFile, o.Reference); err != nil {
+		return nil, nil, fmt.Errorf("the baseline policy: %w", err)
 	}
+	if proposed, err = o.proposed(); err != nil {
+		return nil, nil, fmt.Errorf("the proposed policy: %w", err)
+	}
+	return baseline, proposed, nil
+}
+
+// run routes the period's incidents under the two policies loaded.
+func run(o Options, baseline, proposed *policy.Policy, in Input) (Report, error) {
 	before, after, routed, err := route(baseline, proposed, o, in.Incidents)
 	if err != nil {
 		return Report{}, err
