@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"slices"
 	"testing"
@@ -16,7 +15,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/routing"
 )
@@ -66,8 +65,6 @@ func propertyDecisions(t *testing.T) []string {
 // propertyDecisionsUnder is propertyDecisions under policy p.
 func propertyDecisionsUnder(t *testing.T, p *policy.Policy) []string {
 	t.Helper()
-	worlds := []*refdata.Set{writeReference(t, worldOptions{}), writeReference(t, worldOptions{earlyYearsOptIn: true})}
-	g := generator{rnd: rand.New(rand.NewPCG(20261120, 8))}
 	var lines []string
 	add := func(v any) {
 		b, err := json.Marshal(v)
@@ -76,12 +73,7 @@ func propertyDecisionsUnder(t *testing.T, p *policy.Policy) []string {
 		}
 		lines = append(lines, string(b))
 	}
-	for n := range 1000 {
-		in, received := g.incident(n)
-		r := newRouter(p, worlds[n%2])
-		history := routing.History{ChildIncidents: map[string]int{"C-1": g.rnd.IntN(4)}, SamePartiesIncidents: g.rnd.IntN(4)}
-		out := decideIncident(t, r, in, received, history)
-		triage := decideTriage(t, r, out.Case, g.pick("red", "amber", "green"), received.Add(time.Duration(g.rnd.IntN(72))*time.Hour))
+	routeGenerated(t, p, func(n int, _ ppn.Incident, out, triage routing.Outcome) {
 		add(caseRecord{Incident: n, DefaultRAG: string(out.Case.DefaultRAG), RepeatChildren: out.Case.RepeatChildren, Unrouted: out.Unrouted})
 		for _, ph := range []struct {
 			name string
@@ -94,7 +86,7 @@ func propertyDecisionsUnder(t *testing.T, p *policy.Policy) []string {
 					LawfulBasis: q.LawfulBasis, Purpose: q.Purpose, Repeat: q.Repeat, Flags: q.Flags, Notice: q.Notice, SendBy: d.SendBy})
 			}
 		}
-	}
+	})
 	return lines
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/routing"
 )
 
@@ -86,15 +87,8 @@ func (g generator) child(i int, occurred time.Time) ppn.Child {
 // and their triage, and checks what must hold for every one of them.
 func TestPropertyOverGeneratedIncidents(t *testing.T) {
 	p := defaultPolicy(t)
-	worlds := []*refdata.Set{writeReference(t, worldOptions{}), writeReference(t, worldOptions{earlyYearsOptIn: true})}
 	allowed := p.RuleRecipients()
-	g := generator{rnd: rand.New(rand.NewPCG(20261120, 8))}
-	for n := range 1000 {
-		in, received := g.incident(n)
-		r := newRouter(p, worlds[n%2])
-		history := routing.History{ChildIncidents: map[string]int{"C-1": g.rnd.IntN(4)}, SamePartiesIncidents: g.rnd.IntN(4)}
-		out := decideIncident(t, r, in, received, history)
-		triage := decideTriage(t, r, out.Case, g.pick("red", "amber", "green"), received.Add(time.Duration(g.rnd.IntN(72))*time.Hour))
+	routeGenerated(t, p, func(n int, in ppn.Incident, out, triage routing.Outcome) {
 		for _, o := range []routing.Outcome{out, triage} {
 			checkNoDueBeforeIncident(t, n, in, o)
 			checkRecipientsNamedByRules(t, n, allowed, o)
@@ -104,6 +98,24 @@ func TestPropertyOverGeneratedIncidents(t *testing.T) {
 		if t.Failed() {
 			t.Fatalf("incident %d failed: %+v", n, in)
 		}
+	})
+}
+
+// routeGenerated routes under p a thousand incidents drawn from a fixed
+// random stream, in two reference worlds in turn, each with a random
+// history and then a random triage, and hands each incident and its two
+// outcomes to check.
+func routeGenerated(t *testing.T, p *policy.Policy, check func(n int, in ppn.Incident, out, triage routing.Outcome)) {
+	t.Helper()
+	worlds := []*refdata.Set{writeReference(t, worldOptions{}), writeReference(t, worldOptions{earlyYearsOptIn: true})}
+	g := generator{rnd: rand.New(rand.NewPCG(20261120, 8))}
+	for n := range 1000 {
+		in, received := g.incident(n)
+		r := newRouter(p, worlds[n%2])
+		history := routing.History{ChildIncidents: map[string]int{"C-1": g.rnd.IntN(4)}, SamePartiesIncidents: g.rnd.IntN(4)}
+		out := decideIncident(t, r, in, received, history)
+		triage := decideTriage(t, r, out.Case, g.pick("red", "amber", "green"), received.Add(time.Duration(g.rnd.IntN(72))*time.Hour))
+		check(n, in, out, triage)
 	}
 }
 
