@@ -3,7 +3,6 @@ package natsembed_test
 import (
 	"fmt"
 	"net"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 )
 
 func start(t *testing.T, opts natsembed.Options) *server.Server {
@@ -49,28 +49,7 @@ func TestStartDefaults(t *testing.T) {
 	t.Parallel()
 	srv := start(t, natsembed.Options{StoreDir: t.TempDir()})
 
-	u, err := url.Parse(srv.ClientURL())
-	if err != nil {
-		t.Fatalf("parsing %s: %v", srv.ClientURL(), err)
-	}
-	type defaults struct {
-		Host       string
-		SystemPort bool
-		NoPort     bool
-		JetStream  bool
-		SyncAlways bool
-	}
-	want := defaults{Host: "127.0.0.1", JetStream: true, SyncAlways: true}
-	got := defaults{
-		Host:       u.Hostname(),
-		SystemPort: u.Port() == "4222",
-		NoPort:     u.Port() == "" || u.Port() == "0",
-		JetStream:  srv.JetStreamEnabled(),
-		SyncAlways: srv.JetStreamConfig().SyncAlways,
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("embedded server (-want +got):\n%s", diff)
-	}
+	natstest.CheckDefaults(t, srv)
 }
 
 func TestPeriodicSyncTurnsOffSyncAlways(t *testing.T) {

@@ -3,7 +3,6 @@ package natstest_test
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"testing"
 	"time"
 
@@ -67,26 +66,7 @@ func TestServerDefaults(t *testing.T) {
 	t.Parallel()
 	srv := natstest.RunServer(t)
 
-	u, err := url.Parse(srv.URL())
-	if err != nil {
-		t.Fatalf("parsing URL %s: %v", srv.URL(), err)
-	}
-	type defaults struct {
-		Host       string
-		SystemPort bool
-		JetStream  bool
-		SyncAlways bool
-	}
-	want := defaults{Host: "127.0.0.1", JetStream: true, SyncAlways: true}
-	got := defaults{
-		Host:       u.Hostname(),
-		SystemPort: u.Port() == "4222",
-		JetStream:  srv.NATS().JetStreamEnabled(),
-		SyncAlways: srv.NATS().JetStreamConfig().SyncAlways,
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("server defaults (-want +got):\n%s", diff)
-	}
+	natstest.CheckDefaults(t, srv.NATS())
 }
 
 func TestOptionsAdjustTheServer(t *testing.T) {
