@@ -13,6 +13,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	"github.com/lantern-safeguarding/lantern/pkg/retention"
 )
 
 // Stream names. Every event subject sits under sg.> in EventsStream; messages
@@ -113,6 +115,10 @@ type StreamOptions struct {
 	// only a shield against publisher retries; consumers are idempotent in
 	// PostgreSQL for anything older.
 	DuplicateWindow time.Duration
+	// MaxAge drops events older than this from the events and dead-letter
+	// streams; zero means the default retention policy's stream age
+	// (retention.Policy.StreamMaxAge).
+	MaxAge time.Duration
 }
 
 // EnsureStreams creates or updates Lantern's streams. They are file-backed
@@ -126,6 +132,9 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions)
 	if o.DuplicateWindow == 0 {
 		o.DuplicateWindow = defaultDupWindow
 	}
+	if o.MaxAge == 0 {
+		o.MaxAge = retention.Default().StreamMaxAge()
+	}
 	for _, cfg := range []jetstream.StreamConfig{
 		{Name: EventsStream, Subjects: []string{EventsSubjects}, Description: "Lantern events"},
 		{Name: DeadLetterStream, Subjects: []string{DeadLetterPrefix + ">"}, Description: "Messages that exhausted their deliveries"},
@@ -134,6 +143,9 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions)
 		cfg.Retention = jetstream.LimitsPolicy
 		cfg.Replicas = o.Replicas
 		cfg.Duplicates = o.DuplicateWindow
+		// Personal data in an event outlives its incident's shredding
+		// only until this age: the retention policy bounds the stream.
+		cfg.MaxAge = o.MaxAge
 		cfg.DenyDelete = true
 		cfg.DenyPurge = true
 		// Direct gets name the subject in the request's own subject, so

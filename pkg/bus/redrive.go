@@ -12,8 +12,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Dead letters are kept for ever: the dead-letter stream refuses deletes,
-// like every Lantern stream. A redrive therefore leaves the dead letter in
+// Dead letters are kept until the retention policy's stream age drops
+// them: the dead-letter stream refuses deletes, like every Lantern stream.
+// A redrive therefore leaves the dead letter in
 // place and records a small marker on redrivenPrefix+<seq>, which listings
 // use to tell handled dead letters from open ones. A marker has one more
 // subject token than a dead letter (dlq.<consumer>), so no consumer name

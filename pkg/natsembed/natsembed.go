@@ -45,6 +45,12 @@ type Options struct {
 	// embedded server refuses anonymous clients and holds every identity
 	// to its permissions. Host, port, store and sync above override it.
 	ConfigFile string
+	// KeyFile, if set, names the file holding the key JetStream encrypts
+	// its store with (AES-GCM, the server's own at-rest encryption), so
+	// that the store's files hold nothing readable. EnsureKeyFile makes
+	// one. Empty leaves the store unencrypted, for tests of the server
+	// alone.
+	KeyFile string
 	// Logger receives the server's own log; its Fatalf must not end the
 	// process, because Start reports the failure itself. Nil silences it.
 	Logger server.Logger
@@ -102,6 +108,13 @@ func serverOptions(opts Options) (*server.Options, error) {
 	so.Host, so.Port = host, port
 	so.JetStream, so.StoreDir, so.SyncAlways = true, opts.StoreDir, !opts.PeriodicSync
 	so.NoLog = opts.Logger == nil
+	if opts.KeyFile != "" {
+		key, err := ReadKeyFile(opts.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("starting embedded NATS server: %w", err)
+		}
+		so.JetStreamKey, so.JetStreamCipher = key, server.AES
+	}
 	// The Lantern process owns signal handling and stops the server in
 	// order after its consumers have drained.
 	so.NoSigs = true

@@ -10,6 +10,8 @@
 package natstest
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"strconv"
@@ -39,6 +41,8 @@ type Server struct {
 	// config is a server configuration file the options start from, for
 	// servers with Lantern's accounts (RunSecured).
 	config string
+	// storeKey encrypts the store, as every Lantern broker's is.
+	storeKey string
 	// auth signs the identities of a secured server; nil otherwise.
 	auth *natsauth.Authority
 
@@ -49,7 +53,7 @@ type Server struct {
 // RunServer starts a JetStream server for t and shuts it down when t ends.
 func RunServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s := &Server{opts: opts, storeDir: t.TempDir(), port: server.RANDOM_PORT}
+	s := &Server{opts: opts, storeDir: t.TempDir(), port: server.RANDOM_PORT, storeKey: randomKey(t)}
 	s.start(t)
 	t.Cleanup(s.Shutdown)
 	return s
@@ -150,6 +154,8 @@ func (s *Server) options() (*server.Options, error) {
 	opts.JetStream = true
 	opts.StoreDir = s.storeDir
 	opts.SyncAlways = true
+	// Encrypted at rest as Lantern's brokers are; the key outlives restarts.
+	opts.JetStreamKey, opts.JetStreamCipher = s.storeKey, server.AES
 	opts.NoLog = true
 	opts.NoSigs = true
 	for _, o := range s.opts {
@@ -189,4 +195,13 @@ func poll(timeout, interval time.Duration, f func() error) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// randomKey is a fresh JetStream store key for one server.
+func randomKey(t testing.TB) string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatalf("natstest: %v", err)
+	}
+	return hex.EncodeToString(b)
 }

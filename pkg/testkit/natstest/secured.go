@@ -24,7 +24,7 @@ func RunSecured(t testing.TB, opts ...Option) *Server {
 	if err := auth.Issue(); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{opts: opts, storeDir: t.TempDir(), port: -1, auth: auth}
+	s := &Server{opts: opts, storeDir: t.TempDir(), port: -1, auth: auth, storeKey: randomKey(t)}
 	s.config = filepath.Join(t.TempDir(), "accounts.conf")
 	s.WriteAccounts(t)
 	s.start(t)

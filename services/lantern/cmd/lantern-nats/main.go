@@ -30,11 +30,18 @@ func main() {
 	port := flag.Int("port", 0, "client port (0 picks a free one)")
 	store := flag.String("store", "", "JetStream store directory (required)")
 	conf := flag.String("config", "", "nats-server configuration with Lantern's accounts (lantern nats config)")
+	keyFile := flag.String("key-file", "", "JetStream store key (made if missing); empty leaves the store unencrypted")
 	flag.Parse()
+	if *keyFile != "" {
+		if err := natsembed.EnsureKeyFile(*keyFile); err != nil {
+			fmt.Fprintf(os.Stderr, "lantern-nats: %v\n", err)
+			os.Exit(1)
+		}
+	}
 	// Supervised: JetStream does not recover by itself from a store that
 	// failed a write or a sync, or from a full disk; a restart on the same
 	// store does, once the disk takes writes again.
-	srv, err := natsembed.StartSupervised(natsembed.Options{Host: "127.0.0.1", Port: *port, StoreDir: *store, ConfigFile: *conf,
+	srv, err := natsembed.StartSupervised(natsembed.Options{Host: "127.0.0.1", Port: *port, StoreDir: *store, ConfigFile: *conf, KeyFile: *keyFile,
 		Logger: stderrLogger{logger.NewStdLogger(true, false, false, false, false)}})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "lantern-nats: %v\n", err)

@@ -87,7 +87,9 @@ func (c *Cluster) ConnectNATS(identity string, opts ...nats.Option) *nats.Conn {
 // clients reconnect to the same stream data.
 func (c *Cluster) StartNATS() {
 	c.t.Helper()
-	args := []string{"-port", strconv.Itoa(c.natsPort), "-store", c.NATSStore(), "-config", c.natsConfig}
+	// The store key sits beside the store, outside it, as make run keeps it.
+	key := filepath.Join(filepath.Dir(c.NATSStore()), "js-store.key")
+	args := []string{"-port", strconv.Itoa(c.natsPort), "-store", c.NATSStore(), "-config", c.natsConfig, "-key-file", key}
 	c.startBinary(natsProcess, "lantern-nats", args, nil)
 	c.WaitFor(30*time.Second, func() error {
 		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", c.natsPort), time.Second)

@@ -155,8 +155,14 @@ func (s *stack) startBroker() error {
 	fmt.Fprintln(s.o.Out, "Starting embedded NATS JetStream (store in "+filepath.Join(s.o.StateDir, "nats")+", anonymous clients refused)…")
 	// Supervised, so that a store that failed a write or filled up is
 	// brought back once the disk takes writes again.
+	// The store is encrypted with JetStream's own cipher; its key stays
+	// beside the store's directory, never inside it.
+	keyFile := filepath.Join(s.o.StateDir, "nats-store.key")
+	if err := natsembed.EnsureKeyFile(keyFile); err != nil {
+		return err
+	}
 	srv, err := natsembed.StartSupervised(natsembed.Options{Host: "127.0.0.1", StoreDir: filepath.Join(s.o.StateDir, "nats"),
-		ConfigFile: conf})
+		ConfigFile: conf, KeyFile: keyFile})
 	if err != nil {
 		return fmt.Errorf("starting embedded NATS: %w", err)
 	}

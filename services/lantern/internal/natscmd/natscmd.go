@@ -17,6 +17,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/devtls"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
+	"github.com/lantern-safeguarding/lantern/pkg/retention"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
 )
@@ -173,7 +174,11 @@ func Provision(ctx context.Context, url, credsDir, ca string, ackWait time.Durat
 		return err
 	}
 	defer nc.Close()
-	return bus.Provision(ctx, js, bus.StreamOptions{Replicas: replicas}, ackWait)
+	policy, err := retention.FromEnv()
+	if err != nil {
+		return err
+	}
+	return bus.Provision(ctx, js, bus.StreamOptions{Replicas: replicas, MaxAge: policy.StreamMaxAge()}, ackWait)
 }
 
 func envDuration(name string, def time.Duration) time.Duration {
