@@ -108,6 +108,10 @@ func TestRelayPublishesCommittedEventsOnce(t *testing.T) {
 	if pending, _ := f.store.Pending(context.Background(), f.pool); pending != 0 {
 		t.Errorf("%d events left pending", pending)
 	}
+	var kept int
+	if err := f.pool.QueryRow(context.Background(), `SELECT count(*) FROM svc.outbox WHERE length(event) > 0`).Scan(&kept); err != nil || kept != 0 {
+		t.Errorf("%d published events still hold their body (%v); want every body pruned", kept, err)
+	}
 }
 
 func TestRolledBackEventIsNeverPublished(t *testing.T) {
@@ -132,11 +136,16 @@ func TestRepublishAfterCrashBeforeMarkIsDeduplicated(t *testing.T) {
 	relay := f.store.NewRelay(f.pool, bus.NewPublisher(f.js), zap.New(core))
 	f.enqueue(t, event(t, 1))
 	f.enqueue(t, event(t, 2))
+	if _, err := f.pool.Exec(context.Background(), `CREATE TABLE svc.saved AS SELECT seq, event FROM svc.outbox`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := relay.RelayOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// As if the relay died after the publish and before the mark committed.
-	if _, err := f.pool.Exec(context.Background(), `UPDATE svc.outbox SET published_at = NULL`); err != nil {
+	// As if the relay died after the publish and before the mark (which
+	// also drops the body) committed.
+	if _, err := f.pool.Exec(context.Background(),
+		`UPDATE svc.outbox o SET published_at = NULL, event = s.event FROM svc.saved s WHERE s.seq = o.seq`); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := relay.RelayOnce(context.Background()); err != nil || n != 2 {

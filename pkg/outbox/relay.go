@@ -162,7 +162,10 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 		for i, row := range rows {
 			seqs[i] = row.seq
 		}
-		_, err = tx.Exec(ctx, `UPDATE `+r.store.table+` SET published_at = now() WHERE seq = ANY($1)`, seqs)
+		// The body is dropped once the stream has confirmed it: it may
+		// carry personal data, and the row stays only as the event id's
+		// guard against a second enqueue and for latency figures.
+		_, err = tx.Exec(ctx, `UPDATE `+r.store.table+` SET published_at = now(), event = ''::bytea WHERE seq = ANY($1)`, seqs)
 		n = len(rows)
 		return err
 	})
