@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
@@ -383,27 +384,75 @@ func noRedirects(c *http.Client) *http.Client {
 	return &http.Client{Jar: c.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// outboxEvents returns the events of a type in the workspace's outbox.
+// outboxEvents returns the events of a type in the workspace's outbox, in
+// the order enqueued. A published row has lost its body (the relay drops
+// it once the stream confirmed it), so its event is read from the stream.
 func (b *bundle) outboxEvents(t events.Type) []map[string]any {
 	b.t.Helper()
-	rows, err := b.pool.Query(context.Background(), `SELECT event FROM workspace.outbox ORDER BY seq`)
+	rows, err := b.pool.Query(context.Background(), `SELECT event_id, event FROM workspace.outbox ORDER BY seq`)
 	if err != nil {
 		b.t.Fatalf("reading outbox: %v", err)
 	}
-	defer rows.Close()
+	type row struct {
+		id   string
+		body []byte
+	}
+	stored, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		return x, r.Scan(&x.id, &x.body)
+	})
+	if err != nil {
+		b.t.Fatalf("scanning outbox: %v", err)
+	}
+	var published map[string][]byte
 	var out []map[string]any
-	for rows.Next() {
-		var raw []byte
-		if err := rows.Scan(&raw); err != nil {
-			b.t.Fatalf("scanning outbox: %v", err)
+	for _, r := range stored {
+		raw := r.body
+		if len(raw) == 0 {
+			if published == nil {
+				published = b.streamEvents()
+			}
+			raw = published[r.id]
 		}
 		var e map[string]any
 		if err := json.Unmarshal(raw, &e); err != nil {
-			b.t.Fatalf("decoding outbox event: %v", err)
+			b.t.Fatalf("decoding outbox event %s: %v", r.id, err)
 		}
 		if e["type"] == string(t) {
 			out = append(out, e)
 		}
+	}
+	return out
+}
+
+// streamEvents is every event in the events stream, in structured JSON,
+// by event id.
+func (b *bundle) streamEvents() map[string][]byte {
+	b.t.Helper()
+	ctx := context.Background()
+	s, err := b.js.Stream(ctx, bus.EventsStream)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			continue // a gap the stream's limits left
+		}
+		e, err := cloudevent.FromMsg(m.Header, m.Data)
+		if err != nil {
+			b.t.Fatalf("reading stream message %d: %v", seq, err)
+		}
+		body, err := e.MarshalJSON()
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		out[e.ID()] = body
 	}
 	return out
 }
