@@ -23,6 +23,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
 	"github.com/lantern-safeguarding/lantern/services/intake/internal/api"
 	"github.com/lantern-safeguarding/lantern/services/intake/internal/store"
 )
@@ -38,7 +39,7 @@ type knownLAs map[string]bool
 
 func (k knownLAs) KnownLocalAuthority(code string) bool { return k[code] }
 
-var migrated = pgtest.WithPool(func(ctx context.Context, pool *pgxpool.Pool) error { return store.New(pool).Migrate(ctx) })
+var migrated = pgtest.WithPool(func(ctx context.Context, pool *pgxpool.Pool) error { return store.New(pool, nil).Migrate(ctx) })
 
 type fixture struct {
 	srv  *httptest.Server
@@ -47,7 +48,7 @@ type fixture struct {
 
 func newAPI(t *testing.T, pool *pgxpool.Pool) *api.API {
 	return &api.API{
-		Incidents: store.New(pool),
+		Incidents: store.New(pool, sealedtest.New(t, pool)),
 		Reference: func() ppn.Reference { return knownLAs{"E06000035": true} },
 		Tokens:    policeauth.Tokens{policeauth.Hash(kentToken): "KENT", policeauth.Hash(metToken): "MET"},
 		Clock:     clock.NewFake(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)), StoreTimeout: 2 * time.Second,

@@ -19,7 +19,11 @@ import (
 var Service = serverenv.Service[config.Config]{Name: "intake", Build: build}
 
 func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
-	st := store.New(env.DB)
+	sealer, err := env.Sealer(ctx)
+	if err != nil {
+		return err
+	}
+	st := store.New(env.DB, sealer)
 	if err := env.Migrate(ctx, st.Migrate); err != nil {
 		return err
 	}

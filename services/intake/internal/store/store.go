@@ -20,6 +20,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/intake/migrations"
 )
 
@@ -42,12 +43,17 @@ var (
 type Store struct {
 	pool   *pgxpool.Pool
 	outbox *outbox.Store
+	sealer *sealed.Sealer
 }
 
-// New returns a store on pool.
-func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, outbox: outbox.New(Schema)}
+// New returns a store on pool that seals each notice with its incident's
+// key.
+func New(pool *pgxpool.Pool, sealer *sealed.Sealer) *Store {
+	return &Store{pool: pool, outbox: outbox.New(Schema), sealer: sealer}
 }
+
+// ppnPurpose names the sealed notice among an incident's sealed fields.
+const ppnPurpose = "intake.ppn"
 
 // Outbox is the store's outbox, for the relay.
 func (s *Store) Outbox() *outbox.Store { return s.outbox }
@@ -55,6 +61,9 @@ func (s *Store) Outbox() *outbox.Store { return s.outbox }
 // Migrate brings the schema up to date.
 func (s *Store) Migrate(ctx context.Context) error {
 	if err := pgdb.Migrate(ctx, s.pool, Schema, migrations.FS); err != nil {
+		return err
+	}
+	if err := sealed.Migrate(ctx, s.pool); err != nil {
 		return err
 	}
 	return s.outbox.Migrate(ctx, s.pool)
@@ -83,9 +92,16 @@ func (s *Store) Accept(ctx context.Context, sub Submission) (Accepted, error) {
 		return prior, err
 	}
 	id := uuid.Must(uuid.NewV7()).String()
+	// Sealed before the transaction, on a connection of its own: the key
+	// is made once per incident and must not wait for a pooled connection
+	// while the transaction holds another.
+	sealedBody, err := s.seal(ctx, id, sub.Incident)
+	if err != nil {
+		return Accepted{}, err
+	}
 	inserted := false
-	err := s.outbox.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := s.insert(ctx, tx, id, sub); err != nil {
+	err = s.outbox.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := s.insert(ctx, tx, id, sub, sealedBody); err != nil {
 			return err
 		}
 		inserted = true
@@ -143,13 +159,20 @@ func (s *Store) findPrior(ctx context.Context, sub Submission) (Accepted, bool, 
 	return Accepted{IncidentID: id}, true, nil
 }
 
-func (s *Store) insert(ctx context.Context, tx pgx.Tx, id string, sub Submission) error {
-	body, err := json.Marshal(sub.Incident)
+func (s *Store) seal(ctx context.Context, id string, incident *ppn.Incident) ([]byte, error) {
+	body, err := json.Marshal(incident)
 	if err != nil {
-		return fmt.Errorf("encoding incident: %w", err)
+		return nil, fmt.Errorf("encoding incident: %w", err)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO intake.incidents
-		(incident_id, force_code, police_reference, idempotency_key, content_hash, ppn, received_at)
+	if body, err = s.sealer.Seal(ctx, id, ppnPurpose, body); err != nil {
+		return nil, fmt.Errorf("sealing incident: %w", err)
+	}
+	return body, nil
+}
+
+func (s *Store) insert(ctx context.Context, tx pgx.Tx, id string, sub Submission, body []byte) error {
+	_, err := tx.Exec(ctx, `INSERT INTO intake.incidents
+		(incident_id, force_code, police_reference, idempotency_key, content_hash, ppn_sealed, received_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		id, sub.Incident.ForceCode, sub.Incident.PoliceReference, nullable(sub.IdempotencyKey),
 		sub.ContentHash, body, sub.ReceivedAt)
@@ -169,6 +192,10 @@ func (s *Store) insert(ctx context.Context, tx pgx.Tx, id string, sub Submission
 	return s.outbox.Enqueue(ctx, tx, subject, e)
 }
 
+// StatusShredded is a Record's status once its retention ended and its
+// personal data was destroyed.
+const StatusShredded = "shredded"
+
 // Record is a stored incident.
 type Record struct {
 	IncidentID string       `json:"incident_id"`
@@ -183,14 +210,26 @@ func (s *Store) Get(ctx context.Context, id string) (Record, error) {
 		return Record{}, ErrNotFound
 	}
 	var rec Record
-	var body []byte
-	err := s.pool.QueryRow(ctx, `SELECT incident_id::text, received_at, ppn FROM intake.incidents WHERE incident_id = $1`, id).
-		Scan(&rec.IncidentID, &rec.ReceivedAt, &body)
+	var body, sealedBody []byte
+	err := s.pool.QueryRow(ctx, `SELECT incident_id::text, received_at, force_code, police_reference, ppn, ppn_sealed
+		FROM intake.incidents WHERE incident_id = $1`, id).
+		Scan(&rec.IncidentID, &rec.ReceivedAt, &rec.Incident.ForceCode, &rec.Incident.PoliceReference, &body, &sealedBody)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Record{}, ErrNotFound
 	}
 	if err != nil {
 		return Record{}, fmt.Errorf("reading incident: %w", err)
+	}
+	if sealedBody != nil {
+		body, err = s.sealer.Open(ctx, id, ppnPurpose, sealedBody)
+		if errors.Is(err, sealed.ErrShredded) {
+			// Retention ended: only the identifiers kept in clear remain.
+			rec.Status = StatusShredded
+			return rec, nil
+		}
+		if err != nil {
+			return Record{}, fmt.Errorf("opening incident: %w", err)
+		}
 	}
 	if err := json.Unmarshal(body, &rec.Incident); err != nil {
 		return Record{}, fmt.Errorf("decoding stored incident: %w", err)

@@ -196,6 +196,7 @@ func (c *Cluster) configure(extra []string) {
 		"DATABASE_URL=" + c.DatabaseURL, "NATS_URL=" + c.NATSURL, "LANTERN_NATS_CREDS_DIR=" + c.CredsDir, "LANTERN_NATS_CA=" + c.NATSCA,
 		"LANTERN_CHECKPOINT_DIR=" + filepath.Join(state, "checkpoints"),
 		"LANTERN_LEDGER_KEY_FILE=" + filepath.Join(state, "ledger.key"),
+		"LANTERN_KEK=file:" + filepath.Join(state, "kek"),
 		"LANTERN_REFERENCE_DIR=" + filepath.Join(Root(), "reference"),
 		"LANTERN_POLICY_FILE=" + filepath.Join(Root(), "policy", "default.yaml"),
 		"LANTERN_MATCH_KEY=cluster-match-key", "LANTERN_INTAKE_TOKENS=*=" + policeauth.Hash(PoliceToken),

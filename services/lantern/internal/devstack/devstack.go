@@ -22,6 +22,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
 	"github.com/lantern-safeguarding/lantern/pkg/pglocal"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/natscmd"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/topology"
@@ -214,6 +215,9 @@ func (s *stack) startServices(ctx context.Context, creds Credentials) error {
 		"LANTERN_MATCH_KEY=" + creds.MatchKey,
 		"LANTERN_CHECKPOINT_DIR=" + s.checkpointDir(),
 		"LANTERN_LEDGER_KEY_FILE=" + s.ledgerKeyFile(),
+		// The key-encryption key of every incident's data key; a
+		// production deployment names a KMS key instead.
+		"LANTERN_KEK=" + cmp.Or(os.Getenv(sealed.EnvKEK), "file:"+filepath.Join(s.o.StateDir, "kek")),
 		"LANTERN_DEV_IDP=true", "LANTERN_DEV_USERS_FILE=" + usersFile(s.o),
 	}, s.layout.Env()...)
 	for _, name := range topology.Names() {

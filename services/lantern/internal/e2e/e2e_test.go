@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -92,10 +91,12 @@ func TestEndToEnd_RepeatIsIdempotentAndConflictChangesNothing(t *testing.T) {
 	if n := p.count(`SELECT count(*) FROM intake.incidents`); n != 1 {
 		t.Errorf("incidents stored = %d, want 1", n)
 	}
-	var location string
-	_ = p.Pool.QueryRow(context.Background(), `SELECT ppn->'location'->>'description' FROM intake.incidents`).Scan(&location)
-	if location != "family home" {
-		t.Errorf("stored location = %q; the conflicting repeat changed the incident", location)
+	// The stored notice is sealed; the intake API opens it.
+	stored := p.get("/v1/incidents/" + id)
+	incident, _ := stored.Body["incident"].(map[string]any)
+	place, _ := incident["location"].(map[string]any)
+	if location, _ := place["description"].(string); location != "family home" {
+		t.Errorf("stored location = %v; the conflicting repeat changed the incident", place)
 	}
 	if diff := cmp.Diff(recipients, p.inboxes(id)); diff != "" {
 		t.Errorf("inboxes (-decided +delivered):\n%s", diff)
