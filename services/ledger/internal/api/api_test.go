@@ -20,6 +20,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/oidctest"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/api"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"
@@ -51,7 +52,7 @@ type server struct {
 // a school notice acknowledged late.
 func newServer(t *testing.T) server {
 	_, pool := pt.NewDatabase(t)
-	l := ledger.New(pool, clock.NewFake(t0), zaptest.NewLogger(t))
+	l := ledger.New(pool, sealedtest.New(t, pool), clock.NewFake(t0), zaptest.NewLogger(t))
 	in := pt.NewIncident(t, pt.IncidentID(7)).Reported(t0, "high", false, pt.Child{ID: "C-1"}).
 		Requested(pt.Request{NotificationID: pt.NotificationID(7, 1), RuleID: "R8", Kind: events.KindSchool,
 			RecipientID: "118234", RecipientName: "Example Primary", ChildIDs: []string{"C-1"}, At: t0, Due: t0.Add(time.Hour)}).

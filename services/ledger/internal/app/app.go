@@ -27,7 +27,11 @@ const finalCheckpointTimeout = 10 * time.Second
 var Service = serverenv.Service[config.Config]{Name: "ledger", Build: build}
 
 func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
-	l := ledger.New(env.DB, clock.System, env.Log)
+	sealer, err := env.Sealer(ctx)
+	if err != nil {
+		return err
+	}
+	l := ledger.New(env.DB, sealer, clock.System, env.Log)
 	if err := env.Migrate(ctx, l.Migrate); err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ func TestRunCheckpointsAndVerifies(t *testing.T) {
 	ns := natstest.RunServer(t)
 	dbURL := pgtest.NewDatabase(t, "ledger-app-empty", nil)
 	dir := t.TempDir()
+	t.Setenv("LANTERN_KEK", "file:"+filepath.Join(dir, "kek"))
 	cfg := &ledgerconfig.Config{Common: config.CommonFor(dbURL, ns.URL()), AdminAddr: "127.0.0.1:0",
 		HTTPAddr: freeAddr(t), Police: policeauth.Settings{Raw: "*=" + policeauth.Hash("t")},
 		Consumer:      config.Consumer{AckWait: 2 * time.Second},

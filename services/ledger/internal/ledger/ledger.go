@@ -6,6 +6,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -16,6 +17,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
 )
@@ -31,14 +33,18 @@ type Ledger struct {
 	pool  *pgxpool.Pool
 	clock clock.Clock
 	log   *zap.Logger
+	// sealer seals each event's personal fields before it is appended, so
+	// that the chain covers ciphertext and clear metadata only and stays
+	// verifiable after the incident's key is destroyed.
+	sealer *sealed.Sealer
 	// appended, if set, is told each new entry's sequence number after
 	// its transaction commits (the checkpointer listens).
 	appended func(seq int64)
 }
 
-// New returns a ledger on pool.
-func New(pool *pgxpool.Pool, c clock.Clock, log *zap.Logger) *Ledger {
-	return &Ledger{pool: pool, clock: c, log: log}
+// New returns a ledger on pool that seals personal fields with sealer.
+func New(pool *pgxpool.Pool, sealer *sealed.Sealer, c clock.Clock, log *zap.Logger) *Ledger {
+	return &Ledger{pool: pool, sealer: sealer, clock: c, log: log}
 }
 
 // OnAppend sets what is told of each committed append.
@@ -49,6 +55,9 @@ func (l *Ledger) OnAppend(fn func(seq int64)) { l.appended = fn }
 // a ledger that did not keep them.
 func (l *Ledger) Migrate(ctx context.Context) error {
 	if err := auditlog.Migrate(ctx, l.pool); err != nil {
+		return err
+	}
+	if err := sealed.Migrate(ctx, l.pool); err != nil {
 		return err
 	}
 	if err := projection.Migrate(ctx, l.pool); err != nil {
@@ -69,6 +78,10 @@ func (l *Ledger) Handle(ctx context.Context, e cloudevent.Event) error {
 	if cloudevent.IncidentID(e) == "" {
 		return bus.Permanent(fmt.Errorf("event %s has no incidentid", e.ID()))
 	}
+	e, err := l.seal(ctx, e)
+	if err != nil {
+		return err
+	}
 	entry, err := auditlog.EntryOf(e, bus.MsgSubject(ctx), l.clock.Now())
 	if err != nil {
 		return bus.Permanent(err)
@@ -85,6 +98,27 @@ func (l *Ledger) Handle(ctx context.Context, e cloudevent.Event) error {
 		l.appended(entry.Seq)
 	}
 	return nil
+}
+
+// seal returns e with its data's personal fields sealed under its
+// incident's key. An incident already shredded gets no new key: its late
+// event is kept with those fields removed.
+func (l *Ledger) seal(ctx context.Context, e cloudevent.Event) (cloudevent.Event, error) {
+	if len(e.Data()) == 0 {
+		return e, nil
+	}
+	data, err := l.sealer.SealFields(ctx, cloudevent.IncidentID(e), e.Data())
+	if errors.Is(err, sealed.ErrShredded) {
+		data, err = sealed.MapPersonal(e.Data(), func(string) string { return sealed.Removed })
+	}
+	if err != nil {
+		return e, fmt.Errorf("sealing event %s: %w", e.ID(), err)
+	}
+	out := e.Clone()
+	if err := out.SetData(e.DataContentType(), data); err != nil {
+		return e, bus.Permanent(err)
+	}
+	return out, nil
 }
 
 // ErrNotFound means no entries exist for the incident.

@@ -14,6 +14,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/conformance"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"
 	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
@@ -27,7 +28,7 @@ var t0 = time.Date(2026, 11, 20, 22, 40, 0, 0, time.UTC)
 func TestHandleAppendsOnceAndKeepsProjectionsCurrent(t *testing.T) {
 	_, pool := pt.NewDatabase(t)
 	ctx := context.Background()
-	l := ledger.New(pool, clock.NewFake(t0), zaptest.NewLogger(t))
+	l := ledger.New(pool, sealedtest.New(t, pool), clock.NewFake(t0), zaptest.NewLogger(t))
 	if err := l.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func TestHandleAppendsOnceAndKeepsProjectionsCurrent(t *testing.T) {
 
 func TestHandleDeadLettersAnEventWithoutIncident(t *testing.T) {
 	_, pool := pt.NewDatabase(t)
-	l := ledger.New(pool, clock.NewFake(t0), zaptest.NewLogger(t))
+	l := ledger.New(pool, sealedtest.New(t, pool), clock.NewFake(t0), zaptest.NewLogger(t))
 	e := pt.NewIncident(t, pt.IncidentID(1)).Reported(t0, "high", false).Events()[0].Event
 	e.SetExtension(events.ExtIncidentID, "")
 	if err := l.Handle(context.Background(), e); !bus.IsPermanent(err) {
@@ -77,7 +78,7 @@ func TestLedgerConformsToTheConsumerSuite(t *testing.T) {
 	t.Parallel()
 	conformance.Run(t, func(t *testing.T) conformance.Consumer {
 		_, pool := pt.NewDatabase(t)
-		l := ledger.New(pool, clock.NewFake(t0), zaptest.NewLogger(t))
+		l := ledger.New(pool, sealedtest.New(t, pool), clock.NewFake(t0), zaptest.NewLogger(t))
 		if err := l.Migrate(t.Context()); err != nil {
 			t.Fatal(err)
 		}

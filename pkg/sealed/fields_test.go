@@ -1,0 +1,88 @@
+package sealed_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
+)
+
+const reported = `{"incident_id":"inc-1","recipient":{"kind":"mash","id":"E06000035","name":"Medway MASH"},"received_at":"2026-11-20T22:40:00Z","incident":{
+ "force_code":"KENT","police_reference":"KNT-1","local_authority_code":"E06000035",
+ "location":{"postcode":"ME4 4TR","description":"Canary flat"},
+ "dash":{"level":"high","yes_count":15},
+ "adults":[{"person_id":"P-1","role":"victim","name":"Canary Jane","pregnant":true,"date_of_birth":"1994-03-02"}],
+ "children":[{"person_id":"C-1","name":"Canary Amy","date_of_birth":"2019-05-01","present":true,
+   "voice_of_child":"Canary hid upstairs","nhs_number":"9434765919"},
+   {"person_id":"C-2","name":"Canary Bo","date_of_birth":"2020-01-01","present":false,"voice_of_child":""}],
+ "circumstances":"Canary narrative","officer":{"id":"KNT-4411","name":"PC Canary"}}}`
+
+func TestSealFieldsKeepsFactsClearAndOpensBack(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := newPool(t)
+	s := sealed.New(pool, sealed.NewKeyring(fileKEK(t)), clock.NewFake(t0))
+	stored, err := s.SealFields(ctx, "inc-1", []byte(reported))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"Canary", "9434765919", "ME4 4TR", "1994-03-02"} {
+		if strings.Contains(string(stored), secret) {
+			t.Errorf("sealed data holds %q: %s", secret, stored)
+		}
+	}
+	for _, clear := range []string{`"person_id":"C-1"`, `"level":"high"`, `"present":true`, `"local_authority_code":"E06000035"`,
+		`"voice_of_child":""`, `"yes_count":15`, `"name":"Medway MASH"`} {
+		if !strings.Contains(string(stored), clear) {
+			t.Errorf("sealed data lost the clear fact %s: %s", clear, stored)
+		}
+	}
+	opened, shredded, err := s.OpenFields(ctx, "inc-1", stored)
+	if err != nil || shredded {
+		t.Fatalf("OpenFields: shredded %v, %v", shredded, err)
+	}
+	var want, got any
+	_ = json.Unmarshal([]byte(reported), &want)
+	_ = json.Unmarshal(opened, &got)
+	if w, g := mustJSON(t, want), mustJSON(t, got); w != g {
+		t.Errorf("opened data differs:\n got %s\nwant %s", g, w)
+	}
+	// A value moved to another place does not open.
+	var m map[string]any
+	_ = json.Unmarshal(stored, &m)
+	inc := m["incident"].(map[string]any)
+	inc["circumstances"] = inc["location"].(map[string]any)["description"]
+	moved, _ := json.Marshal(m)
+	if _, _, err := s.OpenFields(ctx, "inc-1", moved); err == nil {
+		t.Error("a sealed value moved to another field opened")
+	}
+
+	if err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error { _, err := s.Shred(ctx, tx, "inc-1", t0); return err }); err != nil {
+		t.Fatal(err)
+	}
+	after, shredded, err := s.OpenFields(ctx, "inc-1", stored)
+	if err != nil || !shredded {
+		t.Fatalf("OpenFields after shredding: shredded %v, %v", shredded, err)
+	}
+	removed, err := sealed.RemoveFields(stored)
+	if err != nil || string(after) != string(removed) {
+		t.Errorf("shredded data %s differs from the keyless removal %s (%v)", after, removed, err)
+	}
+	if !strings.Contains(string(after), `"voice_of_child":"[removed]"`) || !strings.Contains(string(after), `"voice_of_child":""`) {
+		t.Errorf("removal changed whether a voice was recorded: %s", after)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
