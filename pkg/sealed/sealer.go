@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
@@ -85,11 +86,21 @@ const cacheTTL = 30 * time.Second
 // concurrent use.
 type Sealer struct {
 	pool  *pgxpool.Pool
+	q     querier
 	ring  *Keyring
 	clock clock.Clock
+	cache *keyCache
+}
 
-	mu    sync.Mutex
-	cache map[string]cachedKey
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+type keyCache struct {
+	mu   sync.Mutex
+	keys map[string]cachedKey
 }
 
 type cachedKey struct {
@@ -100,7 +111,17 @@ type cachedKey struct {
 // New returns a sealer keeping its keys in pool's sealed schema (created
 // by Migrate).
 func New(pool *pgxpool.Pool, ring *Keyring, clk clock.Clock) *Sealer {
-	return &Sealer{pool: pool, ring: ring, clock: clk, cache: map[string]cachedKey{}}
+	return &Sealer{pool: pool, q: pool, ring: ring, clock: clk, cache: &keyCache{keys: map[string]cachedKey{}}}
+}
+
+// In returns the sealer reading and making keys inside tx, for callers that
+// seal while they hold a transaction: a key looked up or made on another
+// pooled connection could wait for one the transaction's peers hold. A key
+// made in tx is stored only if tx commits.
+func (s *Sealer) In(tx pgx.Tx) *Sealer {
+	in := *s
+	in.q = tx
+	return &in
 }
 
 // Keyring is the keyring the sealer wraps and unwraps with.
@@ -187,9 +208,9 @@ func keyAAD(incidentID string) []byte {
 // creating it when create is set and it has never existed.
 func (s *Sealer) dataKey(ctx context.Context, incidentID string, create bool) ([]byte, error) {
 	now := s.clock.Now()
-	s.mu.Lock()
-	c, ok := s.cache[incidentID]
-	s.mu.Unlock()
+	s.cache.mu.Lock()
+	c, ok := s.cache.keys[incidentID]
+	s.cache.mu.Unlock()
 	if ok && now.Before(c.expires) {
 		return c.key, nil
 	}
@@ -203,16 +224,16 @@ func (s *Sealer) dataKey(ctx context.Context, incidentID string, create bool) ([
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	s.cache[incidentID] = cachedKey{key: key, expires: now.Add(cacheTTL)}
-	s.mu.Unlock()
+	s.cache.mu.Lock()
+	s.cache.keys[incidentID] = cachedKey{key: key, expires: now.Add(cacheTTL)}
+	s.cache.mu.Unlock()
 	return key, nil
 }
 
 func (s *Sealer) loadKey(ctx context.Context, incidentID string) ([]byte, error) {
 	var kekID string
 	var wrapped []byte
-	err := s.pool.QueryRow(ctx,
+	err := s.q.QueryRow(ctx,
 		`SELECT kek_id, wrapped FROM sealed.incident_keys WHERE incident_id = $1`, incidentID).Scan(&kekID, &wrapped)
 	if err != nil {
 		return nil, err
@@ -237,7 +258,7 @@ func (s *Sealer) createKey(ctx context.Context, incidentID string) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO sealed.incident_keys (incident_id, kek_id, wrapped)
+	_, err = s.q.Exec(ctx, `INSERT INTO sealed.incident_keys (incident_id, kek_id, wrapped)
 		SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM sealed.shredded WHERE incident_id = $1)
 		ON CONFLICT (incident_id) DO NOTHING`, incidentID, kek.ID(), wrapped)
 	if err != nil {
@@ -249,7 +270,7 @@ func (s *Sealer) createKey(ctx context.Context, incidentID string) ([]byte, erro
 // missing explains why an incident has no key: shredded, or never sealed.
 func (s *Sealer) missing(ctx context.Context, incidentID string) error {
 	var shredded bool
-	err := s.pool.QueryRow(ctx,
+	err := s.q.QueryRow(ctx,
 		`SELECT EXISTS (SELECT 1 FROM sealed.shredded WHERE incident_id = $1)`, incidentID).Scan(&shredded)
 	if err != nil {
 		return err
@@ -279,9 +300,9 @@ func (s *Sealer) Shred(ctx context.Context, tx pgx.Tx, incidentID string, at tim
 
 // Forget drops an incident's cached data key from this process.
 func (s *Sealer) Forget(incidentID string) {
-	s.mu.Lock()
-	delete(s.cache, incidentID)
-	s.mu.Unlock()
+	s.cache.mu.Lock()
+	delete(s.cache.keys, incidentID)
+	s.cache.mu.Unlock()
 }
 
 // Shredded reports whether the incident was shredded.

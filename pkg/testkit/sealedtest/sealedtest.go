@@ -4,6 +4,7 @@
 package sealedtest
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -13,10 +14,13 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 )
 
-// New returns a sealer on pool under a new file KEK. The pool's database
-// must have the sealed schema (sealed.Migrate).
+// New returns a sealer on pool under a new file KEK, creating the keys
+// schema in pool's database if it is not there yet.
 func New(t testing.TB, pool *pgxpool.Pool) *sealed.Sealer {
 	t.Helper()
+	if err := sealed.Migrate(context.Background(), pool); err != nil {
+		t.Fatalf("sealedtest: %v", err)
+	}
 	kek, err := sealed.CreateFileKEK(filepath.Join(t.TempDir(), "kek"))
 	if err != nil {
 		t.Fatalf("sealedtest: %v", err)

@@ -16,7 +16,11 @@ import (
 var Service = serverenv.Service[config.Config]{Name: "delivery", Build: build}
 
 func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
-	d := inbox.New(env.DB, clock.System, env.Log)
+	sealer, err := env.Sealer(ctx)
+	if err != nil {
+		return err
+	}
+	d := inbox.New(env.DB, sealer, clock.System, env.Log)
 	if err := env.Migrate(ctx, d.Migrate); err != nil {
 		return err
 	}

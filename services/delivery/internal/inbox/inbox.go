@@ -5,6 +5,7 @@ package inbox
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,6 +18,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/delivery/migrations"
 )
 
@@ -32,13 +34,15 @@ type Deliverer struct {
 	outbox *outbox.Store
 	clock  clock.Clock
 	log    *zap.Logger
+	// sealer seals the personal fields of each stored request.
+	sealer *sealed.Sealer
 	// handlers take notification.requested, validated and decoded.
 	handlers *bus.Mux
 }
 
-// New returns a deliverer.
-func New(pool *pgxpool.Pool, c clock.Clock, log *zap.Logger) *Deliverer {
-	d := &Deliverer{pool: pool, outbox: outbox.New(Schema), clock: c, log: log}
+// New returns a deliverer that stores requests sealed with sealer.
+func New(pool *pgxpool.Pool, sealer *sealed.Sealer, c clock.Clock, log *zap.Logger) *Deliverer {
+	d := &Deliverer{pool: pool, outbox: outbox.New(Schema), sealer: sealer, clock: c, log: log}
 	d.handlers = d.mux()
 	return d
 }
@@ -49,6 +53,9 @@ func (d *Deliverer) Outbox() *outbox.Store { return d.outbox }
 // Migrate brings the schema up to date.
 func (d *Deliverer) Migrate(ctx context.Context) error {
 	if err := pgdb.Migrate(ctx, d.pool, Schema, migrations.FS); err != nil {
+		return err
+	}
+	if err := sealed.Migrate(ctx, d.pool); err != nil {
 		return err
 	}
 	return d.outbox.Migrate(ctx, d.pool)
@@ -83,12 +90,17 @@ func (d *Deliverer) onRequested(ctx context.Context, e cloudevent.Event, n event
 
 func (d *Deliverer) deliver(ctx context.Context, tx pgx.Tx, n events.NotificationRequestedData, raw json.RawMessage) (bool, error) {
 	now := d.clock.Now().UTC()
+	// The stored request keeps its shape, its personal strings sealed.
+	stored, err := d.sealer.In(tx).SealFields(ctx, n.IncidentID, raw)
+	if err != nil {
+		return false, fmt.Errorf("sealing the request: %w", err)
+	}
 	tag, err := tx.Exec(ctx, `INSERT INTO delivery.inbox (notification_id, incident_id, rule_id, policy_version,
 		recipient_kind, recipient_id, recipient_name, child_ids, profile, calendar, lawful_basis, due_at, requested_at,
 		delivered_at, request) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
 		ON CONFLICT (notification_id) DO NOTHING`,
 		n.NotificationID, n.IncidentID, n.RuleID, n.PolicyVersion, string(n.Recipient.Kind), n.Recipient.ID, n.Recipient.Name,
-		n.ChildIDs, n.Profile, n.Calendar, n.LawfulBasis, n.DueAt, n.RequestedAt, now, []byte(raw))
+		n.ChildIDs, n.Profile, n.Calendar, n.LawfulBasis, n.DueAt, n.RequestedAt, now, stored)
 	if err != nil || tag.RowsAffected() == 0 {
 		return false, err
 	}

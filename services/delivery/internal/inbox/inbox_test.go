@@ -19,6 +19,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/conformance"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/inbox"
 )
 
@@ -31,7 +32,7 @@ func setup(t *testing.T) (*inbox.Deliverer, *pgxpool.Pool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	d := inbox.New(pool, clock.NewFake(time.Date(2026, 11, 20, 23, 0, 0, 0, time.UTC)), zaptest.NewLogger(t))
+	d := inbox.New(pool, sealedtest.New(t, pool), clock.NewFake(time.Date(2026, 11, 20, 23, 0, 0, 0, time.UTC)), zaptest.NewLogger(t))
 	if err := d.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,11 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	st := store.New(env.DB)
+	sealer, err := env.Sealer(ctx)
+	if err != nil {
+		return err
+	}
+	st := store.New(env.DB, sealer)
 	if err := env.Migrate(ctx, st.Migrate); err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/routing"
 	"github.com/lantern-safeguarding/lantern/services/router/migrations"
@@ -33,12 +34,16 @@ const Schema = "router"
 type Store struct {
 	pool   *pgxpool.Pool
 	outbox *outbox.Store
+	// sealer seals the personal fields of each kept case.
+	sealer *sealed.Sealer
 }
 
 var _ routing.Store = (*Store)(nil)
 
-// New returns a store on pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, outbox: outbox.New(Schema)} }
+// New returns a store on pool that seals each case with its incident's key.
+func New(pool *pgxpool.Pool, sealer *sealed.Sealer) *Store {
+	return &Store{pool: pool, outbox: outbox.New(Schema), sealer: sealer}
+}
 
 // Outbox is the router's outbox, for the relay.
 func (s *Store) Outbox() *outbox.Store { return s.outbox }
@@ -46,6 +51,9 @@ func (s *Store) Outbox() *outbox.Store { return s.outbox }
 // Migrate brings the schema up to date.
 func (s *Store) Migrate(ctx context.Context) error {
 	if err := pgdb.Migrate(ctx, s.pool, Schema, migrations.FS); err != nil {
+		return err
+	}
+	if err := sealed.Migrate(ctx, s.pool); err != nil {
 		return err
 	}
 	return s.outbox.Migrate(ctx, s.pool)
@@ -137,7 +145,7 @@ func (s *Store) RecordIncident(ctx context.Context, consumer, eventID string, q 
 			return routing.ErrHistoryChanged
 		}
 		batch := &pgx.Batch{}
-		if err := queueCase(batch, out.Case, out.PolicyVersion); err != nil {
+		if err := queueCase(ctx, s.sealer.In(tx), batch, out.Case, out.PolicyVersion); err != nil {
 			return err
 		}
 		queueIdentities(batch, out.Case.IncidentID, q.OccurredAt, q.IDs)
@@ -157,10 +165,14 @@ func (s *Store) RecordTriage(ctx context.Context, consumer, eventID string, out 
 	})
 }
 
-func queueCase(batch *pgx.Batch, c routing.Case, version string) error {
+func queueCase(ctx context.Context, sealer *sealed.Sealer, batch *pgx.Batch, c routing.Case, version string) error {
 	body, err := json.Marshal(c.Incident)
 	if err != nil {
 		return fmt.Errorf("encoding the case: %w", err)
+	}
+	// The case keeps its shape in jsonb, its personal strings sealed.
+	if body, err = sealer.SealFields(ctx, c.IncidentID, body); err != nil {
+		return fmt.Errorf("sealing the case: %w", err)
 	}
 	repeat := c.RepeatChildren
 	if repeat == nil {
@@ -285,6 +297,9 @@ func (s *Store) Case(ctx context.Context, incidentID string) (routing.Case, bool
 		return routing.Case{}, false, fmt.Errorf("reading the case: %w", err)
 	}
 	c.DefaultRAG = policy.RAG(rag)
+	if body, _, err = s.sealer.OpenFields(ctx, c.IncidentID, body); err != nil {
+		return routing.Case{}, false, fmt.Errorf("opening the case: %w", err)
+	}
 	var in ppn.Incident
 	if err := json.Unmarshal(body, &in); err != nil {
 		return routing.Case{}, false, fmt.Errorf("decoding the case: %w", err)

@@ -24,6 +24,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/conformance"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/app"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/routing"
@@ -41,7 +42,7 @@ const (
 	chathamGP       = "G82001"
 )
 
-var migrate = pgtest.WithPool(func(ctx context.Context, pool *pgxpool.Pool) error { return store.New(pool).Migrate(ctx) })
+var migrate = pgtest.WithPool(func(ctx context.Context, pool *pgxpool.Pool) error { return store.New(pool, nil).Migrate(ctx) })
 
 // bundle is a router handler on a database of its own.
 type bundle struct {
@@ -66,7 +67,7 @@ func setup(t *testing.T) bundle {
 		t.Fatal(err)
 	}
 	h := app.NewHandler(func() *policy.Policy { return pol }, func() *refdata.Set { return ref },
-		store.New(pool), routing.NewHasher("test-secret"), zaptest.NewLogger(t))
+		store.New(pool, sealedtest.New(t, pool)), routing.NewHasher("test-secret"), zaptest.NewLogger(t))
 	return bundle{pool: pool, handler: h}
 }
 
