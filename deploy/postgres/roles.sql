@@ -293,3 +293,41 @@ DO $$ BEGIN
     GRANT SELECT ON "ledger"."entries" TO "lantern_workspace";
   END IF;
 END $$;
+CREATE SCHEMA IF NOT EXISTS "sealed" AUTHORIZATION "lantern_owner";
+ALTER SCHEMA "sealed" OWNER TO "lantern_owner";
+REVOKE ALL ON SCHEMA "sealed" FROM PUBLIC;
+DO $$
+DECLARE obj record;
+BEGIN
+  FOR obj IN SELECT c.oid::regclass AS name, c.relkind FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'sealed' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+        AND pg_get_userbyid(c.relowner) <> 'lantern_owner'
+        AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d
+            WHERE d.objid = c.oid AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0))
+  LOOP
+    EXECUTE format('ALTER %s %s OWNER TO "lantern_owner"',
+      CASE obj.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, obj.name);
+  END LOOP;
+  FOR obj IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+      JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = 'sealed' AND pg_get_userbyid(p.proowner) <> 'lantern_owner'
+  LOOP
+    EXECUTE format('ALTER FUNCTION %s OWNER TO "lantern_owner"', obj.name);
+  END LOOP;
+END $$;
+GRANT USAGE ON SCHEMA "sealed" TO "lantern_intake";
+GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA "sealed" TO "lantern_intake";
+ALTER DEFAULT PRIVILEGES FOR ROLE "lantern_owner" IN SCHEMA "sealed" GRANT SELECT, INSERT ON TABLES TO "lantern_intake";
+GRANT USAGE ON SCHEMA "sealed" TO "lantern_router";
+GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA "sealed" TO "lantern_router";
+ALTER DEFAULT PRIVILEGES FOR ROLE "lantern_owner" IN SCHEMA "sealed" GRANT SELECT, INSERT ON TABLES TO "lantern_router";
+GRANT USAGE ON SCHEMA "sealed" TO "lantern_delivery";
+GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA "sealed" TO "lantern_delivery";
+ALTER DEFAULT PRIVILEGES FOR ROLE "lantern_owner" IN SCHEMA "sealed" GRANT SELECT, INSERT ON TABLES TO "lantern_delivery";
+GRANT USAGE ON SCHEMA "sealed" TO "lantern_ledger";
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "sealed" TO "lantern_ledger";
+ALTER DEFAULT PRIVILEGES FOR ROLE "lantern_owner" IN SCHEMA "sealed" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "lantern_ledger";
+GRANT USAGE ON SCHEMA "sealed" TO "lantern_workspace";
+GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA "sealed" TO "lantern_workspace";
+ALTER DEFAULT PRIVILEGES FOR ROLE "lantern_owner" IN SCHEMA "sealed" GRANT SELECT, INSERT ON TABLES TO "lantern_workspace";

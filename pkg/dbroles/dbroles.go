@@ -36,17 +36,37 @@ type Service struct {
 	Name  string
 	Owns  []string
 	Reads []Read
+	// Keys is what the service may do with the incidents' wrapped data
+	// keys in the shared KeysSchema (pkg/sealed).
+	Keys KeyAccess
 }
+
+// KeyAccess is a service's use of the keys schema.
+type KeyAccess int
+
+const (
+	// NoKeys: the service stores no personal data.
+	NoKeys KeyAccess = iota
+	// SealKeys reads keys and makes an incident's key on first use.
+	SealKeys
+	// ShredKeys also destroys keys (retention) and rewraps them
+	// (rotation).
+	ShredKeys
+)
+
+// KeysSchema is the schema of the wrapped data keys, shared by every
+// service that seals personal data and owned by the owner role alone.
+const KeysSchema = "sealed"
 
 // Services is the table. A service without a database (the gateway) has
 // no role.
 var Services = []Service{
-	{Name: "intake", Owns: []string{"intake"}},
-	{Name: "router", Owns: []string{"router"}},
-	{Name: "delivery", Owns: []string{"delivery"}},
-	{Name: "ledger", Owns: []string{"ledger", "audit"}},
+	{Name: "intake", Owns: []string{"intake"}, Keys: SealKeys},
+	{Name: "router", Owns: []string{"router"}, Keys: SealKeys},
+	{Name: "delivery", Owns: []string{"delivery"}, Keys: SealKeys},
+	{Name: "ledger", Owns: []string{"ledger", "audit"}, Keys: ShredKeys},
 	{Name: "escalation", Owns: []string{"escalation"}},
-	{Name: "workspace", Owns: []string{"workspace"}, Reads: []Read{
+	{Name: "workspace", Owns: []string{"workspace"}, Keys: SealKeys, Reads: []Read{
 		{Schema: "audit", Why: "audit pages: timeliness report and incident timelines from the ledger's projection"},
 		{Schema: "ledger", Table: "entries", Why: "trying a routing policy replays the period's ledger entries (router/simulate)"},
 	}},
@@ -141,7 +161,36 @@ func (r Roles) Setup(database string) ([]string, error) {
 			stmts = append(stmts, r.readStatements(s.Name, rd)...)
 		}
 	}
-	return stmts, nil
+	return append(stmts, r.keysStatements()...), nil
+}
+
+// keysStatements give the keys schema to the owner, and each sealing
+// service the use of its rows: reading and adding keys, and for the
+// shredding service, deleting and rewrapping them.
+func (r Roles) keysStatements() []string {
+	owner, s := ident(r.Owner()), ident(KeysSchema)
+	stmts := []string{
+		"CREATE SCHEMA IF NOT EXISTS " + s + " AUTHORIZATION " + owner,
+		"ALTER SCHEMA " + s + " OWNER TO " + owner,
+		"REVOKE ALL ON SCHEMA " + s + " FROM PUBLIC",
+		reassign(KeysSchema, r.Owner()),
+	}
+	for _, svc := range Services {
+		var privs string
+		switch svc.Keys {
+		case SealKeys:
+			privs = "SELECT, INSERT"
+		case ShredKeys:
+			privs = "SELECT, INSERT, UPDATE, DELETE"
+		default:
+			continue
+		}
+		role := ident(r.Of(svc.Name))
+		stmts = append(stmts, "GRANT USAGE ON SCHEMA "+s+" TO "+role,
+			"GRANT "+privs+" ON ALL TABLES IN SCHEMA "+s+" TO "+role,
+			"ALTER DEFAULT PRIVILEGES FOR ROLE "+owner+" IN SCHEMA "+s+" GRANT "+privs+" ON TABLES TO "+role)
+	}
+	return stmts
 }
 
 // createRole creates a login role with no powers beyond logging in, or

@@ -9,19 +9,17 @@ import (
 )
 
 // Sealer returns the service's sealer for personal data, its keyring named
-// by LANTERN_KEK (and LANTERN_KEK_PREVIOUS during a rotation), after
-// migrating the shared keys schema. A service that stores personal data
-// calls it in Build; without LANTERN_KEK it refuses to start rather than
-// store plaintext.
+// by LANTERN_KEK (and LANTERN_KEK_PREVIOUS during a rotation). The
+// service's own Migrate creates the shared keys schema (sealed.Migrate),
+// as the owner role where there is one. A service that stores personal
+// data calls it in Build; without LANTERN_KEK it refuses to start rather
+// than store plaintext.
 func (e *Env) Sealer(ctx context.Context) (*sealed.Sealer, error) {
 	if e.DB == nil {
 		return nil, errors.New("the sealer needs the database (Options.Database)")
 	}
 	ring, err := sealed.KeyringFromEnv(ctx, "")
 	if err != nil {
-		return nil, err
-	}
-	if err := sealed.Migrate(ctx, e.DB); err != nil {
 		return nil, err
 	}
 	return sealed.New(e.DB, ring, clock.System), nil
