@@ -18,6 +18,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/casework"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/config"
@@ -38,9 +39,12 @@ type Workspace struct {
 // New migrates the schema and builds the workspace. listenAddr is the
 // address the workspace itself listens on, where it reaches its built-in
 // identity provider without going through the gateway.
-func New(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, c clock.Clock, log *zap.Logger, listenAddr string) (*Workspace, error) {
+func New(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, sealer *sealed.Sealer, c clock.Clock, log *zap.Logger, listenAddr string) (*Workspace, error) {
 	ob := outbox.New(store.Schema)
 	if err := store.Migrate(ctx, pool); err != nil {
+		return nil, err
+	}
+	if err := sealed.Migrate(ctx, pool); err != nil {
 		return nil, err
 	}
 	if err := ob.Migrate(ctx, pool); err != nil {
@@ -64,13 +68,13 @@ func New(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, c clock.Cl
 		opts.Backchannel = "http://" + loopback(listenAddr) + devIdPPrefix
 		log.Warn("the development identity provider is on; never use it in production", zap.String("issuer", p.Issuer()))
 	}
-	cases := casework.New(pool, ob, c).WithPolicy(cfg.PolicyFile, cfg.ReferenceDir)
+	cases := casework.New(pool, ob, c, sealer).WithPolicy(cfg.PolicyFile, cfg.ReferenceDir)
 	server, err := web.New(web.Options{Cases: cases, Auth: signin.New(opts, pool, c), DevIdP: idp, HTTPS: opts.Secure,
 		SignInLimit: ratelimit.New(cfg.SignInRateLimit, c), Proxies: cfg.Proxies(), Log: log})
 	if err != nil {
 		return nil, err
 	}
-	return &Workspace{Handler: server.Handler(), Projector: projection.New(pool, ob), Outbox: ob, Cases: cases}, nil
+	return &Workspace{Handler: server.Handler(), Projector: projection.New(pool, ob, sealer, []byte(cfg.MatchKey)), Outbox: ob, Cases: cases}, nil
 }
 
 // devIdentityProvider builds the development identity provider. It is nil
@@ -127,9 +131,13 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	sealer, err := env.Sealer(ctx)
+	if err != nil {
+		return err
+	}
 	var ws *Workspace
 	err = env.Migrate(ctx, func(ctx context.Context) (err error) {
-		ws, err = New(ctx, cfg, env.DB, clock.System, env.Log, srv.Addr())
+		ws, err = New(ctx, cfg, env.DB, sealer, clock.System, env.Log, srv.Addr())
 		return err
 	})
 	if err != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
 	"github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/app"
 	wsconfig "github.com/lantern-safeguarding/lantern/services/workspace/internal/config"
@@ -119,7 +120,8 @@ func setupWith(t *testing.T, adjust configure) *bundle {
 		Addr: addr, HTTPAddr: addr, Consumer: config.Consumer{AckWait: 5 * time.Second}, DevIdP: true, DevUsersFile: usersFile,
 		OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role", OrgClaim: "lantern_org",
 		OrgNameClaim: "lantern_org_name", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute,
-		SignInRateLimit: 300, TrustedProxies: "127.0.0.0/8", PolicyFile: shippedPolicyFile, ReferenceDir: referenceDir}
+		SignInRateLimit: 300, TrustedProxies: "127.0.0.0/8", PolicyFile: shippedPolicyFile, ReferenceDir: referenceDir,
+		MatchKey: "workspace-test-match-key"}
 	fake := clock.NewFake(start)
 	if adjust != nil {
 		adjust(cfg, "http://"+addr, users, fake)
@@ -128,7 +130,7 @@ func setupWith(t *testing.T, adjust configure) *bundle {
 		t.Fatalf("config: %v", err)
 	}
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	ws, err := app.New(ctx, cfg, pool, fake, log, addr)
+	ws, err := app.New(ctx, cfg, pool, sealedtest.New(t, pool), fake, log, addr)
 	if err != nil {
 		t.Fatalf("building workspace: %v", err)
 	}

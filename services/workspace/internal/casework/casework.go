@@ -19,6 +19,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/accesslog"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/authz"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/identity"
@@ -74,6 +75,9 @@ type Service struct {
 	outbox *outbox.Store
 	access *accesslog.Recorder
 	clock  clock.Clock
+	// sealer opens the notices' personal strings for the people entitled
+	// to read them.
+	sealer *sealed.Sealer
 	// policyFile and referenceDir are what policy simulations use.
 	policyFile, referenceDir string
 }
@@ -86,8 +90,8 @@ func (s *Service) WithPolicy(policyFile, referenceDir string) *Service {
 }
 
 // New returns the service. Events it emits go to ob.
-func New(pool *pgxpool.Pool, ob *outbox.Store, c clock.Clock) *Service {
-	return &Service{pool: pool, outbox: ob, access: accesslog.New(pool, ob, c), clock: c}
+func New(pool *pgxpool.Pool, ob *outbox.Store, c clock.Clock, sealer *sealed.Sealer) *Service {
+	return &Service{pool: pool, outbox: ob, access: accesslog.New(pool, ob, c), clock: c, sealer: sealer}
 }
 
 // Clock is the service's clock, for pages that show time left.
@@ -99,7 +103,14 @@ type NoticeView struct {
 	Content notice.Content
 }
 
-func view(n store.Notice) (NoticeView, error) {
+// view opens a notice's sealed strings and decodes it. A notice whose
+// incident was shredded shows its personal fields as removed.
+func (s *Service) view(ctx context.Context, n store.Notice) (NoticeView, error) {
+	opened, _, err := s.sealer.OpenFields(ctx, n.IncidentID, n.Content)
+	if err != nil {
+		return NoticeView{}, fmt.Errorf("opening notice %s: %w", n.NotificationID, err)
+	}
+	n.Content = opened
 	c, err := notice.Decode(n.Content)
 	if err != nil {
 		return NoticeView{}, err
@@ -107,10 +118,10 @@ func view(n store.Notice) (NoticeView, error) {
 	return NoticeView{Notice: n, Content: c}, nil
 }
 
-func views(list []store.Notice) ([]NoticeView, error) {
+func (s *Service) views(ctx context.Context, list []store.Notice) ([]NoticeView, error) {
 	out := make([]NoticeView, 0, len(list))
 	for _, n := range list {
-		v, err := view(n)
+		v, err := s.view(ctx, n)
 		if err != nil {
 			return nil, err
 		}

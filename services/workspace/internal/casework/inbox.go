@@ -30,7 +30,7 @@ func (s *Service) list(ctx context.Context, c Caller, a authz.Action, undecidedO
 	if err != nil {
 		return nil, err
 	}
-	out, err := views(list)
+	out, err := s.views(ctx, list)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (s *Service) read(ctx context.Context, c Caller, a authz.Action, resource, 
 	if err != nil {
 		return NoticeView{}, err
 	}
-	v, err := view(n)
+	v, err := s.view(ctx, n)
 	if err != nil {
 		return NoticeView{}, err
 	}

@@ -40,7 +40,7 @@ func (s *Service) Incident(ctx context.Context, c Caller, incidentID string) (In
 	if err != nil {
 		return IncidentView{}, err
 	}
-	v, err := view(n)
+	v, err := s.view(ctx, n)
 	if err != nil {
 		return IncidentView{}, err
 	}
@@ -71,7 +71,7 @@ func (s *Service) historyItem(ctx context.Context, e store.EarlierIncident) (His
 	if err != nil {
 		return HistoryItem{}, err
 	}
-	v, err := view(n)
+	v, err := s.view(ctx, n)
 	if err != nil {
 		return HistoryItem{}, err
 	}

@@ -62,7 +62,14 @@ type Config struct {
 	// with.
 	PolicyFile   string `env:"LANTERN_POLICY_FILE, default=policy/default.yaml"`
 	ReferenceDir string `env:"LANTERN_REFERENCE_DIR, default=reference"`
+	// MatchKey keys the hashes the MASH's earlier incidents are matched
+	// by (the same secret as the router's), so that the index of people
+	// holds no name, date of birth or NHS number.
+	MatchKey string `env:"LANTERN_MATCH_KEY"`
 }
+
+// minMatchKey is the shortest match key accepted.
+const minMatchKey = 16
 
 // Public is the address browsers use, without a trailing slash.
 func (c *Config) Public() string {
@@ -103,6 +110,9 @@ func (c *Config) AdminAddress() string { return c.AdminAddr }
 func (c *Config) Validate() error {
 	errs := []error{c.Common.Validate(), c.Consumer.Validate(), config.CheckAddr("WORKSPACE_HTTP_ADDR", c.Addr),
 		config.CheckAddr("LANTERN_HTTP_ADDR", c.HTTPAddr), config.CheckAddr("WORKSPACE_ADMIN_ADDR", c.AdminAddr)}
+	if len(c.MatchKey) < minMatchKey {
+		errs = append(errs, fmt.Errorf("LANTERN_MATCH_KEY: at least %d characters of secret are needed to match people without keeping them", minMatchKey))
+	}
 	if u, err := url.Parse(c.Public()); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
 		errs = append(errs, fmt.Errorf("LANTERN_PUBLIC_URL: %q is not an http or https base address", c.PublicURL))
 	}

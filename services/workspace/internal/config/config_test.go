@@ -21,7 +21,7 @@ func valid(t *testing.T) config.Config {
 		Addr: "127.0.0.1:8086", HTTPAddr: "127.0.0.1:8080", AdminAddr: "127.0.0.1:9086", Consumer: pkgconfig.Consumer{AckWait: 30 * time.Second},
 		DevIdP: true, DevUsersFile: users, OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role",
 		OrgClaim: "lantern_org", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute,
-		SignInRateLimit: 300, TrustedProxies: "127.0.0.0/8"}
+		SignInRateLimit: 300, TrustedProxies: "127.0.0.0/8", MatchKey: "workspace-test-match-key"}
 }
 
 func TestValidate(t *testing.T) {

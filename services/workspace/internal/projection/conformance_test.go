@@ -7,6 +7,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/conformance"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/projection"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/store"
 )
@@ -23,7 +24,7 @@ func TestProjectionConformsToTheConsumerSuite(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(pool.Close)
-		p := projection.New(pool, outbox.New(store.Schema))
+		p := projection.New(pool, outbox.New(store.Schema), sealedtest.New(t, pool), []byte("conformance-match-key"))
 		return conformance.Consumer{Handler: p.Handle, Subjects: projection.Subjects(),
 			Digest: conformance.SchemaDigest(pool, store.Schema)}
 	}, conformance.Simulated(t, 6, 15))

@@ -7,6 +7,10 @@ package projection
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -16,6 +20,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/notice"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/store"
 )
@@ -32,13 +37,20 @@ func Subjects() []string { return (&Projector{}).mux().Subjects() }
 type Projector struct {
 	pool   *pgxpool.Pool
 	outbox *outbox.Store
+	// sealer seals each stored notice's personal strings; matchKey keys
+	// the hashes the MASH's people are matched by, so that the index
+	// holds no name, date of birth or NHS number.
+	sealer   *sealed.Sealer
+	matchKey []byte
 	// handlers take each event type, validated and decoded, to its applier.
 	handlers *bus.Mux
 }
 
-// New returns a projector that records consumed events in ob's inbox.
-func New(pool *pgxpool.Pool, ob *outbox.Store) *Projector {
-	p := &Projector{pool: pool, outbox: ob}
+// New returns a projector that records consumed events in ob's inbox,
+// sealing notices with sealer and matching people by hashes keyed with
+// matchKey.
+func New(pool *pgxpool.Pool, ob *outbox.Store, sealer *sealed.Sealer, matchKey []byte) *Projector {
+	p := &Projector{pool: pool, outbox: ob, sealer: sealer, matchKey: matchKey}
 	p.handlers = p.mux()
 	return p
 }
@@ -51,7 +63,7 @@ func (p *Projector) Handle(ctx context.Context, e cloudevent.Event) error {
 func (p *Projector) mux() *bus.Mux {
 	m := bus.NewMux()
 	bus.On(m, events.NotificationRequested, func(ctx context.Context, e cloudevent.Event, n events.NotificationRequestedData) error {
-		return p.apply(ctx, e, func(tx pgx.Tx) error { return applyRequested(ctx, tx, n) })
+		return p.apply(ctx, e, func(tx pgx.Tx) error { return p.applyRequested(ctx, tx, n) })
 	})
 	bus.On(m, events.NotificationDelivered, func(ctx context.Context, e cloudevent.Event, d events.NotificationDeliveredData) error {
 		return p.apply(ctx, e, func(tx pgx.Tx) error { return store.InsertDelivery(ctx, tx, d) })
@@ -87,12 +99,16 @@ func (p *Projector) apply(ctx context.Context, e cloudevent.Event, change func(t
 	})
 }
 
-// applyRequested stores the notice and, for a full MASH notice, indexes its
-// people for the MASH's history of earlier incidents.
-func applyRequested(ctx context.Context, tx pgx.Tx, n events.NotificationRequestedData) error {
+// applyRequested stores the notice, its personal strings sealed, and, for a
+// full MASH notice, indexes its people (by keyed hashes) for the MASH's
+// history of earlier incidents.
+func (p *Projector) applyRequested(ctx context.Context, tx pgx.Tx, n events.NotificationRequestedData) error {
 	content, err := notice.Decode(n.Notice)
 	if err != nil {
 		return bus.Permanent(err)
+	}
+	if n.Notice, err = p.sealer.In(tx).SealFields(ctx, n.IncidentID, n.Notice); err != nil {
+		return fmt.Errorf("sealing notice %s: %w", n.NotificationID, err)
 	}
 	stored, err := store.InsertNotice(ctx, tx, n, content.OccurredAt)
 	if err != nil || !stored {
@@ -101,17 +117,30 @@ func applyRequested(ctx context.Context, tx pgx.Tx, n events.NotificationRequest
 	if n.Recipient.Kind != events.KindMASH || n.Profile != events.ProfileA {
 		return nil
 	}
-	return store.InsertMASHPeople(ctx, tx, n, content.OccurredAt, people(content))
+	return store.InsertMASHPeople(ctx, tx, n, content.OccurredAt, p.people(content))
 }
 
-func people(c notice.Content) []store.Person {
+func (p *Projector) people(c notice.Content) []store.Person {
 	var out []store.Person
 	for _, ch := range c.Children {
-		out = append(out, store.Person{PersonID: ch.PersonID, NameKey: notice.NameKey(ch.Name),
-			DateOfBirth: ch.DateOfBirth, NHSNumber: ch.NHSNumber})
+		out = append(out, store.Person{PersonID: ch.PersonID, NameKey: p.match("name", notice.NameKey(ch.Name)),
+			DateOfBirth: p.match("date_of_birth", ch.DateOfBirth), NHSNumber: p.match("nhs_number", ch.NHSNumber)})
 	}
 	for _, a := range c.Adults {
-		out = append(out, store.Person{PersonID: a.PersonID, NameKey: notice.NameKey(a.Name), DateOfBirth: a.DateOfBirth})
+		out = append(out, store.Person{PersonID: a.PersonID, NameKey: p.match("name", notice.NameKey(a.Name)),
+			DateOfBirth: p.match("date_of_birth", a.DateOfBirth)})
 	}
 	return out
+}
+
+// match is the keyed hash a person's value is indexed by: equal values
+// match, and the index itself reveals none. An empty value stays empty, so
+// that "no NHS number" never matches another.
+func (p *Projector) match(kind, value string) string {
+	if value == "" {
+		return ""
+	}
+	mac := hmac.New(sha256.New, p.matchKey)
+	mac.Write([]byte(kind + "\x00" + value))
+	return hex.EncodeToString(mac.Sum(nil))
 }
