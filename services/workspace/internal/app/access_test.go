@@ -13,6 +13,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
+	"maps"
 )
 
 // accessData returns the data of every access event in the outbox.
@@ -22,6 +23,31 @@ func (b *bundle) accessData() []map[string]any {
 		out = append(out, e["data"].(map[string]any))
 	}
 	return out
+}
+
+// recordsOneAccess runs do and checks that it recorded exactly one access
+// event, with an id and a time, and otherwise base with want over it.
+func (b *bundle) recordsOneAccess(t *testing.T, do func() response, base, want map[string]any) response {
+	t.Helper()
+	before := len(b.accessData())
+	r := do()
+	after := b.accessData()
+	if len(after) != before+1 {
+		t.Fatalf("%d access events recorded, want 1", len(after)-before)
+	}
+	got := after[before]
+	for _, k := range []string{"access_id", "at"} {
+		if got[k] == "" || got[k] == nil {
+			t.Errorf("%s is empty", k)
+		}
+		delete(got, k)
+	}
+	all := maps.Clone(base)
+	maps.Copy(all, want)
+	if diff := cmp.Diff(all, got); diff != "" {
+		t.Errorf("access event (-want +got):\n%s", diff)
+	}
+	return r
 }
 
 func TestEveryReadAndRefusalIsRecorded(t *testing.T) {
@@ -58,26 +84,8 @@ func TestEveryReadAndRefusalIsRecorded(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := len(b.accessData())
-			tc.do()
-			after := b.accessData()
-			if len(after) != before+1 {
-				t.Fatalf("%d access events recorded, want 1", len(after)-before)
-			}
-			got := after[before]
-			for _, k := range []string{"access_id", "at"} {
-				if got[k] == "" || got[k] == nil {
-					t.Errorf("%s is empty", k)
-				}
-				delete(got, k)
-			}
-			want := map[string]any{"user_id": "dev:key-adult.118234", "role": "school_key_adult", "organisation": "school:118234"}
-			for k, v := range tc.want {
-				want[k] = v
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("access event (-want +got):\n%s", diff)
-			}
+			b.recordsOneAccess(t, tc.do, map[string]any{"user_id": "dev:key-adult.118234", "role": "school_key_adult",
+				"organisation": "school:118234"}, tc.want)
 		})
 	}
 }
