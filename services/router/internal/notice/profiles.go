@@ -61,12 +61,25 @@ func BuildA(in ppn.Incident, adults []ppn.Adult) A {
 // safeguarding lead: the setting's own pupils and nothing about the adults
 // unless the policy allows their names for safe collection.
 type B struct {
+	Incident
+	Children []Pupil      `json:"children"`
+	Adults   []NamedAdult `json:"adults,omitempty"`
+}
+
+// Incident is what profiles B, C and D open with: whose notice it is, and
+// when and where the incident happened. Embedded, its fields stand in the
+// profile's JSON as if declared there.
+type Incident struct {
 	ForceCode       string        `json:"force_code"`
 	PoliceReference string        `json:"police_reference"`
 	OccurredAt      time.Time     `json:"occurred_at"`
 	Location        *ppn.Location `json:"location,omitempty"`
-	Children        []Pupil       `json:"children"`
-	Adults          []NamedAdult  `json:"adults,omitempty"`
+}
+
+// incidentOf copies the incident's opening fields from the police notice.
+func incidentOf(in ppn.Incident) Incident {
+	return Incident{ForceCode: in.ForceCode, PoliceReference: in.PoliceReference, OccurredAt: in.OccurredAt,
+		Location: location(in.Location)}
 }
 
 // Pupil is a child as profile B shows them.
@@ -88,8 +101,7 @@ type NamedAdult struct {
 // lists the adults the school may know of so that no child is handed to
 // the wrong person; it is empty unless the policy says otherwise.
 func BuildB(in ppn.Incident, pupils []ppn.Child, safeCollection []ppn.Adult) B {
-	b := B{ForceCode: in.ForceCode, PoliceReference: in.PoliceReference, OccurredAt: in.OccurredAt,
-		Location: location(in.Location), Children: make([]Pupil, 0, len(pupils))}
+	b := B{Incident: incidentOf(in), Children: make([]Pupil, 0, len(pupils))}
 	for _, c := range pupils {
 		b.Children = append(b.Children, Pupil{PersonID: c.PersonID, Name: c.Name, DateOfBirth: c.DateOfBirth,
 			Present: c.Present, VoiceOfChild: c.VoiceOfChild})
@@ -128,13 +140,10 @@ func BuildBMinimal(in ppn.Incident, children []ppn.Child) BMinimal {
 // C is profile C, for health: the children on the team's caseload, the
 // adults it needs to know, and the DASH level without its answers.
 type C struct {
-	ForceCode       string        `json:"force_code"`
-	PoliceReference string        `json:"police_reference"`
-	OccurredAt      time.Time     `json:"occurred_at"`
-	Location        *ppn.Location `json:"location,omitempty"`
-	DASHLevel       string        `json:"dash_level"`
-	Children        []Patient     `json:"children,omitempty"`
-	Adults          []HealthAdult `json:"adults,omitempty"`
+	Incident
+	DASHLevel string        `json:"dash_level"`
+	Children  []Patient     `json:"children,omitempty"`
+	Adults    []HealthAdult `json:"adults,omitempty"`
 }
 
 // Patient is a child as profile C shows them.
@@ -180,8 +189,7 @@ func AdultNamed(a ppn.Adult) HealthAdult {
 
 // BuildC builds a health notice about the children and adults given.
 func BuildC(in ppn.Incident, children []ppn.Child, adults []HealthAdult) C {
-	c := C{ForceCode: in.ForceCode, PoliceReference: in.PoliceReference, OccurredAt: in.OccurredAt,
-		Location: location(in.Location), DASHLevel: in.DASH.Level, Adults: slices.Clone(adults)}
+	c := C{Incident: incidentOf(in), DASHLevel: in.DASH.Level, Adults: slices.Clone(adults)}
 	for _, ch := range children {
 		c.Children = append(c.Children, Patient{PersonID: ch.PersonID, Name: ch.Name, DateOfBirth: ch.DateOfBirth,
 			Present: ch.Present, VoiceOfChild: ch.VoiceOfChild, NHSNumber: ch.NHSNumber, GPODSCode: ch.GPODSCode,
@@ -193,13 +201,10 @@ func BuildC(in ppn.Incident, children []ppn.Child, adults []HealthAdult) C {
 // D is profile D, for probation: the adults with the supervised person's
 // own status, the DASH level, and the children by name and age only.
 type D struct {
-	ForceCode       string             `json:"force_code"`
-	PoliceReference string             `json:"police_reference"`
-	OccurredAt      time.Time          `json:"occurred_at"`
-	Location        *ppn.Location      `json:"location,omitempty"`
-	DASHLevel       string             `json:"dash_level"`
-	Adults          []SupervisionAdult `json:"adults"`
-	Children        []HouseholdChild   `json:"children,omitempty"`
+	Incident
+	DASHLevel string             `json:"dash_level"`
+	Adults    []SupervisionAdult `json:"adults"`
+	Children  []HouseholdChild   `json:"children,omitempty"`
 }
 
 // SupervisionAdult is an adult as profile D shows them. Only the
@@ -233,8 +238,7 @@ func Supervised(a ppn.Adult) bool {
 // BuildD builds a probation notice: the victim, the perpetrator and every
 // supervised adult, and every child by name and age at the incident.
 func BuildD(in ppn.Incident) D {
-	d := D{ForceCode: in.ForceCode, PoliceReference: in.PoliceReference, OccurredAt: in.OccurredAt,
-		Location: location(in.Location), DASHLevel: in.DASH.Level}
+	d := D{Incident: incidentOf(in), DASHLevel: in.DASH.Level}
 	for _, a := range in.Adults {
 		supervised := Supervised(a)
 		if !supervised && a.Role == ppn.RoleOther {
