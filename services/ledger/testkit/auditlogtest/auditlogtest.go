@@ -20,14 +20,7 @@ import (
 const Template = "auditlog-ledger"
 
 // MigrateTemplate prepares a pgtest template with the ledger's schema.
-func MigrateTemplate(ctx context.Context, url string) error {
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	return auditlog.Migrate(ctx, pool)
-}
+var MigrateTemplate = pgtest.WithPool(auditlog.Migrate)
 
 // NewLedger returns the URL of a database of the test's own with an empty
 // ledger, and a pool on it closed when the test ends.

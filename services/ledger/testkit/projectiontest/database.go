@@ -18,17 +18,7 @@ import (
 const Template = "ledger-and-projections"
 
 // MigrateTemplate prepares that template.
-func MigrateTemplate(ctx context.Context, url string) error {
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if err := auditlog.Migrate(ctx, pool); err != nil {
-		return err
-	}
-	return projection.Migrate(ctx, pool)
-}
+var MigrateTemplate = pgtest.WithPool(auditlog.Migrate, projection.Migrate)
 
 // NewDatabase returns a database of the test's own with both schemas, and
 // a pool on it.
