@@ -90,15 +90,7 @@ func TestStreamsSurviveARestartOnTheSameStore(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Stream after restart: %v", err)
 	}
-	var got []string
-	for seq := uint64(1); seq <= uint64(len(want)); seq++ {
-		msg, err := stream.GetMsg(t.Context(), seq)
-		if err != nil {
-			t.Fatalf("GetMsg(%d): %v", seq, err)
-		}
-		got = append(got, string(msg.Data))
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, natstest.StreamData(t, stream, len(want))); diff != "" {
 		t.Errorf("messages after restart (-want +got):\n%s", diff)
 	}
 }

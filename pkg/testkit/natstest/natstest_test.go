@@ -49,15 +49,7 @@ func TestRestartKeepsStreamMessages(t *testing.T) {
 		}
 		return nil
 	})
-	var got []string
-	for seq := uint64(1); seq <= uint64(len(want)); seq++ {
-		msg, err := stream.GetMsg(t.Context(), seq)
-		if err != nil {
-			t.Fatalf("GetMsg(%d) after Restart: %v", seq, err)
-		}
-		got = append(got, string(msg.Data))
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, natstest.StreamData(t, stream, len(want))); diff != "" {
 		t.Errorf("messages after Restart (-want +got):\n%s", diff)
 	}
 }

@@ -45,3 +45,17 @@ func WaitAcked(t testing.TB, js jetstream.JetStream, durable string, n uint64) {
 		return nil
 	})
 }
+
+// StreamData reads the data of stream's messages 1 to n, in order.
+func StreamData(t testing.TB, stream jetstream.Stream, n int) []string {
+	t.Helper()
+	var data []string
+	for seq := uint64(1); seq <= uint64(n); seq++ {
+		msg, err := stream.GetMsg(context.Background(), seq)
+		if err != nil {
+			t.Fatalf("reading stream message %d: %v", seq, err)
+		}
+		data = append(data, string(msg.Data))
+	}
+	return data
+}
