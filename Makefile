@@ -36,9 +36,15 @@ build: ## build every service binary into bin/ (production: no development ident
 	@for s in $(SERVICES); do (cd services/$$s && go build -tags '$(BUILD_TAGS)' -o $(BIN)/$$s ./cmd/$$s) || exit 1; done
 .PHONY: build
 
+# Jaeger is a program built from the module proxy, only when asked for:
+# LANTERN_JAEGER=true make run starts it and prints its address.
+JAEGER_VERSION := v1.75.0
+LANTERN_JAEGER ?=
+
 run: BUILD_TAGS = devidp
-run: build ## run the whole pipeline locally and print where to go
-	@$(BIN)/lantern run --root $(CURDIR)
+run: build ## run the whole pipeline locally and print where to go (LANTERN_JAEGER=true adds Jaeger for traces)
+	@$(if $(filter true,$(LANTERN_JAEGER)),test -x $(BIN)/jaeger || { echo "building Jaeger $(JAEGER_VERSION) (once)…"; GOBIN=$(BIN) go install github.com/jaegertracing/jaeger/cmd/jaeger@$(JAEGER_VERSION); })
+	@LANTERN_JAEGER=$(LANTERN_JAEGER) $(BIN)/lantern run --root $(CURDIR)
 .PHONY: run
 
 test: ## run every module's tests with the race detector, then each fuzz target briefly

@@ -17,6 +17,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/tracing"
 )
 
 //go:embed migrations/*.sql
@@ -91,11 +92,13 @@ func (s *Store) Schema() string { return s.schema }
 // channel is the LISTEN/NOTIFY channel that wakes the relay at commit.
 func (s *Store) channel() string { return s.schema + "_outbox" }
 
-// Enqueue adds e to the outbox inside tx. Enqueueing the same event id twice
+// Enqueue adds e to the outbox inside tx, carrying the trace context of
+// ctx (tracing.Stamp) so that the trace continues past the relay. Enqueueing the same event id twice
 // is a no-op, so a handler that runs again produces no second event. The
 // relay is woken when tx commits: directly if tx was begun by InTx, by a
 // NOTIFY otherwise.
 func (s *Store) Enqueue(ctx context.Context, tx pgx.Tx, subject string, e cloudevent.Event) error {
+	e = tracing.Stamp(ctx, e)
 	body, err := e.MarshalJSON()
 	if err != nil {
 		return fmt.Errorf("encoding event %s: %w", e.ID(), err)
@@ -124,6 +127,7 @@ func (s *Store) EnqueueAll(ctx context.Context, tx pgx.Tx, out []Outgoing) error
 	}
 	ids, subjects, bodies := make([]string, len(out)), make([]string, len(out)), make([][]byte, len(out))
 	for i, o := range out {
+		o.Event = tracing.Stamp(ctx, o.Event)
 		body, err := o.Event.MarshalJSON()
 		if err != nil {
 			return fmt.Errorf("encoding event %s: %w", o.Event.ID(), err)

@@ -36,6 +36,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/pkg/tracing"
 )
 
 // Options name the capabilities a service needs.
@@ -66,6 +67,7 @@ type Env struct {
 	Metrics prometheus.Registerer
 
 	registry   *prometheus.Registry
+	stopTraces func(context.Context) error
 	httpStats  *metrics.HTTP
 	consStats  *metrics.Consumers
 	grace      time.Duration
@@ -97,6 +99,11 @@ func Setup(ctx context.Context, name string, log *zap.Logger, o Options) (*Env, 
 	env := &Env{Name: name, Log: log, grace: o.Shutdown.Grace, ready: newReadiness(), registry: metrics.NewRegistry()}
 	env.Metrics = metrics.Registerer(env.registry, name)
 	env.httpStats = metrics.NewHTTP(env.Metrics)
+	stop, err := tracing.Setup(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
+	env.stopTraces = stop
 	if env.grace <= 0 {
 		env.grace = 10 * time.Second
 	}
@@ -260,7 +267,7 @@ func (e *Env) Consume(spec bus.ConsumerSpec, h bus.Handler) {
 		// Provenance comes first for every consumer, after the metrics
 		// that count its refusals: nothing else sees an event from a
 		// source not entitled to its subject.
-		mws := append([]bus.Middleware{observe, bus.Provenance(e.Log)}, e.middleware...)
+		mws := append([]bus.Middleware{observe, tracing.Consumer(spec.Durable), bus.Provenance(e.Log)}, e.middleware...)
 		return bus.Consume(ctx, e.JS, spec, bus.Chain(h, mws...), e.Log)
 	})
 }
@@ -278,6 +285,7 @@ func (e *Env) Relay(ob *outbox.Store, observers ...func(subject string, ev cloud
 	stats := metrics.NewOutbox(e.Metrics, e.DB, ob.Schema())
 	r.OnPublished = func(subject string, ev cloudevent.Event, duplicate bool) {
 		stats.Published(ob.Schema(), ev, duplicate)
+		tracing.Published(subject, ev, duplicate)
 		for _, o := range observers {
 			o(subject, ev, duplicate)
 		}
@@ -289,7 +297,9 @@ func (e *Env) Relay(ob *outbox.Store, observers ...func(subject string, ev cloud
 // Listen binds addr now, so that the address is known (Addr) before the
 // handler is built, and serves h from Run on with the shutdown grace.
 func (e *Env) Listen(name, addr string, h http.Handler) (*httpserver.Server, error) {
-	srv, err := httpserver.Listen(addr, e.httpStats.Wrap(name, h))
+	// The span is outermost: the metrics inside it see the request the
+	// mux matched a pattern on, and time the span's work too.
+	srv, err := httpserver.Listen(addr, tracing.HTTP(name, e.httpStats.Wrap(name, h)))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -340,6 +350,11 @@ func (e *Env) Close() {
 	e.stopAdmn()
 	if err := <-e.adminErr; err != nil {
 		e.Log.Warn("admin listener", zap.Error(err))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.stopTraces(ctx); err != nil {
+		e.Log.Warn("flushing traces", zap.Error(err))
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/lantern-safeguarding/lantern/pkg/problem"
+	"github.com/lantern-safeguarding/lantern/pkg/tracing"
 )
 
 // Route sends requests matching Pattern (a net/http ServeMux pattern) to
@@ -53,7 +54,12 @@ func Handler(routes []Route) http.Handler {
 	for _, r := range routes {
 		proxy := httputil.NewSingleHostReverseProxy(r.Upstream)
 		proxy.ErrorHandler = upstreamFailed
-		mux.Handle(r.Pattern, proxy)
+		// The upstream's span is a child of the gateway's: the request
+		// forwarded carries the gateway's trace context, not the caller's.
+		mux.Handle(r.Pattern, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			tracing.Inject(req)
+			proxy.ServeHTTP(w, req)
+		}))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	return mux

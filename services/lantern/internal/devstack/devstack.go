@@ -207,6 +207,10 @@ func (s *stack) startServices(ctx context.Context, creds Credentials) error {
 		return err
 	}
 	s.layout = topology.NewLayout(s.o.HTTPAddr, ports)
+	traces, err := s.startJaeger(ctx)
+	if err != nil {
+		return err
+	}
 	common := append([]string{
 		"DATABASE_URL=" + s.o.DatabaseURL, "NATS_URL=" + s.o.NATSURL, "LOG_MODE=development",
 		"LANTERN_NATS_CREDS_DIR=" + s.natsCreds, "LANTERN_NATS_CA=" + s.natsCA,
@@ -219,7 +223,7 @@ func (s *stack) startServices(ctx context.Context, creds Credentials) error {
 		// production deployment names a KMS key instead.
 		"LANTERN_KEK=" + cmp.Or(os.Getenv(sealed.EnvKEK), "file:"+filepath.Join(s.o.StateDir, "kek")),
 		"LANTERN_DEV_IDP=true", "LANTERN_DEV_USERS_FILE=" + usersFile(s.o),
-	}, s.layout.Env()...)
+	}, append(s.layout.Env(), traces...)...)
 	for _, name := range topology.Names() {
 		env := append(append(append(os.Environ(), common...), s.layout.ServiceEnv(name)...), s.databaseEnv(name)...)
 		spec := childSpec{name: name, path: filepath.Join(s.o.BinDir, name), env: env}
