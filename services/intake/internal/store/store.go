@@ -127,17 +127,21 @@ func (s *Store) Accept(ctx context.Context, sub Submission) (Accepted, error) {
 
 // unanswered reports whether a transaction whose statements all succeeded
 // failed without PostgreSQL refusing it, after the commit may have been
-// sent: its outcome is then unknown. A lost connection leaves it unknown,
+// sent: its outcome is then unknown. Only an answer from the server that
+// refuses the transaction is definite. A lost connection leaves it unknown,
 // and so does a server going down (a FATAL or PANIC error, or the
 // operator-intervention and connection-exception classes 57 and 08), since
-// the commit may have been made durable just before.
+// the commit may have been made durable just before. pgconn.SafeToRetry is
+// not trusted here: a commit that reached a server killed before it could
+// answer has been seen reported as "conn closed", which pgconn counts as
+// never sent.
 func unanswered(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return pgErr.Severity == "FATAL" || pgErr.Severity == "PANIC" ||
 			strings.HasPrefix(pgErr.Code, "57") || strings.HasPrefix(pgErr.Code, "08")
 	}
-	return !pgconn.SafeToRetry(err)
+	return true
 }
 
 func (s *Store) findPrior(ctx context.Context, sub Submission) (Accepted, bool, error) {

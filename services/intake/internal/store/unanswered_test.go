@@ -1,12 +1,15 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 func TestUnansweredTellsAnOpenCommitFromARefusal(t *testing.T) {
@@ -19,6 +22,7 @@ func TestUnansweredTellsAnOpenCommitFromARefusal(t *testing.T) {
 		{"server shutting down", &pgconn.PgError{Severity: "FATAL", Code: "57P01"}, true},
 		{"crash of another backend", &pgconn.PgError{Severity: "FATAL", Code: "57P02"}, true},
 		{"connection failure reported by the server", &pgconn.PgError{Severity: "ERROR", Code: "08006"}, true},
+		{"connection closed before the commit, as pgconn reports it", fmt.Errorf("committing: %w", closedConn(t)), true},
 		{"unique violation", &pgconn.PgError{Severity: "ERROR", Code: "23505"}, false},
 		{"serialization failure", &pgconn.PgError{Severity: "ERROR", Code: "40001"}, false},
 	}
@@ -32,4 +36,28 @@ func TestUnansweredTellsAnOpenCommitFromARefusal(t *testing.T) {
 	if unanswered(errors.New("plain")) != true {
 		t.Error("an error of unknown origin after the statements succeeded must leave the outcome open")
 	}
+}
+
+// closedConn returns the error pgconn gives for a statement on a connection
+// it has already closed: the error it counts as safe to retry.
+func closedConn(t *testing.T) error {
+	t.Helper()
+	client, server := net.Pipe()
+	t.Cleanup(func() { _ = server.Close() })
+	config, err := pgconn.ParseConfig("postgres://lantern@127.0.0.1:1/none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgconn.Construct(&pgconn.HijackedConn{Conn: client, TxStatus: 'T',
+		Frontend: pgproto3.NewFrontend(client, client), Config: config})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = server.Close()
+	_ = conn.Close(context.Background())
+	_, err = conn.Exec(context.Background(), "commit").ReadAll()
+	if err == nil || !pgconn.SafeToRetry(err) {
+		t.Fatalf("want pgconn's safe-to-retry error for a closed connection, got %v", err)
+	}
+	return err
 }
