@@ -21,6 +21,13 @@ func New(t testing.TB, pool *pgxpool.Pool) *sealed.Sealer {
 	if err := sealed.Migrate(context.Background(), pool); err != nil {
 		t.Fatalf("sealedtest: %v", err)
 	}
+	return Unmigrated(t, pool)
+}
+
+// Unmigrated returns a sealer on pool under a new file KEK without touching
+// the database: for tests of a database that cannot be reached.
+func Unmigrated(t testing.TB, pool *pgxpool.Pool) *sealed.Sealer {
+	t.Helper()
 	kek, err := sealed.CreateFileKEK(filepath.Join(t.TempDir(), "kek"))
 	if err != nil {
 		t.Fatalf("sealedtest: %v", err)

@@ -22,6 +22,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
 	"github.com/lantern-safeguarding/lantern/services/intake/internal/api"
@@ -47,8 +48,12 @@ type fixture struct {
 }
 
 func newAPI(t *testing.T, pool *pgxpool.Pool) *api.API {
+	return newAPIWith(t, pool, sealedtest.New(t, pool))
+}
+
+func newAPIWith(t *testing.T, pool *pgxpool.Pool, sealer *sealed.Sealer) *api.API {
 	return &api.API{
-		Incidents: store.New(pool, sealedtest.New(t, pool)),
+		Incidents: store.New(pool, sealer),
 		Reference: func() ppn.Reference { return knownLAs{"E06000035": true} },
 		Tokens:    policeauth.Tokens{policeauth.Hash(kentToken): "KENT", policeauth.Hash(metToken): "MET"},
 		Clock:     clock.NewFake(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)), StoreTimeout: 2 * time.Second,
@@ -268,7 +273,7 @@ func TestUnreachableDatabaseGives503(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	srv := httptest.NewServer(newAPI(t, pool).Handler())
+	srv := httptest.NewServer(newAPIWith(t, pool, sealedtest.Unmigrated(t, pool)).Handler())
 	defer srv.Close()
 	res := fixture{srv: srv}.post(t, sample(t))
 	if res.status != http.StatusServiceUnavailable || res.ctype != "application/problem+json" {
