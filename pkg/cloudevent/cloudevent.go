@@ -9,6 +9,8 @@
 package cloudevent
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,9 +77,37 @@ func RandomID() string { return uuid.New().String() }
 var idNamespace = uuid.MustParse("6f1a7d0e-52c1-4f4e-9a55-2f0b8d0c3e11")
 
 // DeriveID returns a stable UUID (version 5) for the parts, so that the same
-// decision taken twice yields the same event id and is deduplicated.
+// decision taken twice yields the same event id and is deduplicated. Anyone
+// who knows the parts can compute it: an id derived from what others see
+// (a notification id, a step) is derived with IDs instead.
 func DeriveID(parts ...string) string {
 	return uuid.NewSHA1(idNamespace, []byte(strings.Join(parts, "\x1f"))).String()
+}
+
+// IDs derives a service's event ids with its secret key: HMAC-SHA256 of
+// the parts, as a UUID (version 8, RFC 9562's custom layout). The same
+// parts give the same id, so a redelivered event is still deduplicated, but
+// only the service can compute it: a forger who sees the notification an
+// event will concern cannot publish first with that Nats-Msg-Id and have
+// JetStream drop the genuine event as a duplicate. The zero IDs, without a
+// key, derives as DeriveID does, for tests.
+type IDs struct{ key []byte }
+
+// KeyedIDs derives ids with key (LANTERN_EVENT_ID_KEY).
+func KeyedIDs(key string) IDs { return IDs{key: []byte(key)} }
+
+// Derive returns the id of the parts.
+func (k IDs) Derive(parts ...string) string {
+	if len(k.key) == 0 {
+		return DeriveID(parts...)
+	}
+	mac := hmac.New(sha256.New, k.key)
+	mac.Write([]byte(strings.Join(parts, "\x1f")))
+	var id uuid.UUID
+	copy(id[:], mac.Sum(nil))
+	id[6] = id[6]&0x0f | 0x80 // version 8
+	id[8] = id[8]&0x3f | 0x80 // the RFC 9562 variant
+	return id.String()
 }
 
 // IncidentID returns the incidentid extension of e.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
@@ -68,6 +69,36 @@ func TestDeriveIDIsStableAndDistinct(t *testing.T) {
 		if other == a {
 			t.Errorf("different parts gave the same id %s", a)
 		}
+	}
+}
+
+// TestKeyedIDsCannotBePredicted: a keyed id is stable for its service, is
+// not the id anyone could derive from the same public parts, differs under
+// another service's key, and is a well-formed UUID that events accept.
+func TestKeyedIDsCannotBePredicted(t *testing.T) {
+	router := cloudevent.KeyedIDs("router-secret-key-0123456789")
+	a := router.Derive("n-1", "delivered")
+	if a != router.Derive("n-1", "delivered") {
+		t.Error("the same parts under the same key gave different ids")
+	}
+	for name, predicted := range map[string]string{
+		"unkeyed":       cloudevent.DeriveID("n-1", "delivered"),
+		"zero IDs":      cloudevent.IDs{}.Derive("n-1", "delivered"),
+		"another key":   cloudevent.KeyedIDs("delivery-secret-key-0123456789").Derive("n-1", "delivered"),
+		"another parts": router.Derive("n-1", "acknowledged"),
+		"joined parts":  router.Derive("n-1delivered"),
+	} {
+		if predicted == a {
+			t.Errorf("%s: %s is the keyed id", name, predicted)
+		}
+	}
+	u, err := uuid.Parse(a)
+	if err != nil || u.Version() != 8 || u.Variant() != uuid.RFC4122 {
+		t.Fatalf("keyed id %s: version %d, variant %v, err %v; want an RFC 9562 version 8 UUID", a, u.Version(), u.Variant(), err)
+	}
+	if _, err := cloudevent.New(cloudevent.Spec{ID: a, Type: events.NotificationDelivered, Source: events.SourceDelivery,
+		Subject: "n-1", IncidentID: "i-1", Time: time.Now(), Data: map[string]string{}}); err != nil {
+		t.Errorf("an event with the keyed id: %v", err)
 	}
 }
 

@@ -224,3 +224,25 @@ func CommonFor(databaseURL, natsURL string) Common {
 	return Common{Database: Database{URL: databaseURL}, NATS: NATS{URL: natsURL},
 		Logging: Logging{Level: "info", Mode: "development"}, Shutdown: Shutdown{Grace: 10 * time.Second}}
 }
+
+// EventIDs keys the ids a service derives for its events from what other
+// services see, such as a notification id (cloudevent.IDs). Each service
+// has a key of its own; make run and the test clusters generate them.
+type EventIDs struct {
+	// Key is a secret of at least minEventIDKey characters. Changing it
+	// changes the ids of events not yet published, which is harmless:
+	// their effects are idempotent by their own keys too.
+	Key string `env:"LANTERN_EVENT_ID_KEY"`
+}
+
+// minEventIDKey is the shortest key accepted: a key someone could guess
+// lets them predict the ids.
+const minEventIDKey = 16
+
+// Validate reports a missing or short key.
+func (e EventIDs) Validate() error {
+	if len(e.Key) < minEventIDKey {
+		return fmt.Errorf("LANTERN_EVENT_ID_KEY is required: a secret of at least %d characters, one per service (make run generates them); without it anyone who sees a notification can predict the ids of its events and publish first with them, so that the broker drops the genuine ones as duplicates", minEventIDKey)
+	}
+	return nil
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/config"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/inbox"
@@ -21,6 +22,7 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 		return err
 	}
 	d := inbox.New(env.DB, sealer, clock.System, env.Log)
+	d.IDs = cloudevent.KeyedIDs(cfg.EventIDs.Key)
 	if err := env.Migrate(ctx, d.Migrate); err != nil {
 		return err
 	}

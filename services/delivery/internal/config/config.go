@@ -11,6 +11,8 @@ import (
 type Config struct {
 	config.Common
 	Consumer config.Consumer
+	// EventIDs keys the ids of notification.delivered and .failed.
+	EventIDs config.EventIDs
 	// AdminAddr is where /healthz and /readyz are served.
 	AdminAddr string `env:"DELIVERY_ADMIN_ADDR, default=127.0.0.1:9083"`
 }
@@ -21,5 +23,5 @@ func (c *Config) AdminAddress() string { return c.AdminAddr }
 
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
-	return errors.Join(c.Common.Validate(), c.Consumer.Validate(), config.CheckAddr("DELIVERY_ADMIN_ADDR", c.AdminAddr))
+	return errors.Join(c.Common.Validate(), c.Consumer.Validate(), c.EventIDs.Validate(), config.CheckAddr("DELIVERY_ADMIN_ADDR", c.AdminAddr))
 }

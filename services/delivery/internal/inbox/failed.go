@@ -130,7 +130,7 @@ func (d *Deliverer) isDelivered(ctx context.Context, tx pgx.Tx, notificationID s
 
 func (d *Deliverer) announceFailure(ctx context.Context, tx pgx.Tx, data events.NotificationFailedData, streamSeq uint64) error {
 	e, err := cloudevent.New(cloudevent.Spec{
-		ID:   cloudevent.DeriveID(data.NotificationID, string(events.NotificationFailed), strconv.FormatUint(streamSeq, 10)),
+		ID:   d.IDs.Derive(data.NotificationID, string(events.NotificationFailed), strconv.FormatUint(streamSeq, 10)),
 		Type: events.NotificationFailed, Source: events.SourceDelivery, Subject: data.NotificationID,
 		IncidentID: data.IncidentID, Actor: "service:delivery", Time: data.FailedAt, Data: data,
 	})

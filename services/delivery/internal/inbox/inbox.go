@@ -30,6 +30,10 @@ const Consumer = "delivery"
 
 // Deliverer writes notices into inboxes.
 type Deliverer struct {
+	// IDs derives the ids of the deliverer's events with its key: they
+	// are derived from the notification id, which every consumer of
+	// notification.requested sees.
+	IDs    cloudevent.IDs
 	pool   *pgxpool.Pool
 	outbox *outbox.Store
 	clock  clock.Clock
@@ -109,7 +113,7 @@ func (d *Deliverer) deliver(ctx context.Context, tx pgx.Tx, n events.Notificatio
 
 func (d *Deliverer) announce(ctx context.Context, tx pgx.Tx, n events.NotificationRequestedData, at time.Time) error {
 	e, err := cloudevent.New(cloudevent.Spec{
-		ID: cloudevent.DeriveID(n.NotificationID, string(events.NotificationDelivered)), Type: events.NotificationDelivered,
+		ID: d.IDs.Derive(n.NotificationID, string(events.NotificationDelivered)), Type: events.NotificationDelivered,
 		Source: events.SourceDelivery, Subject: n.NotificationID, IncidentID: n.IncidentID, Actor: "service:delivery", Time: at,
 		Data: events.NotificationDeliveredData{NotificationID: n.NotificationID, IncidentID: n.IncidentID,
 			Recipient: n.Recipient, DeliveredAt: at, Channel: "inbox", DueAt: n.DueAt},

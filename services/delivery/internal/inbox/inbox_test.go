@@ -33,6 +33,7 @@ func setup(t *testing.T) (*inbox.Deliverer, *pgxpool.Pool) {
 	}
 	t.Cleanup(pool.Close)
 	d := inbox.New(pool, sealedtest.New(t, pool), clock.NewFake(time.Date(2026, 11, 20, 23, 0, 0, 0, time.UTC)), zaptest.NewLogger(t))
+	d.IDs = cloudevent.KeyedIDs("delivery-test-event-id-key")
 	if err := d.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}

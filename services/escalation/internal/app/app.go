@@ -12,6 +12,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/config"
 	"github.com/lantern-safeguarding/lantern/services/escalation/internal/contacts"
@@ -31,7 +32,7 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 		return err
 	}
 	esc := sla.New(env.DB, sla.Options{Clock: clock.System, Rules: cfg.Rules(), Reference: ref.Current,
-		Contacts: book.Current, Log: env.Log})
+		Contacts: book.Current, Log: env.Log, IDs: cloudevent.KeyedIDs(cfg.EventIDs.Key)})
 	if err := env.Migrate(ctx, esc.Migrate); err != nil {
 		return err
 	}

@@ -95,7 +95,7 @@ func TestConsumesEventsAndRelaysAlarms(t *testing.T) {
 
 	fake := clock.NewFake(requestedAt)
 	log := zaptest.NewLogger(t)
-	esc := sla.New(pool, sla.Options{Clock: fake, Rules: sla.DefaultRules(), Reference: func() *refdata.Set { return ref }, Log: log})
+	esc := sla.New(pool, sla.Options{Clock: fake, Rules: sla.DefaultRules(), IDs: testIDs, Reference: func() *refdata.Set { return ref }, Log: log})
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
@@ -134,7 +134,7 @@ func TestConsumesEventsAndRelaysAlarms(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if want := sla.EventID(notificationID, events.StepAcknowledgement, sla.LevelAtRisk); e.ID() != want {
+		if want := sla.EventID(testIDs, notificationID, events.StepAcknowledgement, sla.LevelAtRisk); e.ID() != want {
 			return errors.New("the relayed event has id " + e.ID() + ", want " + want)
 		}
 		return cloudevent.DecodeData(e, &got)
@@ -153,7 +153,7 @@ func TestRunRaisesADeadlineMissedWhileDown(t *testing.T) {
 	env := envconfig.MapLookuper(map[string]string{
 		"DATABASE_URL": pgtest.NewDatabase(t, "escalation-empty", nil), "NATS_URL": srv.URL(),
 		"LANTERN_REFERENCE_DIR": "../../../../reference", "LANTERN_SLA_TICK": "100ms",
-		"ESCALATION_ADMIN_ADDR": "127.0.0.1:0",
+		"ESCALATION_ADMIN_ADDR": "127.0.0.1:0", "LANTERN_EVENT_ID_KEY": "escalation-test-event-id-key",
 	})
 	if err := envconfig.ProcessWith(t.Context(), &envconfig.Config{Target: &cfg, Lookuper: env}); err != nil {
 		t.Fatal(err)
@@ -208,10 +208,14 @@ func TestRunRaisesADeadlineMissedWhileDown(t *testing.T) {
 		got = append(got, raised{Type: events.Type(e.Type()), ID: e.ID()})
 	}
 	want := []raised{
-		{events.SLABreached, sla.EventID(notificationID, events.StepAcknowledgement, sla.LevelBreached)},
-		{events.SLABreached, sla.EventID(notificationID, events.StepDelivery, sla.LevelBreached)},
+		{events.SLABreached, sla.EventID(testIDs, notificationID, events.StepAcknowledgement, sla.LevelBreached)},
+		{events.SLABreached, sla.EventID(testIDs, notificationID, events.StepDelivery, sla.LevelBreached)},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events raised on start (-want +got):\n%s", diff)
 	}
 }
+
+// testIDs is the escalation service's key in these tests, so that they see
+// the keyed ids a deployment has.
+var testIDs = cloudevent.KeyedIDs("escalation-test-event-id-key")

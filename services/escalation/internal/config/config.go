@@ -17,6 +17,8 @@ type Config struct {
 	// Reference is the reference data: MASH opening hours for the triage
 	// deadline, and the manager contacts (escalation_contacts.csv).
 	Reference config.Reference
+	// EventIDs keys the ids of the SLA events.
+	EventIDs config.EventIDs
 	// AdminAddr is where /healthz and /readyz are served.
 	AdminAddr string `env:"ESCALATION_ADMIN_ADDR, default=127.0.0.1:9085"`
 	// Lead is how long before a deadline an open step is at risk.
@@ -44,7 +46,7 @@ func (c *Config) AdminAddress() string { return c.AdminAddr }
 func (c *Config) Validate() error {
 	rules, err := c.parseRules()
 	c.rules = rules
-	errs := []error{c.Common.Validate(), c.Consumer.Validate(), c.Reference.Validate(), err,
+	errs := []error{c.Common.Validate(), c.Consumer.Validate(), c.Reference.Validate(), c.EventIDs.Validate(), err,
 		config.CheckAddr("ESCALATION_ADMIN_ADDR", c.AdminAddr)}
 	if c.Tick < 100*time.Millisecond {
 		errs = append(errs, errors.New("LANTERN_SLA_TICK must be at least 100ms"))

@@ -22,7 +22,8 @@ func load(t *testing.T, env map[string]string) *config.Config {
 }
 
 func TestDefaultsAreTheDocumentedRules(t *testing.T) {
-	cfg := load(t, map[string]string{"DATABASE_URL": "postgres://localhost/lantern", "LANTERN_REFERENCE_DIR": "../../../../reference"})
+	cfg := load(t, map[string]string{"DATABASE_URL": "postgres://localhost/lantern", "LANTERN_REFERENCE_DIR": "../../../../reference",
+		"LANTERN_EVENT_ID_KEY": "escalation-test-event-id-key"})
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("the defaults are invalid: %v", err)
 	}
@@ -45,7 +46,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		t.Fatal("Validate accepted a broken configuration")
 	}
 	for _, name := range []string{"DATABASE_URL", "LANTERN_REFERENCE_DIR", "LANTERN_SLA_LEAD ", "LANTERN_SLA_LEAD_FRACTION",
-		"LANTERN_SLA_TICK", "LANTERN_SLA_ACK_KINDS", "LANTERN_ACK_WAIT"} {
+		"LANTERN_SLA_TICK", "LANTERN_SLA_ACK_KINDS", "LANTERN_ACK_WAIT", "LANTERN_EVENT_ID_KEY"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("Validate's report does not mention %s:\n%v", strings.TrimSpace(name), err)
 		}

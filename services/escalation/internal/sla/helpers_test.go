@@ -80,7 +80,7 @@ func (b *bundle) openPool(t *testing.T) *pgxpool.Pool {
 // after a restart or on a second replica.
 func (b *bundle) newEscalator(t *testing.T, pool *pgxpool.Pool) *sla.Escalator {
 	t.Helper()
-	return sla.New(pool, sla.Options{Clock: b.clock, Rules: sla.DefaultRules(),
+	return sla.New(pool, sla.Options{Clock: b.clock, Rules: sla.DefaultRules(), IDs: testIDs,
 		Reference: func() *refdata.Set { return b.ref }, Contacts: func() *contacts.Book { return b.book },
 		Log: zaptest.NewLogger(t), Batch: 7})
 }
@@ -162,7 +162,7 @@ func decodeAlarm(t *testing.T, subject string, body []byte) alarm {
 	if events.Type(e.Type()) == events.SLABreached {
 		level = sla.LevelBreached
 	}
-	if want := sla.EventID(d.NotificationID, d.Step, level); e.ID() != want {
+	if want := sla.EventID(testIDs, d.NotificationID, d.Step, level); e.ID() != want {
 		t.Errorf("event id %s, want the derived %s", e.ID(), want)
 	}
 	if e.Source() != events.SourceEscalation || e.Subject() != d.NotificationID || cloudevent.IncidentID(e) != d.IncidentID {
@@ -291,3 +291,7 @@ func TestEscalationConformsToTheConsumerSuite(t *testing.T) {
 			Digest: conformance.SchemaDigest(b.pool, sla.Schema)}
 	}, conformance.Simulated(t, 6, 12))
 }
+
+// testIDs is the escalation service's key in these tests, so that they see
+// the keyed ids a deployment has.
+var testIDs = cloudevent.KeyedIDs("escalation-test-event-id-key")

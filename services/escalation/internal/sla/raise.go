@@ -29,16 +29,18 @@ type whom struct {
 }
 
 // EventID returns the id of the SLA event of a notice's step at a level.
-// It is derived from the three, so however often the alarm is raised (two
-// replicas, a retried transaction) it is one event.
-func EventID(notificationID, step, level string) string {
-	return cloudevent.DeriveID(notificationID, step, level)
+// It is derived from the three with the escalation service's key, so
+// however often the alarm is raised (two replicas, a retried transaction)
+// it is one event, and nobody who sees the notice can publish first with
+// its id to have the broker drop the alarm as a duplicate.
+func EventID(ids cloudevent.IDs, notificationID, step, level string) string {
+	return ids.Derive(notificationID, step, level)
 }
 
 // raise puts the step's SLA event in the outbox, records whom it warns and
 // moves the step to the level, all inside tx.
 func (x *Escalator) raise(ctx context.Context, tx pgx.Tx, d dueStep, level string, now time.Time, told whom) (raisedEvent, error) {
-	e, subject, err := slaEvent(d, level, now, told)
+	e, subject, err := slaEvent(x.opts.IDs, d, level, now, told)
 	if err != nil {
 		return raisedEvent{}, err
 	}
@@ -56,7 +58,7 @@ func (x *Escalator) raise(ctx context.Context, tx pgx.Tx, d dueStep, level strin
 }
 
 // slaEvent builds the SLA event for a step at a level and its subject.
-func slaEvent(d dueStep, level string, now time.Time, told whom) (cloudevent.Event, string, error) {
+func slaEvent(ids cloudevent.IDs, d dueStep, level string, now time.Time, told whom) (cloudevent.Event, string, error) {
 	t := events.SLAAtRisk
 	if level == LevelBreached {
 		t = events.SLABreached
@@ -66,7 +68,7 @@ func slaEvent(d dueStep, level string, now time.Time, told whom) (cloudevent.Eve
 		return cloudevent.Event{}, "", err
 	}
 	e, err := cloudevent.New(cloudevent.Spec{
-		ID: EventID(d.NotificationID, d.Step, level), Type: t, Source: events.SourceEscalation,
+		ID: EventID(ids, d.NotificationID, d.Step, level), Type: t, Source: events.SourceEscalation,
 		Subject: d.NotificationID, IncidentID: d.IncidentID, Actor: Actor, Time: now,
 		Data: events.SLAData{NotificationID: d.NotificationID, IncidentID: d.IncidentID, Recipient: d.Recipient,
 			RuleID: d.RuleID, Step: d.Step, DueAt: d.DueAt.UTC(), ObservedAt: now.UTC(), ManagerContact: told.manager.Address,

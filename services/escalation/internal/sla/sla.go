@@ -22,6 +22,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
@@ -52,6 +53,8 @@ type Options struct {
 	// Batch is how many steps one scheduler transaction handles; zero
 	// means 100.
 	Batch int
+	// IDs keys the SLA events' ids (EventID).
+	IDs cloudevent.IDs
 }
 
 // Escalator keeps the deadline state and raises SLA events.

@@ -85,8 +85,11 @@ type Cluster struct {
 	// DBRoles are where each service's own database role connects, and
 	// the owner its migrations run as; DatabaseURL is the superuser's,
 	// for the test's own checks and tools.
-	DBRoles  dbroles.URLs
-	natsPort int
+	DBRoles dbroles.URLs
+	// eventIDKeys are each service's LANTERN_EVENT_ID_KEY, the same
+	// across its restarts.
+	eventIDKeys map[string]string
+	natsPort    int
 	// usersFile holds the development identity provider's sample users,
 	// written before the workspace starts.
 	usersFile string
@@ -192,6 +195,10 @@ func (c *Cluster) configure(extra []string) {
 	c.Layout = topology.NewLayout(strings.TrimPrefix(c.BaseURL, "http://"), ports[1:])
 	state := c.t.TempDir()
 	c.usersFile = filepath.Join(state, "dev-users.json")
+	c.eventIDKeys = map[string]string{}
+	for _, name := range topology.EventIDKeyed() {
+		c.eventIDKeys[name] = rand.Text()
+	}
 	c.env = append(append([]string{
 		"DATABASE_URL=" + c.DatabaseURL, "NATS_URL=" + c.NATSURL, "LANTERN_NATS_CREDS_DIR=" + c.CredsDir, "LANTERN_NATS_CA=" + c.NATSCA,
 		"LANTERN_CHECKPOINT_DIR=" + filepath.Join(state, "checkpoints"),

@@ -47,12 +47,15 @@ func (c *Cluster) Start(name string, extraEnv ...string) {
 }
 
 // serviceEnv is what one service is told and the others must not be, as
-// under make run: its addresses and its own database role. A service
+// under make run: its addresses, its own database role and event id key. A service
 // without a role (the gateway) is given no database at all.
 func (c *Cluster) serviceEnv(name string) []string {
 	db := c.DBRoles.Env(name)
 	if db == nil {
 		db = []string{"DATABASE_URL=", "DATABASE_OWNER_URL="}
+	}
+	if key := c.eventIDKeys[name]; key != "" {
+		db = append(db, "LANTERN_EVENT_ID_KEY="+key)
 	}
 	return append(c.Layout.ServiceEnv(name), db...)
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/topology"
 )
 
 // Credentials are the development sign-ins `make run` writes to
@@ -24,6 +26,10 @@ type Credentials struct {
 	// MatchKey keys the hashes the router uses to recognise the same
 	// people across incidents; it must stay the same between runs.
 	MatchKey string `json:"match_key"`
+	// EventIDKeys key each service's derived event ids (by service
+	// name); they must stay the same between runs, so that an event
+	// redelivered after a restart keeps its id.
+	EventIDKeys map[string]string `json:"event_id_keys"`
 	// NATSObserver is the broker's read-only identity for tools and
 	// auditors (contract section 6): it reads sg.> and changes nothing.
 	NATSObserver *NATSIdentity `json:"nats_observer,omitempty"`
@@ -62,12 +68,34 @@ func loadOrCreateCredentials(path, baseURL string, users []json.RawMessage, obse
 			return Credentials{}, err
 		}
 	}
+	if err := c.ensureEventIDKeys(); err != nil {
+		return Credentials{}, err
+	}
 	c.BaseURL = baseURL
 	c.Users = users
 	c.NATSObserver = observer
 	c.PoliceForce = "*"
 	c.Note = "Development credentials for a local Lantern. The police token may submit for any force."
 	return c, writeCredentials(path, c)
+}
+
+// ensureEventIDKeys gives every service that derives event ids a key of
+// its own, keeping those already made.
+func (c *Credentials) ensureEventIDKeys() error {
+	if c.EventIDKeys == nil {
+		c.EventIDKeys = map[string]string{}
+	}
+	for _, name := range topology.EventIDKeyed() {
+		if c.EventIDKeys[name] != "" {
+			continue
+		}
+		key, err := randomToken()
+		if err != nil {
+			return err
+		}
+		c.EventIDKeys[name] = key
+	}
+	return nil
 }
 
 func writeCredentials(path string, c Credentials) error {

@@ -226,6 +226,9 @@ func (s *stack) startServices(ctx context.Context, creds Credentials) error {
 	}, append(s.layout.Env(), traces...)...)
 	for _, name := range topology.Names() {
 		env := append(append(append(os.Environ(), common...), s.layout.ServiceEnv(name)...), s.databaseEnv(name)...)
+		if key := creds.EventIDKeys[name]; key != "" {
+			env = append(env, "LANTERN_EVENT_ID_KEY="+key)
+		}
 		spec := childSpec{name: name, path: filepath.Join(s.o.BinDir, name), env: env}
 		c, err := startChild(ctx, spec, s.o.Out)
 		if err != nil {

@@ -152,3 +152,58 @@ func countPrefix(list []string, prefix string) int {
 	}
 	return n
 }
+
+// TestForgerCannotPreemptTheEventsOfANotice: with the escalation
+// service's credentials stolen, a forger who has seen a notice requested
+// publishes first, on a subject that identity owns, under the id anyone
+// could derive for the notice's delivery from what it saw. JetStream would
+// drop the genuine event as a duplicate of the forgery; the delivery
+// service derives its ids with its own key, so the delivery still reaches
+// the ledger, once for each notice.
+func TestForgerCannotPreemptTheEventsOfANotice(t *testing.T) {
+	p := pipeline{Cluster: cluster.New(t, cluster.Options{Services: []string{"intake", "router", "ledger", "gateway"}}), t: t}
+	id := p.accept(cluster.SamplePPN(t))
+	recipients := p.decided(id)
+	p.settled(id, 1+len(recipients))
+	notifications := p.strings(`SELECT notification_id FROM router.notifications WHERE incident_id = $1`, id)
+
+	stolen := p.ConnectNATS("escalation")
+	for _, n := range notifications {
+		msg := nats.NewMsg("sg.sla.breached.school")
+		msg.Header.Set(jetstream.MsgIDHeader, cloudevent.DeriveID(n, string(events.NotificationDelivered)))
+		msg.Data = []byte(`{}`)
+		if err := stolen.PublishMsg(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stolen.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(p.ConnectNATS(natsauth.Provisioner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.WaitFor(30*time.Second, func() error {
+		stream, err := js.Stream(context.Background(), bus.EventsStream)
+		if err != nil {
+			return err
+		}
+		info, err := stream.Info(context.Background(), jetstream.WithSubjectFilter("sg.sla.breached.school"))
+		if err != nil {
+			return err
+		}
+		if got := info.State.Subjects["sg.sla.breached.school"]; got != uint64(len(notifications)) {
+			return fmt.Errorf("the stream holds %d of the %d forgeries", got, len(notifications))
+		}
+		return nil
+	})
+
+	p.Start("delivery")
+	p.settled(id, len(wantFlow(len(recipients))))
+	p.WaitFor(30*time.Second, func() error {
+		if n := p.count(`SELECT count(*) FROM ledger.entries WHERE incident_id = $1 AND event_type = $2`, id, string(events.NotificationDelivered)); n != len(notifications) {
+			return fmt.Errorf("the ledger holds %d deliveries, want %d", n, len(notifications))
+		}
+		return nil
+	})
+}

@@ -16,18 +16,32 @@ type Service struct {
 	HTTPEnv string
 	// AdminEnv names the variable of its admin listener (/healthz, /readyz).
 	AdminEnv string
+	// KeyedIDs is set for a service that derives event ids from what
+	// other services see, and so needs a LANTERN_EVENT_ID_KEY of its own.
+	KeyedIDs bool
 }
 
 // Services lists every service in start order: the gateway last, once what
 // it forwards to is listening.
 var Services = []Service{
 	{Name: "intake", HTTPEnv: "INTAKE_HTTP_ADDR", AdminEnv: "INTAKE_ADMIN_ADDR"},
-	{Name: "router", AdminEnv: "ROUTER_ADMIN_ADDR"},
-	{Name: "delivery", AdminEnv: "DELIVERY_ADMIN_ADDR"},
+	{Name: "router", AdminEnv: "ROUTER_ADMIN_ADDR", KeyedIDs: true},
+	{Name: "delivery", AdminEnv: "DELIVERY_ADMIN_ADDR", KeyedIDs: true},
 	{Name: "ledger", HTTPEnv: "LEDGER_HTTP_ADDR", AdminEnv: "LEDGER_ADMIN_ADDR"},
-	{Name: "escalation", AdminEnv: "ESCALATION_ADMIN_ADDR"},
+	{Name: "escalation", AdminEnv: "ESCALATION_ADMIN_ADDR", KeyedIDs: true},
 	{Name: "workspace", HTTPEnv: "WORKSPACE_HTTP_ADDR", AdminEnv: "WORKSPACE_ADMIN_ADDR"},
 	{Name: "gateway", HTTPEnv: "LANTERN_HTTP_ADDR", AdminEnv: "GATEWAY_ADMIN_ADDR"},
+}
+
+// EventIDKeyed lists the services that need a key for their event ids.
+func EventIDKeyed() []string {
+	var names []string
+	for _, s := range Services {
+		if s.KeyedIDs {
+			names = append(names, s.Name)
+		}
+	}
+	return names
 }
 
 // Names lists the services' names in start order.

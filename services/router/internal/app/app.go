@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/config"
@@ -37,7 +38,7 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	if err := env.Migrate(ctx, st.Migrate); err != nil {
 		return err
 	}
-	h := NewHandler(pol.Current, ref.Current, st, routing.NewHasher(cfg.MatchKey), env.Log)
+	h := NewHandler(pol.Current, ref.Current, st, routing.NewHasher(cfg.MatchKey), cloudevent.KeyedIDs(cfg.EventIDs.Key), env.Log)
 	env.Consume(ConsumerSpec(cfg), h.Handle)
 	env.Relay(st.Outbox())
 	env.Watch("routing policy", cfg.PolicyPoll, pol)
@@ -45,10 +46,10 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 }
 
 // NewHandler builds the router's event handler on the policy and
-// reference data in force.
-func NewHandler(pol func() *policy.Policy, ref func() *refdata.Set, st routing.Store, hasher routing.Hasher, log *zap.Logger) *routing.Handler {
+// reference data in force; ids keys the notification ids.
+func NewHandler(pol func() *policy.Policy, ref func() *refdata.Set, st routing.Store, hasher routing.Hasher, ids cloudevent.IDs, log *zap.Logger) *routing.Handler {
 	return &routing.Handler{
-		Decider:            &routing.Router{Policy: pol, Reference: ref},
+		Decider:            &routing.Router{Policy: pol, Reference: ref, IDs: ids},
 		Store:              st,
 		Hasher:             hasher,
 		RepeatWindowMonths: func() int { return pol().RepeatWindowMonths },

@@ -27,6 +27,9 @@ type Config struct {
 	// stored keys. Changing it starts the repeat history afresh. It is
 	// required: make run generates one for development.
 	MatchKey string `env:"LANTERN_MATCH_KEY"`
+	// EventIDs keys the notification ids, from which the ids of every
+	// later event about a notification are derived.
+	EventIDs config.EventIDs
 }
 
 // minMatchKey is the shortest match key accepted: a secret someone could
@@ -39,7 +42,7 @@ func (c *Config) AdminAddress() string { return c.AdminAddr }
 
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
-	errs := []error{c.Common.Validate(), c.Consumer.Validate(), c.Reference.Validate(),
+	errs := []error{c.Common.Validate(), c.Consumer.Validate(), c.Reference.Validate(), c.EventIDs.Validate(),
 		config.CheckAddr("ROUTER_ADMIN_ADDR", c.AdminAddr)}
 	if st, err := os.Stat(c.PolicyFile); err != nil || st.IsDir() {
 		errs = append(errs, fmt.Errorf("LANTERN_POLICY_FILE: %q is not a readable file", c.PolicyFile))

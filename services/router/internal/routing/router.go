@@ -20,12 +20,17 @@ import (
 type Router struct {
 	Policy    func() *policy.Policy
 	Reference func() *refdata.Set
+	// IDs derives the notification ids with the router's key, so that
+	// nobody who sees the incident can predict them, nor the ids of the
+	// events about them. The zero IDs (simulations, tests) is unkeyed.
+	IDs cloudevent.IDs
 }
 
 var _ Decider = (*Router)(nil)
 
 // evaluation is one event being routed.
 type evaluation struct {
+	ids        cloudevent.IDs
 	pol        *policy.Policy
 	ref        *refdata.Set
 	incidentID string
@@ -54,7 +59,7 @@ func (r *Router) begin(incidentID string, in ppn.Incident, receivedAt, now time.
 	if !ok {
 		return nil, fmt.Errorf("local authority %s is not in the reference data", in.LocalAuthorityCode)
 	}
-	return &evaluation{pol: r.Policy(), ref: ref, incidentID: incidentID, in: in, now: now,
+	return &evaluation{ids: r.IDs, pol: r.Policy(), ref: ref, incidentID: incidentID, in: in, now: now,
 		mashReceived: latest(receivedAt, in.OccurredAt),
 		cal:          calendars{holidays: ref.Holidays(), mashHours: la.MASHHours}, repeat: map[string]bool{}}, nil
 }
@@ -197,9 +202,10 @@ type request struct {
 	triageDue time.Time
 }
 
-// add encodes a notice and appends it. The notification id is derived
-// from the incident, the rule and the recipient, so that the same decision
-// taken twice, from a redelivery or a second triage, is the same notice.
+// add encodes a notice and appends it. The notification id is derived,
+// with the router's key, from the incident, the rule and the recipient, so
+// that the same decision taken twice, from a redelivery or a second
+// triage, is the same notice.
 func (e *evaluation) add(r request) error {
 	body, err := json.Marshal(r.body)
 	if err != nil {
@@ -217,7 +223,7 @@ func (e *evaluation) add(r request) error {
 	}
 	slices.Sort(flags)
 	n := events.NotificationRequestedData{
-		NotificationID: cloudevent.DeriveID(e.incidentID, r.rule, string(r.recipient.Kind), r.recipient.ID),
+		NotificationID: e.ids.Derive(e.incidentID, r.rule, string(r.recipient.Kind), r.recipient.ID),
 		IncidentID:     e.incidentID, RuleID: r.rule, PolicyVersion: e.pol.Version, Recipient: r.recipient,
 		ChildIDs: childIDs, RequestedAt: e.now.UTC(), DueAt: latest(r.due.At, e.in.OccurredAt).UTC(),
 		Calendar: string(r.due.Calendar), Profile: r.profile, LawfulBasis: r.lawfulBasis,

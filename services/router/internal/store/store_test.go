@@ -67,7 +67,7 @@ func setup(t *testing.T) bundle {
 		t.Fatal(err)
 	}
 	h := app.NewHandler(func() *policy.Policy { return pol }, func() *refdata.Set { return ref },
-		store.New(pool, sealedtest.New(t, pool)), routing.NewHasher("test-secret"), zaptest.NewLogger(t))
+		store.New(pool, sealedtest.New(t, pool)), routing.NewHasher("test-secret"), cloudevent.KeyedIDs("router-test-event-id-key"), zaptest.NewLogger(t))
 	return bundle{pool: pool, handler: h}
 }
 
