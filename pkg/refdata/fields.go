@@ -26,32 +26,23 @@ var (
 	calendarIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 )
 
-func parseLocalAuthorityCode(s string) (string, error) {
-	if !localAuthorityCodePattern.MatchString(s) {
-		return "", fmt.Errorf("%q is not an ONS local authority code like E06000035", s)
-	}
-	return s, nil
-}
+// The parsers of the codes: each takes a value of its shape as it is.
+var (
+	parseLocalAuthorityCode = matching(localAuthorityCodePattern, "an ONS local authority code like E06000035")
+	parseURN                = matching(urnPattern, "a URN: want 6 or 7 digits, or EY and 6 digits")
+	parseODSCode            = matching(odsCodePattern, "a GP practice ODS code like G82001")
+	parseCalendarID         = matching(calendarIDPattern, "a calendar id: use up to 64 lower-case letters, digits, '-' and '_'")
+)
 
-func parseURN(s string) (string, error) {
-	if !urnPattern.MatchString(s) {
-		return "", fmt.Errorf("%q is not a URN: want 6 or 7 digits, or EY and 6 digits", s)
+// matching parses a value that must match pattern; what names the shape
+// in the refusal.
+func matching(pattern *regexp.Regexp, what string) func(string) (string, error) {
+	return func(s string) (string, error) {
+		if !pattern.MatchString(s) {
+			return "", fmt.Errorf("%q is not %s", s, what)
+		}
+		return s, nil
 	}
-	return s, nil
-}
-
-func parseODSCode(s string) (string, error) {
-	if !odsCodePattern.MatchString(s) {
-		return "", fmt.Errorf("%q is not a GP practice ODS code like G82001", s)
-	}
-	return s, nil
-}
-
-func parseCalendarID(s string) (string, error) {
-	if !calendarIDPattern.MatchString(s) {
-		return "", fmt.Errorf("%q is not a calendar id: use up to 64 lower-case letters, digits, '-' and '_'", s)
-	}
-	return s, nil
 }
 
 // parseEmail accepts a bare address (no display name) whose domain has at
