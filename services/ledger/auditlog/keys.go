@@ -42,17 +42,24 @@ func readPrivateKey(path string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeKey[ed25519.PrivateKey](data, "PRIVATE KEY", x509.ParsePKCS8PrivateKey, "ledger key "+path, "private key")
+}
+
+// decodeKey reads the PEM block of type blockType in data with parse, and
+// requires an Ed25519 key K; name says whose key it is in errors, kind
+// what key the block should hold.
+func decodeKey[K ed25519.PrivateKey | ed25519.PublicKey](data []byte, blockType string, parse func([]byte) (any, error), name, kind string) (K, error) {
 	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("reading ledger key %s: not a PEM private key", path)
+	if block == nil || block.Type != blockType {
+		return nil, fmt.Errorf("reading %s: not a PEM %s", name, kind)
 	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	k, err := parse(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("reading ledger key %s: %w", path, err)
+		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
-	key, ok := k.(ed25519.PrivateKey)
+	key, ok := k.(K)
 	if !ok {
-		return nil, fmt.Errorf("reading ledger key %s: not an Ed25519 key", path)
+		return nil, fmt.Errorf("reading %s: not an Ed25519 key", name)
 	}
 	return key, nil
 }
@@ -101,17 +108,5 @@ func LoadPublicKey(path string) (ed25519.PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading ledger public key: %w", err)
 	}
-	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("reading ledger public key %s: not a PEM public key", path)
-	}
-	k, err := x509.ParsePKIXPublicKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("reading ledger public key %s: %w", path, err)
-	}
-	pub, ok := k.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("reading ledger public key %s: not an Ed25519 key", path)
-	}
-	return pub, nil
+	return decodeKey[ed25519.PublicKey](data, "PUBLIC KEY", x509.ParsePKIXPublicKey, "ledger public key "+path, "public key")
 }
