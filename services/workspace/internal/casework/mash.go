@@ -14,6 +14,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/authz"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/notice"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/store"
+	"slices"
 )
 
 // IncidentView is a MASH notice with the MASH's earlier incidents about the
@@ -77,25 +78,16 @@ func (s *Service) historyItem(ctx context.Context, e store.EarlierIncident) (His
 	}
 	item := HistoryItem{EarlierIncident: e, Notice: v}
 	for _, ch := range v.Content.Children {
-		if contains(e.MatchedPersonIDs, ch.PersonID) {
+		if slices.Contains(e.MatchedPersonIDs, ch.PersonID) {
 			item.Matched = append(item.Matched, ch.Name)
 		}
 	}
 	for _, a := range v.Content.Adults {
-		if contains(e.MatchedPersonIDs, a.PersonID) {
+		if slices.Contains(e.MatchedPersonIDs, a.PersonID) {
 			item.Matched = append(item.Matched, a.Name)
 		}
 	}
 	return item, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // mashNotice finds the delivered MASH notice of an incident addressed to
@@ -206,7 +198,7 @@ func (in TriageInput) check(defaultRAG string) error {
 	if !notice.ValidRAG(in.RAG) {
 		fields = append(fields, FieldError{"/rag", "Choose red, amber or green"})
 	}
-	if !contains(notice.Decisions(), in.Decision) {
+	if !slices.Contains(notice.Decisions(), in.Decision) {
 		fields = append(fields, FieldError{"/decision", "Choose one of " + strings.Join(notice.Decisions(), ", ")})
 	}
 	reason := strings.TrimSpace(in.RAGReason)
