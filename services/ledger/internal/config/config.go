@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/config"
+	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
 )
 
@@ -22,13 +23,11 @@ type Config struct {
 	HTTPAddr string `env:"LEDGER_HTTP_ADDR, default=127.0.0.1:8084"`
 	// AdminAddr is where /healthz and /readyz are served.
 	AdminAddr string `env:"LEDGER_ADMIN_ADDR, default=127.0.0.1:9084"`
-	// OIDCIssuer is the identity provider the audit API takes auditors'
-	// access tokens from (the workspace's); without it the audit API lets
-	// nobody in. The audience and the role claim are the workspace's.
-	OIDCIssuer   string `env:"LANTERN_OIDC_ISSUER"`
-	OIDCClientID string `env:"LANTERN_OIDC_CLIENT_ID, default=lantern-workspace"`
-	OIDCAudience string `env:"LANTERN_OIDC_AUDIENCE"`
-	RoleClaim    string `env:"LANTERN_OIDC_ROLE_CLAIM, default=lantern_role"`
+	// Settings name the identity provider the audit API takes auditors'
+	// access tokens from (the workspace's); without an issuer the audit
+	// API lets nobody in. The audience and the role claim are the
+	// workspace's.
+	oidcauth.Settings
 	// CheckpointDir is where signed checkpoints are written, outside the
 	// database, so that a rewritten or rolled-back ledger can be caught.
 	CheckpointDir string `env:"LANTERN_CHECKPOINT_DIR, default=.lantern/checkpoints"`
@@ -40,15 +39,6 @@ type Config struct {
 	// CheckpointInterval asks for one this often when anything was
 	// appended; a last one is written at shutdown.
 	CheckpointInterval time.Duration `env:"LANTERN_CHECKPOINT_INTERVAL, default=60s"`
-}
-
-// Audience is the aud auditors' access tokens must carry: the workspace's,
-// which defaults to its client id.
-func (c *Config) Audience() string {
-	if c.OIDCAudience != "" {
-		return c.OIDCAudience
-	}
-	return c.OIDCClientID
 }
 
 // AdminAddress is where the service environment serves /healthz and

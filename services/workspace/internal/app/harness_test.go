@@ -27,6 +27,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
@@ -118,7 +119,7 @@ func setupWith(t *testing.T, adjust configure) *bundle {
 	addr := hs.Listener.Addr().String()
 	cfg := &wsconfig.Config{Common: config.CommonFor(dbURL, srv.URL()), AdminAddr: "127.0.0.1:0",
 		Addr: addr, HTTPAddr: addr, Consumer: config.Consumer{AckWait: 5 * time.Second}, DevIdP: true, DevUsersFile: usersFile,
-		OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role", OrgClaim: "lantern_org",
+		Settings: oidcauth.Settings{OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role"}, OrgClaim: "lantern_org",
 		OrgNameClaim: "lantern_org_name", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute,
 		SignInRateLimit: 300, TrustedProxies: "127.0.0.0/8", PolicyFile: shippedPolicyFile, ReferenceDir: referenceDir,
 		MatchKey: "workspace-test-match-key"}

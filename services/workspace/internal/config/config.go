@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/config"
+	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
 	"github.com/lantern-safeguarding/lantern/pkg/ratelimit"
 )
 
@@ -35,14 +36,13 @@ type Config struct {
 	DevIdPForce bool `env:"LANTERN_DEV_IDP_FORCE, default=false"`
 	// DevUsersFile is the sample users file `workspace dev-users` writes.
 	DevUsersFile string `env:"LANTERN_DEV_USERS_FILE"`
-	// OIDCIssuer is a real OpenID Connect issuer; leave it empty with LANTERN_DEV_IDP=true.
-	OIDCIssuer       string `env:"LANTERN_OIDC_ISSUER"`
-	OIDCClientID     string `env:"LANTERN_OIDC_CLIENT_ID, default=lantern-workspace"`
+	// Settings name the identity provider: a real OpenID Connect issuer,
+	// left empty with LANTERN_DEV_IDP=true, and the aud API bearer tokens
+	// must carry.
+	oidcauth.Settings
 	OIDCClientSecret string `env:"LANTERN_OIDC_CLIENT_SECRET"`
-	// OIDCAudience is the aud API bearer tokens must carry; it defaults to the client id.
-	OIDCAudience string `env:"LANTERN_OIDC_AUDIENCE"`
-	// RoleClaim, OrgClaim and OrgNameClaim name the claims that carry a person's role and organisation.
-	RoleClaim    string `env:"LANTERN_OIDC_ROLE_CLAIM, default=lantern_role"`
+	// OrgClaim and OrgNameClaim name the claims that carry a person's
+	// organisation.
 	OrgClaim     string `env:"LANTERN_OIDC_ORG_CLAIM, default=lantern_org"`
 	OrgNameClaim string `env:"LANTERN_OIDC_ORG_NAME_CLAIM, default=lantern_org_name"`
 	// SessionTTL is how long a browser stays signed in.
@@ -92,14 +92,6 @@ func (c *Config) Issuer() string {
 func (c *Config) Proxies() ratelimit.Proxies {
 	p, _ := ratelimit.ParseProxies(c.TrustedProxies)
 	return p
-}
-
-// Audience is the aud API bearer tokens must carry.
-func (c *Config) Audience() string {
-	if c.OIDCAudience != "" {
-		return c.OIDCAudience
-	}
-	return c.OIDCClientID
 }
 
 // AdminAddress is where the service environment serves /healthz and

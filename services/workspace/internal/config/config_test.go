@@ -8,6 +8,7 @@ import (
 	"time"
 
 	pkgconfig "github.com/lantern-safeguarding/lantern/pkg/config"
+	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/config"
 )
 
@@ -19,7 +20,7 @@ func valid(t *testing.T) config.Config {
 	}
 	return config.Config{Common: pkgconfig.CommonFor("postgres://x@127.0.0.1/db", "nats://127.0.0.1:4222"),
 		Addr: "127.0.0.1:8086", HTTPAddr: "127.0.0.1:8080", AdminAddr: "127.0.0.1:9086", Consumer: pkgconfig.Consumer{AckWait: 30 * time.Second},
-		DevIdP: true, DevUsersFile: users, OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role",
+		DevIdP: true, DevUsersFile: users, Settings: oidcauth.Settings{OIDCClientID: "lantern-workspace", RoleClaim: "lantern_role"},
 		OrgClaim: "lantern_org", SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute,
 		SignInRateLimit: 300, TrustedProxies: "127.0.0.0/8", MatchKey: "workspace-test-match-key"}
 }
