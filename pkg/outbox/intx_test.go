@@ -12,6 +12,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 )
 
 func TestInTxWakesTheRelayAtCommit(t *testing.T) {
@@ -97,14 +98,7 @@ func TestEnqueueAllKeepsOrderAndSkipsRepeats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := f.pool.Query(context.Background(), `SELECT event_id FROM svc.outbox ORDER BY seq`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := pgtest.Strings(t, f.pool, `SELECT event_id FROM svc.outbox ORDER BY seq`)
 	want := []string{event(t, 52).ID(), event(t, 51).ID(), event(t, 50).ID(), event(t, 53).ID()}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("outbox order (-want +got):\n%s", diff)

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lantern-safeguarding/lantern/pkg/pglocal"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 )
 
 // startServer starts a throwaway server and stops it when the test ends.
@@ -67,16 +68,7 @@ func mustExec(t *testing.T, conn *pgx.Conn, sql string, args ...any) {
 
 func notes(t *testing.T, url string) []string {
 	t.Helper()
-	conn := connect(t, url)
-	rows, err := conn.Query(t.Context(), "SELECT body FROM notes ORDER BY id")
-	if err != nil {
-		t.Fatalf("reading notes: %v", err)
-	}
-	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatalf("reading notes: %v", err)
-	}
-	return got
+	return pgtest.Strings(t, connect(t, url), "SELECT body FROM notes ORDER BY id")
 }
 
 func TestServerSettings(t *testing.T) {

@@ -53,15 +53,7 @@ func seedNotes(calls *atomic.Int32) pgtest.Migrate {
 
 func notes(t *testing.T, conn *pgx.Conn) []string {
 	t.Helper()
-	rows, err := conn.Query(t.Context(), "SELECT body FROM notes ORDER BY id")
-	if err != nil {
-		t.Fatalf("reading notes: %v", err)
-	}
-	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatalf("reading notes: %v", err)
-	}
-	return got
+	return pgtest.Strings(t, conn, "SELECT body FROM notes ORDER BY id")
 }
 
 func TestEachTestGetsItsOwnCopyOfTheTemplate(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
@@ -72,14 +71,7 @@ func TestFindAndRequeue(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("Requeue = %d, %v; want 1 row", n, err)
 	}
-	rows, err := pool.Query(ctx, `SELECT event_id FROM intake.outbox WHERE published_at IS NULL ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unpublished, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
+	unpublished := pgtest.Strings(t, pool, `SELECT event_id FROM intake.outbox WHERE published_at IS NULL ORDER BY 1`)
 	if diff := cmp.Diff([]string{"router-missed", "unpublished"}, unpublished); diff != "" {
 		t.Errorf("unpublished outbox rows after requeueing (-want +got):\n%s", diff)
 	}
