@@ -86,7 +86,7 @@ type dataKeys struct {
 
 func TestExamplesAreValidEvents(t *testing.T) {
 	sources := []string{events.SourceIntake, events.SourceRouter, events.SourceDelivery,
-		events.SourceWorkspace, events.SourceEscalation}
+		events.SourceWorkspace, events.SourceEscalation, events.SourceLedger}
 	for _, spec := range events.Catalogue() {
 		t.Run(string(spec.Type), func(t *testing.T) {
 			raw := readExample(t, spec.Type)
@@ -303,6 +303,8 @@ func TestSchemasRejectBrokenData(t *testing.T) {
 			func(d map[string]any) { d["step"] = "lunch" }, []string{"/step"}},
 		{events.SLABreached, "unknown field",
 			func(d map[string]any) { d["minutes_late"] = 1 }, []string{"/minutes_late"}},
+		{events.IncidentShredded, "no retention policy",
+			func(d map[string]any) { delete(d, "retention_policy") }, []string{"/retention_policy"}},
 		{events.AccessRecorded, "refusal without its reason",
 			func(d map[string]any) { d["outcome"] = "refused" }, []string{"/refusal"}},
 		{events.AccessRecorded, "unknown outcome",

@@ -208,6 +208,19 @@ func NewData(t Type) (any, bool) {
 		return &SLAData{}, true
 	case AccessRecorded:
 		return &AccessRecordedData{}, true
+	case IncidentShredded:
+		return &IncidentShreddedData{}, true
 	}
 	return nil, false
+}
+
+// IncidentShreddedData is the data of org.lantern.incident.shredded.v1:
+// the incident's retention ended (due_at under the named retention policy)
+// and its data key was destroyed at shredded_at. It carries ids and times
+// only.
+type IncidentShreddedData struct {
+	IncidentID      string    `json:"incident_id"`
+	DueAt           time.Time `json:"due_at"`
+	ShreddedAt      time.Time `json:"shredded_at"`
+	RetentionPolicy string    `json:"retention_policy"`
 }

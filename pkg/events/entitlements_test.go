@@ -57,7 +57,7 @@ func TestEveryConsumedTypeIsPublishedAndEveryConsumerIsAService(t *testing.T) {
 	if got := PublishedBy("workspace"); !slices.Equal(got, []Type{NotificationAcknowledged, TriageDecided, AccessRecorded}) {
 		t.Errorf("PublishedBy(workspace) = %v", got)
 	}
-	if got := PublishedBy("ledger"); len(got) != 0 {
-		t.Errorf("the ledger publishes nothing, got %v", got)
+	if got := PublishedBy("ledger"); !slices.Equal(got, []Type{IncidentShredded}) {
+		t.Errorf("the ledger records incident.shredded only, got %v", got)
 	}
 }

@@ -25,7 +25,14 @@ const (
 	// AccessRecorded is an addition to contract v1: every read of personal
 	// data in the workspace, and every refusal, is recorded in the ledger.
 	AccessRecorded Type = "org.lantern.access.recorded.v1"
+	// IncidentShredded is an addition to contract v1.1: an incident's
+	// retention ended and its personal data key was destroyed. The ledger
+	// records it in its chain as it shreds.
+	IncidentShredded Type = "org.lantern.incident.shredded.v1"
 )
+
+// SubjectIncidentShredded is incident.shredded's subject.
+const SubjectIncidentShredded = "sg.incident.shredded"
 
 // RecipientKind is the kind of organisation a notice goes to. It is also the
 // last token of the per-recipient subjects, so it must stay a plain word.
@@ -102,6 +109,7 @@ func Catalogue() []Spec {
 		{SLABreached, "sg.sla.breached", true, []string{SourceEscalation}},
 		// Both the workspace and intake's own reads of a notice are recorded.
 		{AccessRecorded, "sg.access.recorded", false, []string{SourceWorkspace, SourceIntake}},
+		{IncidentShredded, SubjectIncidentShredded, false, []string{SourceLedger}},
 	}
 }
 
@@ -139,6 +147,7 @@ const (
 	SourceDelivery   = "/lantern/delivery"
 	SourceWorkspace  = "/lantern/workspace"
 	SourceEscalation = "/lantern/escalation"
+	SourceLedger     = "/lantern/ledger"
 )
 
 // Extension attribute names carried on every Lantern event.

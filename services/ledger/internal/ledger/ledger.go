@@ -20,6 +20,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
+	"github.com/lantern-safeguarding/lantern/services/ledger/retention"
 )
 
 // Schema is the ledger's PostgreSQL schema.
@@ -58,6 +59,9 @@ func (l *Ledger) Migrate(ctx context.Context) error {
 		return err
 	}
 	if err := sealed.Migrate(ctx, l.pool); err != nil {
+		return err
+	}
+	if err := retention.Migrate(ctx, l.pool); err != nil {
 		return err
 	}
 	if err := projection.Migrate(ctx, l.pool); err != nil {
