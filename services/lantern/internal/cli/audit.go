@@ -19,7 +19,7 @@ import (
 
 func newAuditCommand() *cobra.Command {
 	cmd := command.NewGroup("audit", "read the audit record: timelines, verification, replay, digests and timeliness reports",
-		newTimelineCommand(), newVerifyCommand(), newReplayCommand(), newDigestCommand(), newReportCommand())
+		newTimelineCommand(), newVerifyCommand(), newReplayCommand(), newDigestCommand(), newReportCommand(), newDisclosuresCommand())
 	addReaderFlags(cmd, "audit")
 	return cmd
 }

@@ -5,6 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
 
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/ledger/retention"
@@ -61,5 +65,58 @@ default: {message_bodies_after_acknowledgement: 1d, unacknowledged_after_report:
 	var consultations int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM ledger.consultations WHERE action LIKE 'retention %'`).Scan(&consultations); err != nil || consultations < 8 {
 		t.Errorf("retention commands recorded = %d, %v; want every one", consultations, err)
+	}
+}
+
+// TestAuditDisclosures lists, by NHS number, the notices that named a
+// child of a recorded (and sealed) incident, in each format, and records
+// the search without the number.
+func TestAuditDisclosures(t *testing.T) {
+	url, pool := pt.NewDatabase(t)
+	ctx := t.Context()
+	kek := "file:" + filepath.Join(t.TempDir(), "kek")
+	t.Setenv("LANTERN_KEK", kek)
+	ring, err := sealed.KeyringFromEnv(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sealed.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	s := sealed.New(pool, ring, clock.System)
+	in := pt.NewIncident(t, pt.IncidentID(7)).Reported(t0, "high", false, pt.Child{ID: "C-1", NHSNumber: "9434765919"}).
+		Requested(pt.Request{NotificationID: pt.NotificationID(7, 1), RuleID: "R8", Kind: events.KindSchool, RecipientID: "118234",
+			RecipientName: "Example Primary School", ChildIDs: []string{"C-1"}, At: t0.Add(time.Second), Due: t0.Add(time.Hour)})
+	var published []pt.Published
+	for _, p := range in.Events() {
+		data, err := s.SealFields(ctx, pt.IncidentID(7), p.Event.Data())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := p.Event.Clone()
+		if err := e.SetData("application/json", data); err != nil {
+			t.Fatal(err)
+		}
+		published = append(published, pt.Published{Event: e, Subject: p.Subject})
+	}
+	pt.Record(t, pool, published...)
+	t.Setenv("DATABASE_URL", url)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"audit", "disclosures", "--nhs-number", "9434765919"}, "1 notices named the person"},
+		{[]string{"audit", "disclosures", "--nhs-number", "9434765919", "--format", "json"}, `"rule_id": "R8"`},
+		{[]string{"audit", "disclosures", "--nhs-number", "9434765919", "--format", "html"}, "Example Primary School (school 118234)"},
+		{[]string{"audit", "disclosures", "--nhs-number", "7382946150"}, "0 notices named the person"},
+	} {
+		code, out, errOut := run(t, tc.args...)
+		if code != 0 || !strings.Contains(out, tc.want) {
+			t.Errorf("lantern %s = %d\n%s%s\nwant %q", strings.Join(tc.args, " "), code, out, errOut, tc.want)
+		}
+	}
+	var searches int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM ledger.consultations WHERE action = 'disclosures' AND subject = 'nhs_number'`).Scan(&searches); err != nil || searches != 4 {
+		t.Errorf("searches recorded = %d, %v; want 4, naming the kind of identifier only", searches, err)
 	}
 }

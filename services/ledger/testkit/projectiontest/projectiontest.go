@@ -23,6 +23,15 @@ type Incident struct {
 	// notice is the reported notice, sent in full (profile A) with each
 	// request, so that every event built here passes its schema.
 	notice json.RawMessage
+	// la is the local authority the incident is reported to; empty means
+	// Medway's, E06000035.
+	la string
+}
+
+// In sets the local authority the incident is reported to.
+func (in *Incident) In(la string) *Incident {
+	in.la = la
+	return in
 }
 
 // Published is an event and the NATS subject it travels on.
@@ -58,14 +67,20 @@ type Child struct {
 	ID      string
 	Present bool
 	Voice   bool
+	// NHSNumber, if set, is on the child's entry.
+	NHSNumber string
 }
 
 // Reported adds incident.reported for a notice received at at, with the
 // given children and, if pregnant, a pregnant victim. The names and dates
 // are invented and obviously so.
 func (in *Incident) Reported(at time.Time, dash string, pregnant bool, children ...Child) *Incident {
+	la := in.la
+	if la == "" {
+		la = "E06000035"
+	}
 	notice := ppn.Incident{ForceCode: "KENT", PoliceReference: "KNT-TEST-" + in.ID[len(in.ID)-4:],
-		OccurredAt: at.Add(-30 * time.Minute), ReportedAt: at.Add(-10 * time.Minute), LocalAuthorityCode: "E06000035",
+		OccurredAt: at.Add(-30 * time.Minute), ReportedAt: at.Add(-10 * time.Minute), LocalAuthorityCode: la,
 		DASH: ppn.DASH{Level: dash}, Adults: []ppn.Adult{{PersonID: "P-1", Role: ppn.RoleVictim, Name: "Test Victim",
 			Pregnant: pregnant}}, Children: []ppn.Child{}}
 	for _, c := range children {
@@ -74,7 +89,7 @@ func (in *Incident) Reported(at time.Time, dash string, pregnant bool, children 
 			voice = "said something"
 		}
 		notice.Children = append(notice.Children, ppn.Child{PersonID: c.ID, Name: "Test Child " + c.ID,
-			DateOfBirth: "2019-05-01", Present: c.Present, VoiceOfChild: voice})
+			DateOfBirth: "2019-05-01", Present: c.Present, VoiceOfChild: voice, NHSNumber: c.NHSNumber})
 	}
 	raw, err := json.Marshal(notice)
 	if err != nil {
