@@ -39,7 +39,7 @@ settings make run leaves in .lantern/connection.json while it runs.
 See README.md for LANTERN_REFERENCE_DIR, LANTERN_HTTP_ADDR, LANTERN_CHECKPOINT_DIR,
 LANTERN_LEDGER_KEY_FILE and LANTERN_ACTOR.`,
 	}
-	return command.Group(root, newRunCommand(), newAuditCommand(), newRetentionCommand(), newPolicyCommand(), newRefdataCommand(), simulate.NewCommand(), dlq.NewCommand(), reconcile.NewCommand(), natscmd.NewCommand(), dbcmd.NewCommand())
+	return command.Group(root, newRunCommand(), newAuditCommand(), newRetentionCommand(), newKeysCommand(), newPolicyCommand(), newRefdataCommand(), simulate.NewCommand(), dlq.NewCommand(), reconcile.NewCommand(), natscmd.NewCommand(), dbcmd.NewCommand())
 }
 
 func newRunCommand() *cobra.Command {
