@@ -48,7 +48,7 @@ func TestCommandLineMistakesSayWhatToType(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"audit"}, "lantern audit: needs a command: digest, replay, report, timeline, verify"},
+		{[]string{"audit"}, "lantern audit: needs a command: digest, disclosures, replay, report, timeline, verify"},
 		{[]string{"audit", "timelin"}, `unknown command "timelin"; did you mean timeline?`},
 		{[]string{"audti"}, "did you mean audit?"},
 		{[]string{"audit", "timeline"}, "needs <incident_id>: type lantern audit timeline <incident_id>"},
@@ -60,6 +60,9 @@ func TestCommandLineMistakesSayWhatToType(t *testing.T) {
 		{[]string{"dlq", "redrive"}, "needs exactly one of --seq N or --all"},
 		{[]string{"db", "grants", "--prefix", "Lantern"}, `--prefix: role prefix "Lantern": use lower-case letters`},
 		{[]string{"policy"}, "lantern policy: needs a command: simulate"},
+		{[]string{"retention"}, "lantern retention: needs a command: hold, plan, release, run"},
+		{[]string{"keys"}, "lantern keys: needs a command: rewrap, status"},
+		{[]string{"audit", "disclosures"}, "name the person with one of --nhs-number or --police-person-id"},
 		{[]string{"policy", "simulate", "--from", "2026-11-01"}, "type lantern policy simulate --policy my-policy.yaml --from 2026-11-01 --to 2026-11-30"},
 		{[]string{"policy", "simulate", "--policy", "p.yaml", "--from", "2026-11-31", "--to", "2026-11-30"}, "--from and --to are days as YYYY-MM-DD"},
 		{[]string{"policy", "simulate", "--policy", "p.yaml", "--from", "2026-11-30", "--to", "2026-11-01"}, "--to 2026-11-01 is before --from 2026-11-30"},
