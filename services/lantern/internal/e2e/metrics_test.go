@@ -55,13 +55,17 @@ func TestMetricsAfterAKnownWorkload(t *testing.T) {
 	checkDashboard(t, all)
 }
 
-// checkDashboard finds every metric the Grafana dashboard queries among
+// checkDashboard finds every metric the Grafana dashboard and the alerts query among
 // those the services expose, so that a renamed metric breaks this test
 // rather than a panel.
 func checkDashboard(t *testing.T, all map[string]map[string]*dto.MetricFamily) {
-	raw, err := os.ReadFile(filepath.Join(cluster.Root(), "deploy", "grafana", "lantern-dashboard.json"))
-	if err != nil {
-		t.Fatal(err)
+	var raw []byte
+	for _, f := range []string{"grafana/lantern-dashboard.json", "prometheus/alerts.yaml"} {
+		b, err := os.ReadFile(filepath.Join(cluster.Root(), "deploy", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = append(raw, b...)
 	}
 	for _, name := range regexp.MustCompile(`lantern_[a-z_]+`).FindAllString(string(raw), -1) {
 		name = strings.TrimSuffix(name, "_bucket")
@@ -70,7 +74,7 @@ func checkDashboard(t *testing.T, all map[string]map[string]*dto.MetricFamily) {
 			found = found || families[name] != nil
 		}
 		if !found {
-			t.Errorf("the dashboard queries %s, which no service exposes", name)
+			t.Errorf("the dashboard or an alert queries %s, which no service exposes", name)
 		}
 	}
 }

@@ -64,6 +64,7 @@ server of the cluster; clients without credentials are then refused.`,
 	routes := cmd.Flags().StringSlice("routes", nil, "for a cluster: the other servers' route URLs (nats-route://host:6222); prints a cluster block whose routes authenticate")
 	listen := cmd.Flags().String("cluster-listen", "0.0.0.0:6222", "for a cluster: where this server listens for routes")
 	routeTLS := cmd.Flags().StringSlice("route-tls", nil, "for a cluster: CA,CERT,KEY files for routes' mutual TLS")
+	out := cmd.Flags().String("out", "", "write the configuration to this file instead of printing it (for an image without a shell)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		dir, err := credsDir(cmd)
 		if err != nil {
@@ -84,7 +85,14 @@ server of the cluster; clients without credentials are then refused.`,
 			}
 			conf += block
 		}
-		fmt.Fprint(cmd.OutOrStdout(), conf)
+		if *out != "" {
+			// The configuration holds no secret: servers read it.
+			if err := os.WriteFile(*out, []byte(conf), 0o644); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprint(cmd.OutOrStdout(), conf)
+		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "credentials of every identity written to %s; then run `lantern nats provision`\n", dir)
 		return nil
 	}
