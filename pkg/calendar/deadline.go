@@ -218,3 +218,19 @@ func nextTermStart(d Date, terms []Term) (Date, bool) {
 	}
 	return next, found
 }
+
+// NextOpen returns the earliest instant at or after t at which oh is open,
+// looking up to a fortnight ahead, and false if oh opens on none of those
+// days. Outbound delivery uses it to hold a prompt that is not urgent until
+// the hours an organisation asks to be prompted in.
+func NextOpen(t time.Time, oh OpeningHours, hol Holidays) (time.Time, bool) {
+	day := DateOf(t.In(London))
+	for range 15 {
+		open, closing, ok := openSpan(day, oh, hol)
+		if ok && t.Before(closing) {
+			return latest(open, t), true
+		}
+		day = day.AddDays(1)
+	}
+	return time.Time{}, false
+}

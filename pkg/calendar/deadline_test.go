@@ -357,3 +357,32 @@ func openMinutes(start, end time.Time, oh calendar.OpeningHours, hol calendar.Ho
 	}
 	return total
 }
+
+func TestNextOpen(t *testing.T) {
+	hours, err := calendar.ParseOpeningHours("Mon-Fri 06:30-18:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	london := func(day, hour, minute int) time.Time {
+		return time.Date(2026, time.November, day, hour, minute, 0, 0, calendar.London)
+	}
+	for _, c := range []struct {
+		name string
+		at   time.Time
+		want time.Time
+	}{
+		{"before opening waits for it", london(23, 2, 0), london(23, 6, 30)},
+		{"inside the hours is now", london(23, 9, 15), london(23, 9, 15)},
+		{"after closing waits for the next day", london(23, 19, 0), london(24, 6, 30)},
+		{"the weekend waits for Monday", london(21, 10, 0), london(23, 6, 30)},
+	} {
+		got, ok := calendar.NextOpen(c.at, hours, nil)
+		if !ok || !got.Equal(c.want) {
+			t.Errorf("%s: NextOpen(%v) = %v, %v; want %v", c.name, c.at, got, ok, c.want)
+		}
+	}
+	never := calendar.OpeningHours{}
+	if _, ok := calendar.NextOpen(london(23, 9, 0), never, nil); ok {
+		t.Error("hours open on no day gave an opening")
+	}
+}

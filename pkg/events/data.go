@@ -64,6 +64,20 @@ type NotificationDeliveredData struct {
 	DeliveredAt    time.Time `json:"delivered_at"`
 	Channel        string    `json:"channel"`
 	DueAt          time.Time `json:"due_at"`
+	// Channels are the outbound channels that accepted the notice besides
+	// the inbox (contract.md section 5); absent when none is configured.
+	Channels []ChannelReceipt `json:"channels,omitempty"`
+}
+
+// ChannelReceipt is one channel's acceptance of a notice: an e-mail server,
+// GOV.UK Notify or a partner's webhook.
+type ChannelReceipt struct {
+	// Channel is email, notify_email, notify_sms or webhook.
+	Channel    string    `json:"channel"`
+	AcceptedAt time.Time `json:"accepted_at"`
+	// ProviderID is the provider's id for the message: the Message-ID,
+	// Notify's notification id, or the webhook id.
+	ProviderID string `json:"provider_id"`
 }
 
 // Person is a signed-in user who did something.

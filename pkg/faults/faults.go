@@ -28,6 +28,10 @@ const (
 	// RelayAfterPublish fires after an outbox row is published, before it
 	// is marked sent.
 	RelayAfterPublish = "relay.after_publish"
+	// ChannelAfterAccept fires after an outbound channel (an SMTP server,
+	// GOV.UK Notify, a webhook) accepted a prompt, before its acceptance
+	// is committed.
+	ChannelAfterAccept = "channel.after_accept"
 )
 
 var (

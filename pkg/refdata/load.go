@@ -83,6 +83,8 @@ func build(snap snapshot) (*Set, error) {
 			gpPractices:      map[string]GPPractice{},
 			services:         map[serviceKey]Service{},
 			holidays:         calendar.Holidays{},
+			contacts:         map[recipientKey][]Contact{},
+			webhooks:         map[recipientKey]Webhook{},
 		},
 		calendars: map[string]calendar.SchoolCalendar{},
 		keyLines:  map[string]map[string]int{},
@@ -93,6 +95,8 @@ func build(snap snapshot) (*Set, error) {
 	l.loadSchools()
 	l.loadGPPractices()
 	l.loadServices()
+	l.loadContacts()
+	l.loadWebhooks()
 	if len(l.problems) > 0 {
 		sortProblems(l.problems)
 		return nil, &LoadError{Problems: l.problems}

@@ -145,6 +145,8 @@ type Set struct {
 	gpPractices      map[string]GPPractice
 	services         map[serviceKey]Service
 	holidays         calendar.Holidays
+	contacts         map[recipientKey][]Contact
+	webhooks         map[recipientKey]Webhook
 	warnings         []Problem
 }
 

@@ -50,7 +50,7 @@ func readSnapshot(dir string) (snapshot, error) {
 		return snapshot{}, fmt.Errorf("reading reference data folder: %s is not a directory", dir)
 	}
 	snap := snapshot{files: map[string][]byte{}}
-	for _, name := range []string{fileLocalAuthorities, fileSchools, fileGPPractices, fileServices, fileBankHolidays} {
+	for _, name := range []string{fileLocalAuthorities, fileSchools, fileGPPractices, fileServices, fileBankHolidays, fileContacts, fileWebhooks} {
 		if err := snap.readFile(dir, name); err != nil {
 			return snapshot{}, err
 		}

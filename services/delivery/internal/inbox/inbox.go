@@ -42,11 +42,14 @@ type Deliverer struct {
 	sealer *sealed.Sealer
 	// handlers take notification.requested, validated and decoded.
 	handlers *bus.Mux
+	// channels are the outbound channels besides the inbox.
+	channels Channels
 }
 
 // New returns a deliverer that stores requests sealed with sealer.
 func New(pool *pgxpool.Pool, sealer *sealed.Sealer, c clock.Clock, log *zap.Logger) *Deliverer {
 	d := &Deliverer{pool: pool, outbox: outbox.New(Schema), sealer: sealer, clock: c, log: log}
+	d.UseChannels(Channels{})
 	d.handlers = d.mux()
 	return d
 }
@@ -108,15 +111,23 @@ func (d *Deliverer) deliver(ctx context.Context, tx pgx.Tx, n events.Notificatio
 	if err != nil || tag.RowsAffected() == 0 {
 		return false, err
 	}
-	return true, d.announce(ctx, tx, n, now)
+	queued, err := d.queue(ctx, tx, n, now)
+	if err != nil || queued > 0 {
+		// The last channel to accept announces the delivery.
+		return false, err
+	}
+	return true, d.announce(ctx, tx, n, now, nil)
 }
 
-func (d *Deliverer) announce(ctx context.Context, tx pgx.Tx, n events.NotificationRequestedData, at time.Time) error {
+// announce raises notification.delivered once the notice is in the inbox
+// and every channel has accepted it. Its id comes from the notification, so
+// announcing twice raises one event.
+func (d *Deliverer) announce(ctx context.Context, tx pgx.Tx, n events.NotificationRequestedData, at time.Time, receipts []events.ChannelReceipt) error {
 	e, err := cloudevent.New(cloudevent.Spec{
 		ID: d.IDs.Derive(n.NotificationID, string(events.NotificationDelivered)), Type: events.NotificationDelivered,
 		Source: events.SourceDelivery, Subject: n.NotificationID, IncidentID: n.IncidentID, Actor: "service:delivery", Time: at,
 		Data: events.NotificationDeliveredData{NotificationID: n.NotificationID, IncidentID: n.IncidentID,
-			Recipient: n.Recipient, DeliveredAt: at, Channel: "inbox", DueAt: n.DueAt},
+			Recipient: n.Recipient, DeliveredAt: at, Channel: "inbox", DueAt: n.DueAt, Channels: receipts},
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,113 @@
+// Package channel is how a notice's prompt leaves Lantern besides the inbox:
+// an e-mail over SMTP, an e-mail or text message through GOV.UK Notify, or a
+// signed webhook to a partner's system (contract.md section 5). A Sender
+// hands one prompt to one provider and says whether the provider accepted
+// it; the delivery service keeps every attempt durable, retries and gives
+// up, so a Sender holds no state of its own.
+package channel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lantern-safeguarding/lantern/pkg/calendar"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
+)
+
+// The channels a notice can go by, as notification.delivered names them.
+const (
+	Email       = "email"
+	NotifyEmail = "notify_email"
+	NotifySMS   = "notify_sms"
+	Webhook     = "webhook"
+)
+
+// Prompt is what a channel may say about one notice. The e-mail and text
+// channels use only the kind of notice, the recipient organisation, the
+// deadline and the link: never the notice itself, which holds personal
+// data. Only the webhook carries Request, the notice as the router cut it
+// down to the recipient's profile.
+type Prompt struct {
+	NotificationID string
+	IncidentID     string
+	Recipient      events.Recipient
+	RuleID         string
+	DueAt          time.Time
+	// Link is the notice's page in the workspace.
+	Link string
+	// Request is the notification.requested data, for the webhook only.
+	Request json.RawMessage
+}
+
+// Target is one address a prompt goes to on one channel.
+type Target struct {
+	Channel string
+	// Address is an e-mail address, a mobile number or a URL.
+	Address string
+	// SecretRef names where a webhook's signing secret is kept
+	// (env:NAME or file:path), never the secret itself.
+	SecretRef string
+}
+
+// Receipt is a provider's acceptance of a prompt.
+type Receipt struct {
+	// ProviderID is the provider's own id for the message, such as the
+	// Message-ID, Notify's notification id or the webhook id.
+	ProviderID string
+}
+
+// Sender hands prompts to one provider.
+type Sender interface {
+	Send(ctx context.Context, p Prompt, t Target) (Receipt, error)
+}
+
+// PermanentError is a refusal that retrying cannot change, such as an
+// address the provider says does not exist.
+type PermanentError struct{ Reason string }
+
+func (e *PermanentError) Error() string { return e.Reason }
+
+// Permanent wraps a reason as a PermanentError.
+func Permanent(format string, args ...any) error {
+	return &PermanentError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// IsPermanent reports whether err is, or wraps, a PermanentError.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}
+
+// StatusChecker is a Sender whose acceptance is provisional: the provider
+// reports later whether the message reached the person (GOV.UK Notify's
+// delivery receipts). Status returns a PermanentError for a message the
+// provider gave up on, and nil while it is delivered or still trying.
+type StatusChecker interface {
+	Status(ctx context.Context, t Target, providerID string) error
+}
+
+// NoticeKind says in plain English what kind of notice a recipient has,
+// from its kind alone: it names no person.
+func NoticeKind(kind events.RecipientKind) string {
+	switch kind {
+	case events.KindMASH:
+		return "A police domestic abuse notification for your MASH"
+	case events.KindSchool:
+		return "An Operation Encompass notice for your school"
+	case events.KindEarlyYears:
+		return "An Operation Encompass notice for your early years setting"
+	case events.KindGP:
+		return "A safeguarding notice for your practice"
+	default:
+		return "A safeguarding notice for your service"
+	}
+}
+
+// Deadline writes a deadline in UK time, as people read it: "08:30 on
+// Monday 23 November 2026 (UK time)".
+func Deadline(t time.Time) string {
+	return t.In(calendar.London).Format("15:04 on Monday 2 January 2006") + " (UK time)"
+}

@@ -1,0 +1,264 @@
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/faults"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/services/delivery/internal/channel"
+)
+
+// attempt is one channel attempt taken for sending.
+type attempt struct {
+	target   channel.Target
+	attempts int
+	request  events.NotificationRequestedData
+	raw      json.RawMessage
+}
+
+// Dispatch sends due channel attempts every poll until ctx ends. A pass
+// that fails is logged and the next one tries again: every attempt is in
+// PostgreSQL, so nothing is lost.
+func (d *Deliverer) Dispatch(ctx context.Context, poll time.Duration) error {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		for {
+			n, err := d.DispatchDue(ctx)
+			if err != nil && ctx.Err() == nil {
+				d.log.Warn("channel pass failed; will retry", zap.Error(err))
+			}
+			if n == 0 || err != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// DispatchDue takes the attempts due now by the deliverer's clock, sends
+// each, records the outcome, and reports how many it took.
+func (d *Deliverer) DispatchDue(ctx context.Context) (int, error) {
+	due, err := d.claim(ctx)
+	if err != nil || len(due) == 0 {
+		return 0, err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for _, a := range due {
+		g.Go(func() error { return d.attempt(gctx, a) })
+	}
+	return len(due), g.Wait()
+}
+
+// claim leases the due attempts forward, so that another pass (or another
+// replica) leaves them alone while they are in flight, and counts the try
+// before it is made: a crash mid-send still uses up an attempt.
+func (d *Deliverer) claim(ctx context.Context) ([]attempt, error) {
+	now := d.clock.Now().UTC()
+	r := d.channels.Retry
+	var due []attempt
+	err := pgdb.InTx(ctx, d.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE delivery.channel_attempt a SET attempts = a.attempts + 1, next_at = $1
+			FROM (SELECT notification_id, channel, address FROM delivery.channel_attempt
+			      WHERE state = 'pending' AND next_at <= $2 ORDER BY next_at LIMIT $3 FOR UPDATE SKIP LOCKED) due,
+			     delivery.inbox i
+			WHERE a.notification_id = due.notification_id AND a.channel = due.channel AND a.address = due.address
+			  AND i.notification_id = a.notification_id
+			RETURNING a.channel, a.address, a.secret_ref, a.attempts, i.request`,
+			now.Add(r.lease()), now, r.Batch)
+		if err != nil {
+			return err
+		}
+		due, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (attempt, error) {
+			var a attempt
+			err := row.Scan(&a.target.Channel, &a.target.Address, &a.target.SecretRef, &a.attempts, &a.raw)
+			if err == nil {
+				err = json.Unmarshal(a.raw, &a.request)
+			}
+			return a, err
+		})
+		return err
+	})
+	return due, err
+}
+
+func (d *Deliverer) sender(name string) channel.Sender {
+	switch name {
+	case channel.Email:
+		return d.channels.Email
+	case channel.NotifyEmail, channel.NotifySMS:
+		return d.channels.Notify
+	case channel.Webhook:
+		return d.channels.Webhook
+	}
+	return nil
+}
+
+// attempt sends one prompt and records what happened.
+func (d *Deliverer) attempt(ctx context.Context, a attempt) error {
+	s := d.sender(a.target.Channel)
+	if s == nil {
+		// The channel was turned off since the notice was queued: it
+		// can never accept, so the notice is failed rather than held.
+		return d.recordFailure(ctx, a, channel.Permanent("the %s channel is no longer configured", a.target.Channel))
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, d.channels.Retry.Timeout)
+	receipt, err := s.Send(sendCtx, d.prompt(a), a.target)
+	cancel()
+	if err != nil {
+		return d.recordFailure(ctx, a, err)
+	}
+	faults.Crash(faults.ChannelAfterAccept)
+	return d.recordAccepted(ctx, a, receipt)
+}
+
+func (d *Deliverer) prompt(a attempt) channel.Prompt {
+	n := a.request
+	return channel.Prompt{NotificationID: n.NotificationID, IncidentID: n.IncidentID, Recipient: n.Recipient,
+		RuleID: n.RuleID, DueAt: n.DueAt, Link: d.link(n.NotificationID), Request: a.raw}
+}
+
+// lockNotice serialises the outcomes of one notice's channels, so that the
+// last acceptance, whichever it is, sees every other one and announces the
+// delivery exactly once.
+func lockNotice(ctx context.Context, tx pgx.Tx, notificationID string) error {
+	_, err := tx.Exec(ctx, `SELECT 1 FROM delivery.inbox WHERE notification_id = $1 FOR UPDATE`, notificationID)
+	return err
+}
+
+func (d *Deliverer) recordAccepted(ctx context.Context, a attempt, r channel.Receipt) error {
+	now := d.clock.Now().UTC()
+	n := a.request
+	err := d.outbox.InTx(ctx, d.pool, func(tx pgx.Tx) error {
+		if err := lockNotice(ctx, tx, n.NotificationID); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE delivery.channel_attempt SET state = 'accepted', accepted_at = $4, provider_id = $5,
+			last_error = '' WHERE notification_id = $1 AND channel = $2 AND address = $3 AND state = 'pending'`,
+			n.NotificationID, a.target.Channel, a.target.Address, now, r.ProviderID)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		receipts, complete, err := acceptances(ctx, tx, n.NotificationID)
+		if err != nil || !complete {
+			return err
+		}
+		return d.announce(ctx, tx, n, now, receipts)
+	})
+	if err == nil {
+		d.log.Info("channel accepted the notice", zap.String("notification_id", n.NotificationID),
+			zap.String("channel", a.target.Channel), zap.Int("attempt", a.attempts))
+	}
+	return err
+}
+
+// acceptances lists a notice's accepted channels, and complete is true
+// when every one of its channels has accepted.
+func acceptances(ctx context.Context, tx pgx.Tx, notificationID string) ([]events.ChannelReceipt, bool, error) {
+	rows, err := tx.Query(ctx, `SELECT channel, state, accepted_at, provider_id FROM delivery.channel_attempt
+		WHERE notification_id = $1 ORDER BY channel, address`, notificationID)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	receipts := []events.ChannelReceipt{}
+	complete := true
+	for rows.Next() {
+		var state string
+		var accepted *time.Time
+		var r events.ChannelReceipt
+		if err := rows.Scan(&r.Channel, &state, &accepted, &r.ProviderID); err != nil {
+			return nil, false, err
+		}
+		if state != "accepted" || accepted == nil {
+			complete = false
+			continue
+		}
+		r.AcceptedAt = accepted.UTC()
+		receipts = append(receipts, r)
+	}
+	return receipts, complete, rows.Err()
+}
+
+// recordFailure schedules the next try, or gives the channel up once its
+// attempts are spent or the provider refused for good. Giving up raises
+// notification.failed, once per notice; the inbox copy stays.
+func (d *Deliverer) recordFailure(ctx context.Context, a attempt, cause error) error {
+	now := d.clock.Now().UTC()
+	n := a.request
+	r := d.channels.Retry
+	reason := truncate(cause.Error(), 300)
+	giveUp := channel.IsPermanent(cause) || a.attempts >= r.Attempts
+	log := d.log.With(zap.String("notification_id", n.NotificationID), zap.String("channel", a.target.Channel),
+		zap.Int("attempt", a.attempts), zap.String("error", reason))
+	if !giveUp {
+		_, err := d.pool.Exec(ctx, `UPDATE delivery.channel_attempt SET next_at = $4, last_error = $5
+			WHERE notification_id = $1 AND channel = $2 AND address = $3 AND state = 'pending'`,
+			n.NotificationID, a.target.Channel, a.target.Address, now.Add(r.after(a.attempts)), reason)
+		log.Warn("channel did not accept the notice; will retry")
+		return err
+	}
+	err := d.outbox.InTx(ctx, d.pool, func(tx pgx.Tx) error {
+		if err := lockNotice(ctx, tx, n.NotificationID); err != nil {
+			return err
+		}
+		var already bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM delivery.channel_attempt
+			WHERE notification_id = $1 AND state = 'failed')`, n.NotificationID).Scan(&already); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE delivery.channel_attempt SET state = 'failed', last_error = $4
+			WHERE notification_id = $1 AND channel = $2 AND address = $3 AND state = 'pending'`,
+			n.NotificationID, a.target.Channel, a.target.Address, reason)
+		if err != nil || tag.RowsAffected() == 0 || already {
+			return err
+		}
+		return d.announceChannelFailure(ctx, tx, a, now, reason)
+	})
+	if err == nil {
+		log.Error("channel gave up; notification.failed raised, the notice stays in the inbox")
+	}
+	return err
+}
+
+func (d *Deliverer) announceChannelFailure(ctx context.Context, tx pgx.Tx, a attempt, at time.Time, reason string) error {
+	n := a.request
+	data := events.NotificationFailedData{NotificationID: n.NotificationID, IncidentID: n.IncidentID, Recipient: n.Recipient,
+		FailedAt: at, Attempts: a.attempts,
+		Reason: fmt.Sprintf("the %s channel gave up after %d attempt(s): %s; the notice is in the recipient's inbox",
+			a.target.Channel, a.attempts, reason)}
+	e, err := cloudevent.New(cloudevent.Spec{
+		ID:   d.IDs.Derive(n.NotificationID, string(events.NotificationFailed), "channel"),
+		Type: events.NotificationFailed, Source: events.SourceDelivery, Subject: n.NotificationID,
+		IncidentID: n.IncidentID, Actor: "service:delivery", Time: at, Data: data,
+	})
+	if err != nil {
+		return err
+	}
+	subject, err := events.Subject(events.NotificationFailed, n.Recipient.Kind)
+	if err != nil {
+		return err
+	}
+	return d.outbox.Enqueue(ctx, tx, subject, e)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
