@@ -1,6 +1,7 @@
 package refdata
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -181,7 +182,8 @@ func parseWebhookURL(s string) (string, error) {
 func parseSecretRef(s string) (string, error) {
 	kind, name, ok := strings.Cut(s, ":")
 	if !ok || name == "" || (kind != "env" && kind != "file") {
-		return "", fmt.Errorf("%q is not a secret reference; want env:NAME or file:path (the secret itself never goes in this file)", s)
+		// The value is not quoted: it may be the secret itself.
+		return "", errors.New("not a secret reference; want env:NAME or file:path (the secret itself never goes in this file)")
 	}
 	return s, nil
 }

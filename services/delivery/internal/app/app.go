@@ -11,6 +11,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/channel/email"
+	"github.com/lantern-safeguarding/lantern/services/delivery/internal/channel/notify"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/channel/webhook"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/config"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/inbox"
@@ -57,6 +58,15 @@ func channels(env *serverenv.Env, cfg *config.Config) (inbox.Channels, error) {
 		}
 		out.Email = s
 		env.Log.Info("e-mail prompts on")
+	}
+	if c.NotifyAPIKey != "" {
+		key, err := notify.ParseKey(c.NotifyAPIKey)
+		if err != nil {
+			return inbox.Channels{}, err
+		}
+		out.Notify = notify.New(key, notify.Options{URL: c.NotifyURL, EmailTemplate: c.NotifyEmailTemplate,
+			SMSTemplate: c.NotifySMSTemplate})
+		env.Log.Info("GOV.UK Notify on")
 	}
 	return out, nil
 }

@@ -81,10 +81,16 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
+// ErrInProgress is a delivery receipt not in yet: the provider is still
+// sending.
+var ErrInProgress = errors.New("the provider is still sending")
+
 // StatusChecker is a Sender whose acceptance is provisional: the provider
 // reports later whether the message reached the person (GOV.UK Notify's
-// delivery receipts). Status returns a PermanentError for a message the
-// provider gave up on, and nil while it is delivered or still trying.
+// delivery receipts), so the channel accepts the notice only once Status
+// returns nil. Status returns ErrInProgress while the provider is trying,
+// a PermanentError for a message it gave up on, and any other error for a
+// failure worth sending again.
 type StatusChecker interface {
 	Status(ctx context.Context, t Target, providerID string) error
 }

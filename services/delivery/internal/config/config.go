@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/config"
+	"github.com/lantern-safeguarding/lantern/services/delivery/internal/channel/notify"
 )
 
 // Config is read from the environment at start.
@@ -30,6 +31,12 @@ type Channels struct {
 	// (STARTTLS when offered) or smtps://host:465.
 	SMTPURL  string `env:"LANTERN_SMTP_URL"`
 	MailFrom string `env:"LANTERN_MAIL_FROM, default=Lantern <lantern@lantern.invalid>"`
+	// NotifyAPIKey turns on GOV.UK Notify: e-mail prompts, and text
+	// messages for notices due within 4 hours, from the two templates.
+	NotifyAPIKey        string `env:"LANTERN_NOTIFY_API_KEY"`
+	NotifyURL           string `env:"LANTERN_NOTIFY_URL, default=https://api.notifications.service.gov.uk"`
+	NotifyEmailTemplate string `env:"LANTERN_NOTIFY_EMAIL_TEMPLATE"`
+	NotifySMSTemplate   string `env:"LANTERN_NOTIFY_SMS_TEMPLATE"`
 	// HTTPAddr and PublicURL give the workspace's address for the link in
 	// each prompt, as the workspace reads them.
 	HTTPAddr  string `env:"LANTERN_HTTP_ADDR, default=127.0.0.1:8080"`
@@ -62,6 +69,17 @@ func (c Channels) Validate() error {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("LANTERN_PUBLIC_URL: %q is not an http or https base address", c.PublicURL))
+		}
+	}
+	if c.NotifyAPIKey != "" {
+		if _, err := notify.ParseKey(c.NotifyAPIKey); err != nil {
+			errs = append(errs, err)
+		}
+		if c.NotifyEmailTemplate == "" || c.NotifySMSTemplate == "" {
+			errs = append(errs, errors.New("LANTERN_NOTIFY_EMAIL_TEMPLATE and LANTERN_NOTIFY_SMS_TEMPLATE are required with LANTERN_NOTIFY_API_KEY"))
+		}
+		if u, err := url.Parse(c.NotifyURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("LANTERN_NOTIFY_URL: %q is not an http or https base address", c.NotifyURL))
 		}
 	}
 	if c.Attempts < 1 {

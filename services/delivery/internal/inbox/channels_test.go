@@ -27,6 +27,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/smtptest"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/channel/email"
+	"github.com/lantern-safeguarding/lantern/services/delivery/internal/channel/webhook"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/inbox"
 )
 
@@ -65,7 +66,7 @@ func newRig(t *testing.T, ref *refdata.Set, retry inbox.Retry) rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := inbox.Channels{Email: sender, PublicURL: "https://lantern.example/", Retry: retry}
+	ch := inbox.Channels{Email: sender, Webhook: webhook.New(c), PublicURL: "https://lantern.example/", Retry: retry}
 	if ref != nil {
 		ch.Reference = func() *refdata.Set { return ref }
 	}

@@ -3,6 +3,7 @@ package inbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,6 +22,9 @@ import (
 type attempt struct {
 	target   channel.Target
 	attempts int
+	// providerID is the provider's id of a message sent whose receipt is
+	// awaited (StatusChecker), empty otherwise.
+	providerID string
 	request  events.NotificationRequestedData
 	raw      json.RawMessage
 }
@@ -78,14 +82,14 @@ func (d *Deliverer) claim(ctx context.Context) ([]attempt, error) {
 			     delivery.inbox i
 			WHERE a.notification_id = due.notification_id AND a.channel = due.channel AND a.address = due.address
 			  AND i.notification_id = a.notification_id
-			RETURNING a.channel, a.address, a.secret_ref, a.attempts, i.request`,
+			RETURNING a.channel, a.address, a.secret_ref, a.attempts, a.provider_id, i.request`,
 			now.Add(r.lease()), now, r.Batch)
 		if err != nil {
 			return err
 		}
 		due, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (attempt, error) {
 			var a attempt
-			err := row.Scan(&a.target.Channel, &a.target.Address, &a.target.SecretRef, &a.attempts, &a.raw)
+			err := row.Scan(&a.target.Channel, &a.target.Address, &a.target.SecretRef, &a.attempts, &a.providerID, &a.raw)
 			if err == nil {
 				err = json.Unmarshal(a.raw, &a.request)
 			}
@@ -116,6 +120,10 @@ func (d *Deliverer) attempt(ctx context.Context, a attempt) error {
 		// can never accept, so the notice is failed rather than held.
 		return d.recordFailure(ctx, a, channel.Permanent("the %s channel is no longer configured", a.target.Channel))
 	}
+	checker, awaitsReceipt := s.(channel.StatusChecker)
+	if awaitsReceipt && a.providerID != "" {
+		return d.checkReceipt(ctx, checker, a)
+	}
 	sendCtx, cancel := context.WithTimeout(ctx, d.channels.Retry.Timeout)
 	receipt, err := s.Send(sendCtx, d.prompt(a), a.target)
 	cancel()
@@ -123,7 +131,58 @@ func (d *Deliverer) attempt(ctx context.Context, a attempt) error {
 		return d.recordFailure(ctx, a, err)
 	}
 	faults.Crash(faults.ChannelAfterAccept)
+	if awaitsReceipt {
+		return d.recordSent(ctx, a, receipt)
+	}
 	return d.recordAccepted(ctx, a, receipt)
+}
+
+// checkReceipt reads the provider's receipt for a message sent: delivered
+// is an acceptance, a permanent failure gives the channel up, and a
+// temporary one sends again. Reading a receipt uses up no attempt.
+func (d *Deliverer) checkReceipt(ctx context.Context, checker channel.StatusChecker, a attempt) error {
+	checkCtx, cancel := context.WithTimeout(ctx, d.channels.Retry.Timeout)
+	err := checker.Status(checkCtx, a.target, a.providerID)
+	cancel()
+	switch {
+	case err == nil:
+		return d.recordAccepted(ctx, a, channel.Receipt{ProviderID: a.providerID})
+	case errors.Is(err, channel.ErrInProgress):
+		return d.reschedule(ctx, a, "", d.channels.Retry.Backoff, true)
+	case channel.IsPermanent(err):
+		return d.recordFailure(ctx, a, err)
+	}
+	// A temporary failure of the message: send it again, under the same
+	// reference, once the backoff has passed.
+	if err := d.reschedule(ctx, a, err.Error(), 0, false); err != nil {
+		return err
+	}
+	return d.recordFailure(ctx, a, err)
+}
+
+// recordSent keeps the provider's id of a message whose receipt is awaited
+// and looks for the receipt after the first backoff.
+func (d *Deliverer) recordSent(ctx context.Context, a attempt, r channel.Receipt) error {
+	n := a.request
+	_, err := d.pool.Exec(ctx, `UPDATE delivery.channel_attempt SET provider_id = $4, next_at = $5, last_error = ''
+		WHERE notification_id = $1 AND channel = $2 AND address = $3 AND state = 'pending'`,
+		n.NotificationID, a.target.Channel, a.target.Address, r.ProviderID, d.clock.Now().UTC().Add(d.channels.Retry.Backoff))
+	return err
+}
+
+// reschedule looks at an attempt again after wait. keep leaves the
+// provider's id for another receipt check, and gives back the attempt the
+// claim counted; otherwise the id is dropped so the message is sent again.
+func (d *Deliverer) reschedule(ctx context.Context, a attempt, reason string, wait time.Duration, keep bool) error {
+	n := a.request
+	giveBack, providerID := 0, ""
+	if keep {
+		giveBack, providerID = 1, a.providerID
+	}
+	_, err := d.pool.Exec(ctx, `UPDATE delivery.channel_attempt SET provider_id = $4, next_at = $5, attempts = attempts - $6,
+		last_error = $7 WHERE notification_id = $1 AND channel = $2 AND address = $3 AND state = 'pending'`,
+		n.NotificationID, a.target.Channel, a.target.Address, providerID, d.clock.Now().UTC().Add(wait), giveBack, truncate(reason, 300))
+	return err
 }
 
 func (d *Deliverer) prompt(a attempt) channel.Prompt {

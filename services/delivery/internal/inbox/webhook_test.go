@@ -1,0 +1,168 @@
+package inbox_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/services/delivery/internal/channel/webhook"
+	"github.com/lantern-safeguarding/lantern/services/delivery/internal/inbox"
+)
+
+const webhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+// receiver is a partner's webhook endpoint that answers with the statuses
+// given, in turn, then with the last one; it keeps every request.
+type receiver struct {
+	mu       sync.Mutex
+	statuses []int
+	got      []received
+	hang     chan struct{}
+}
+
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	r.got = append(r.got, received{req.Header.Clone(), body})
+	status := r.statuses[min(len(r.got), len(r.statuses))-1]
+	hang := r.hang
+	r.mu.Unlock()
+	if hang != nil {
+		select {
+		case <-hang:
+		case <-req.Context().Done():
+		}
+		return
+	}
+	w.WriteHeader(status)
+}
+
+func (r *receiver) requests() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.got...)
+}
+
+func webhookRig(t *testing.T, rcv *receiver, retry inbox.Retry) rig {
+	t.Helper()
+	srv := httptest.NewServer(rcv)
+	t.Cleanup(srv.Close)
+	t.Setenv("LANTERN_TEST_WEBHOOK_SECRET", webhookSecret)
+	ref := referenceWith(t, map[string]string{"webhooks.csv": "recipient_kind,recipient_id,url,secret_ref\n" +
+		"school,999001," + srv.URL + "/lantern,env:LANTERN_TEST_WEBHOOK_SECRET\n"})
+	return newRig(t, ref, retry)
+}
+
+func TestWebhookRetriedUntil2xxWithOneIDAndValidSignatures(t *testing.T) {
+	rcv := &receiver{statuses: []int{500, 500, 200}}
+	r := webhookRig(t, rcv, inbox.Retry{Attempts: 5, Backoff: time.Second, MaxBackoff: 4 * time.Second})
+	r.handle(t, requested(t))
+	for range 20 {
+		r.dispatch(t)
+		r.clock.Advance(time.Second)
+	}
+	got := rcv.requests()
+	if len(got) != 3 {
+		t.Fatalf("webhook attempts = %d, want 3 (500, 500, 200)", len(got))
+	}
+	secret, err := webhook.Secret("env:LANTERN_TEST_WEBHOOK_SECRET")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, req := range got {
+		if id := req.header.Get("webhook-id"); id != exampleID {
+			t.Errorf("attempt %d: webhook-id %q, want the notification id %s", i+1, id, exampleID)
+		}
+		if err := webhook.Verify(secret, req.header, req.body, r.clock.Now(), time.Minute); err != nil {
+			t.Errorf("attempt %d: %v", i+1, err)
+		}
+		if string(req.body) != string(got[0].body) {
+			t.Errorf("attempt %d sent a different body", i+1)
+		}
+		if err := webhook.Verify([]byte("another secret"), req.header, req.body, r.clock.Now(), time.Minute); err == nil {
+			t.Errorf("attempt %d: a signature checked with the wrong secret passed", i+1)
+		}
+	}
+	var ce struct {
+		SpecVersion string `json:"specversion"`
+		ID          string `json:"id"`
+		Data        struct {
+			Profile string          `json:"profile"`
+			Notice  json.RawMessage `json:"notice"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(got[0].body, &ce); err != nil || ce.SpecVersion != "1.0" || ce.ID != exampleID || ce.Data.Profile != "B" {
+		t.Errorf("body is not the structured CloudEvent of the notice: %s (%v)", got[0].body, err)
+	}
+	if !strings.HasPrefix(got[0].header.Get("Content-Type"), "application/cloudevents+json") {
+		t.Errorf("Content-Type = %q", got[0].header.Get("Content-Type"))
+	}
+	delivered := r.events(t, events.NotificationDelivered)
+	if len(delivered) != 1 {
+		t.Fatalf("delivered events = %d, want exactly 1", len(delivered))
+	}
+	var d events.NotificationDeliveredData
+	if err := json.Unmarshal(delivered[0], &d); err != nil {
+		t.Fatal(err)
+	}
+	channels := map[string]string{}
+	for _, c := range d.Channels {
+		channels[c.Channel] = c.ProviderID
+	}
+	if channels["webhook"] != exampleID || channels["email"] == "" {
+		t.Errorf("delivered channels = %+v, want the e-mail and the webhook", d.Channels)
+	}
+}
+
+func TestWebhookThatNeverAnswersFailsTheNotice(t *testing.T) {
+	rcv := &receiver{statuses: []int{200}, hang: make(chan struct{})}
+	t.Cleanup(func() { close(rcv.hang) })
+	r := webhookRig(t, rcv, inbox.Retry{Attempts: 3, Backoff: time.Second, MaxBackoff: time.Second, Timeout: 200 * time.Millisecond})
+	r.handle(t, requested(t))
+	for range 10 {
+		r.dispatch(t)
+		r.clock.Advance(time.Second)
+	}
+	if n := len(rcv.requests()); n != 3 {
+		t.Errorf("webhook attempts = %d, want 3", n)
+	}
+	failed := r.events(t, events.NotificationFailed)
+	if len(failed) != 1 {
+		t.Fatalf("failed events = %d, want 1", len(failed))
+	}
+	var f events.NotificationFailedData
+	if err := json.Unmarshal(failed[0], &f); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(f.Reason, "webhook channel gave up after 3 attempt(s): the webhook did not answer in time") {
+		t.Errorf("reason = %q", f.Reason)
+	}
+	if got := r.events(t, events.NotificationDelivered); len(got) != 0 {
+		t.Errorf("a notice whose webhook never answered was announced delivered")
+	}
+}
+
+func TestWebhookSecretMissingFailsAtOnce(t *testing.T) {
+	rcv := &receiver{statuses: []int{200}}
+	r := webhookRig(t, rcv, inbox.Retry{})
+	t.Setenv("LANTERN_TEST_WEBHOOK_SECRET", "")
+	r.handle(t, requested(t))
+	r.dispatch(t)
+	if n := len(rcv.requests()); n != 0 {
+		t.Errorf("posted %d unsigned requests", n)
+	}
+	if got := r.events(t, events.NotificationFailed); len(got) != 1 {
+		t.Errorf("failed events = %d, want 1 for a secret that is not there", len(got))
+	}
+}

@@ -1,0 +1,186 @@
+package e2e_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cluster"
+)
+
+// partnerSecret is the sample school's webhook secret, given to delivery by
+// reference (env:) as an operator would.
+const partnerSecret = "e2e-partner-secret-3f9a"
+
+// partner is a school's safeguarding system that answers with the
+// statuses given in turn, or never answers when hang is set.
+type partner struct {
+	mu       sync.Mutex
+	statuses []int
+	hang     chan struct{}
+	got      []partnerRequest
+}
+
+type partnerRequest struct {
+	header http.Header
+	body   []byte
+}
+
+func (p *partner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	p.mu.Lock()
+	p.got = append(p.got, partnerRequest{r.Header.Clone(), body})
+	n := len(p.got)
+	p.mu.Unlock()
+	if p.hang != nil {
+		select {
+		case <-p.hang:
+		case <-r.Context().Done():
+		}
+		return
+	}
+	w.WriteHeader(p.statuses[min(n, len(p.statuses))-1])
+}
+
+func (p *partner) requests() []partnerRequest {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.got)
+}
+
+// webhookPipeline runs the pipeline and escalation with the sample
+// reference data plus a webhook for the sample notice's school.
+func webhookPipeline(t *testing.T, rcv *partner, extra ...string) pipeline {
+	t.Helper()
+	srv := httptest.NewServer(rcv)
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(cluster.Root(), "reference"))); err != nil {
+		t.Fatal(err)
+	}
+	hooks := "recipient_kind,recipient_id,url,secret_ref\nschool,118234," + srv.URL + "/lantern,env:E2E_PARTNER_SECRET\n"
+	if err := os.WriteFile(filepath.Join(dir, "webhooks.csv"), []byte(hooks), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := append([]string{"LANTERN_REFERENCE_DIR=" + dir, "E2E_PARTNER_SECRET=" + partnerSecret,
+		"DELIVERY_CHANNEL_BACKOFF=200ms", "DELIVERY_CHANNEL_MAX_BACKOFF=500ms", "DELIVERY_CHANNEL_POLL=100ms",
+		"LANTERN_SLA_TICK=200ms"}, extra...)
+	c := cluster.New(t, cluster.Options{Services: append(slices.Clone(cluster.Pipeline), "escalation"), Env: env})
+	return pipeline{Cluster: c, t: t}
+}
+
+// validSignature checks a request as Standard Webhooks receivers do.
+func validSignature(r partnerRequest) error {
+	id, ts := r.header.Get("webhook-id"), r.header.Get("webhook-timestamp")
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
+		return fmt.Errorf("webhook-timestamp %q is not now", ts)
+	}
+	mac := hmac.New(sha256.New, []byte(partnerSecret))
+	mac.Write([]byte(id + "." + ts + "."))
+	mac.Write(r.body)
+	if want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)); r.header.Get("webhook-signature") != want {
+		return fmt.Errorf("webhook-signature %q, want %q", r.header.Get("webhook-signature"), want)
+	}
+	return nil
+}
+
+func (p pipeline) schoolNotice(incidentID string) notice {
+	p.t.Helper()
+	for _, n := range p.notices(incidentID) {
+		if n.recipient == "school/118234" {
+			return n
+		}
+	}
+	p.t.Fatal("no notice for the sample school")
+	return notice{}
+}
+
+func (p pipeline) ledgerCount(incidentID, subject, typ string) int {
+	return p.count(`SELECT count(*) FROM ledger.entries WHERE incident_id = $1 AND subject = $2 AND event_type = $3`,
+		incidentID, subject, typ)
+}
+
+func TestWebhookRetriedUntil2xxIsDeliveredOnce(t *testing.T) {
+	rcv := &partner{statuses: []int{500, 500, 200}}
+	p := webhookPipeline(t, rcv)
+	id := p.accept(cluster.SamplePPN(t))
+	recipients := p.decided(id)
+	p.deliveredOnce(id, len(recipients))
+	school := p.schoolNotice(id)
+	got := rcv.requests()
+	if len(got) != 3 {
+		t.Fatalf("webhook requests = %d, want 3 (500, 500, 200)", len(got))
+	}
+	for i, r := range got {
+		if r.header.Get("webhook-id") != school.id {
+			t.Errorf("attempt %d: webhook-id %q, want %s", i+1, r.header.Get("webhook-id"), school.id)
+		}
+		if err := validSignature(r); err != nil {
+			t.Errorf("attempt %d: %v", i+1, err)
+		}
+	}
+	var ce struct {
+		ID   string `json:"id"`
+		Data struct {
+			Recipient events.Recipient `json:"recipient"`
+			Profile   string           `json:"profile"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(got[0].body, &ce); err != nil || ce.ID != school.id || ce.Data.Recipient.ID != "118234" {
+		t.Errorf("body = %s (%v), want the school's notice as a CloudEvent", got[0].body, err)
+	}
+	if n := p.ledgerCount(id, school.id, string(events.NotificationDelivered)); n != 1 {
+		t.Errorf("notification.delivered for the school = %d, want exactly 1", n)
+	}
+	p.assertExactlyOnce()
+}
+
+func TestWebhookThatNeverAnswersFailsAndEscalatesBeforeTheDeadline(t *testing.T) {
+	rcv := &partner{hang: make(chan struct{})}
+	t.Cleanup(func() { close(rcv.hang) })
+	p := webhookPipeline(t, rcv, "DELIVERY_CHANNEL_ATTEMPTS=3", "DELIVERY_CHANNEL_TIMEOUT=500ms")
+	id := p.accept(cluster.SamplePPN(t))
+	p.decided(id)
+	var school notice
+	p.WaitFor(90*time.Second, func() error {
+		school = p.schoolNotice(id)
+		if p.ledgerCount(id, school.id, string(events.NotificationFailed)) != 1 {
+			return fmt.Errorf("no notification.failed for the school yet")
+		}
+		if p.ledgerCount(id, school.id, string(events.SLAAtRisk)) == 0 {
+			return fmt.Errorf("no at-risk escalation for the school yet")
+		}
+		return nil
+	})
+	if n := len(rcv.requests()); n != 3 {
+		t.Errorf("webhook requests = %d, want 3 attempts", n)
+	}
+	if n := p.ledgerCount(id, school.id, string(events.NotificationDelivered)); n != 0 {
+		t.Errorf("a notice whose webhook never answered was announced delivered")
+	}
+	var raisedAt time.Time
+	if err := p.Pool.QueryRow(p.t.Context(), `SELECT min(event_time) FROM ledger.entries WHERE subject = $1 AND event_type = $2`,
+		school.id, string(events.SLAAtRisk)).Scan(&raisedAt); err != nil {
+		t.Fatal(err)
+	}
+	if !raisedAt.Before(school.due) {
+		t.Errorf("at risk raised at %v, not before the deadline %v", raisedAt, school.due)
+	}
+	if n := p.count(`SELECT count(*) FROM delivery.inbox WHERE notification_id = $1`, school.id); n != 1 {
+		t.Errorf("the failed notice left the inbox")
+	}
+}
