@@ -25,8 +25,8 @@ type attempt struct {
 	// providerID is the provider's id of a message sent whose receipt is
 	// awaited (StatusChecker), empty otherwise.
 	providerID string
-	request  events.NotificationRequestedData
-	raw      json.RawMessage
+	request    events.NotificationRequestedData
+	raw        json.RawMessage
 }
 
 // Dispatch sends due channel attempts every poll until ctx ends. A pass
