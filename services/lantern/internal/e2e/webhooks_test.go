@@ -82,6 +82,24 @@ func webhookPipeline(t *testing.T, rcv *partner, extra ...string) pipeline {
 	return pipeline{Cluster: c, t: t}
 }
 
+// currentPPN is the sample notice as if the incident happened half an
+// hour ago, so that its deadlines are still ahead.
+func currentPPN(t *testing.T) []byte {
+	t.Helper()
+	var ppn map[string]any
+	if err := json.Unmarshal(cluster.SamplePPN(t), &ppn); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	ppn["occurred_at"] = now.Add(-30 * time.Minute).Format(time.RFC3339)
+	ppn["reported_at"] = now.Add(-time.Minute).Format(time.RFC3339)
+	out, err := json.Marshal(ppn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // validSignature checks a request as Standard Webhooks receivers do.
 func validSignature(r partnerRequest) error {
 	id, ts := r.header.Get("webhook-id"), r.header.Get("webhook-timestamp")
@@ -100,13 +118,20 @@ func validSignature(r partnerRequest) error {
 
 func (p pipeline) schoolNotice(incidentID string) notice {
 	p.t.Helper()
+	n, ok := p.findSchoolNotice(incidentID)
+	if !ok {
+		p.t.Fatal("no notice for the sample school")
+	}
+	return n
+}
+
+func (p pipeline) findSchoolNotice(incidentID string) (notice, bool) {
 	for _, n := range p.notices(incidentID) {
 		if n.recipient == "school/118234" {
-			return n
+			return n, true
 		}
 	}
-	p.t.Fatal("no notice for the sample school")
-	return notice{}
+	return notice{}, false
 }
 
 func (p pipeline) ledgerCount(incidentID, subject, typ string) int {
@@ -153,11 +178,14 @@ func TestWebhookThatNeverAnswersFailsAndEscalatesBeforeTheDeadline(t *testing.T)
 	rcv := &partner{hang: make(chan struct{})}
 	t.Cleanup(func() { close(rcv.hang) })
 	p := webhookPipeline(t, rcv, "DELIVERY_CHANNEL_ATTEMPTS=3", "DELIVERY_CHANNEL_TIMEOUT=500ms")
-	id := p.accept(cluster.SamplePPN(t))
+	id := p.accept(currentPPN(t))
 	p.decided(id)
 	var school notice
 	p.WaitFor(90*time.Second, func() error {
-		school = p.schoolNotice(id)
+		var ok bool
+		if school, ok = p.findSchoolNotice(id); !ok {
+			return fmt.Errorf("the school's notice is not in its inbox yet")
+		}
 		if p.ledgerCount(id, school.id, string(events.NotificationFailed)) != 1 {
 			return fmt.Errorf("no notification.failed for the school yet")
 		}
