@@ -25,6 +25,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/smtptest"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/channel/email"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/channel/webhook"
@@ -60,7 +61,7 @@ func newRig(t *testing.T, ref *refdata.Set, retry inbox.Retry) rig {
 	}
 	t.Cleanup(pool.Close)
 	c := clock.NewFake(friday2300)
-	d := inbox.New(pool, c, zaptest.NewLogger(t))
+	d := inbox.New(pool, sealedtest.New(t, pool), c, zaptest.NewLogger(t))
 	srv := smtptest.Start(t)
 	sender, err := email.New(srv.URL(), email.Options{From: "Lantern <lantern@lantern.test>", Timeout: 5 * time.Second})
 	if err != nil {

@@ -124,8 +124,12 @@ func (d *Deliverer) attempt(ctx context.Context, a attempt) error {
 	if awaitsReceipt && a.providerID != "" {
 		return d.checkReceipt(ctx, checker, a)
 	}
+	p, err := d.prompt(ctx, a)
+	if err != nil {
+		return err
+	}
 	sendCtx, cancel := context.WithTimeout(ctx, d.channels.Retry.Timeout)
-	receipt, err := s.Send(sendCtx, d.prompt(a), a.target)
+	receipt, err := s.Send(sendCtx, p, a.target)
 	cancel()
 	if err != nil {
 		return d.recordFailure(ctx, a, err)
@@ -185,10 +189,22 @@ func (d *Deliverer) reschedule(ctx context.Context, a attempt, reason string, wa
 	return err
 }
 
-func (d *Deliverer) prompt(a attempt) channel.Prompt {
+// prompt is what the channel may say. The stored request's personal
+// fields are sealed; only the webhook, which carries the notice, has them
+// opened, and only for the send.
+func (d *Deliverer) prompt(ctx context.Context, a attempt) (channel.Prompt, error) {
 	n := a.request
-	return channel.Prompt{NotificationID: n.NotificationID, IncidentID: n.IncidentID, Recipient: n.Recipient,
-		RuleID: n.RuleID, DueAt: n.DueAt, Link: d.link(n.NotificationID), Request: a.raw}
+	p := channel.Prompt{NotificationID: n.NotificationID, IncidentID: n.IncidentID, Recipient: n.Recipient,
+		RuleID: n.RuleID, DueAt: n.DueAt, Link: d.link(n.NotificationID)}
+	if a.target.Channel != channel.Webhook {
+		return p, nil
+	}
+	opened, _, err := d.sealer.OpenFields(ctx, n.IncidentID, a.raw)
+	if err != nil {
+		return channel.Prompt{}, fmt.Errorf("opening the notice for its webhook: %w", err)
+	}
+	p.Request = opened
+	return p, nil
 }
 
 // lockNotice serialises the outcomes of one notice's channels, so that the

@@ -105,6 +105,9 @@ func TestWebhookRetriedUntil2xxWithOneIDAndValidSignatures(t *testing.T) {
 	if err := json.Unmarshal(got[0].body, &ce); err != nil || ce.SpecVersion != "1.0" || ce.ID != exampleID || ce.Data.Profile != "B" {
 		t.Errorf("body is not the structured CloudEvent of the notice: %s (%v)", got[0].body, err)
 	}
+	if !strings.Contains(string(got[0].body), `"Cara Example"`) {
+		t.Errorf("the webhook's notice is still sealed, or lacks what the profile allows: %s", got[0].body)
+	}
 	if !strings.HasPrefix(got[0].header.Get("Content-Type"), "application/cloudevents+json") {
 		t.Errorf("Content-Type = %q", got[0].header.Get("Content-Type"))
 	}
