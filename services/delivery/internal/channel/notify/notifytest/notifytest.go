@@ -91,40 +91,41 @@ func (s *Server) Refused() int {
 
 func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := s.checkToken(r.Header.Get("Authorization")); err != nil {
+		if refusal := s.checkToken(r.Header.Get("Authorization")); refusal != "" {
 			s.mu.Lock()
 			s.refused++
 			s.mu.Unlock()
-			writeError(w, http.StatusForbidden, "AuthError", err.Error())
+			writeError(w, http.StatusForbidden, "AuthError", refusal)
 			return
 		}
 		h(w, r)
 	}
 }
 
-func (s *Server) checkToken(header string) error {
+// checkToken returns Notify's message for a token it refuses, or "".
+func (s *Server) checkToken(header string) string {
 	raw, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok {
-		return fmt.Errorf("Unauthorized: authentication token must be provided")
+		return "Unauthorized: authentication token must be provided"
 	}
 	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.HS256})
 	if err != nil {
-		return fmt.Errorf("Invalid token: not a HS256 JWT")
+		return "Invalid token: not a HS256 JWT"
 	}
 	var c jwt.Claims
 	if err := tok.Claims([]byte(s.Secret), &c); err != nil {
-		return fmt.Errorf("Invalid token: signature, api token not found")
+		return "Invalid token: signature, api token not found"
 	}
 	if c.Issuer != s.ServiceID {
-		return fmt.Errorf("Invalid token: service not found")
+		return "Invalid token: service not found"
 	}
 	if c.IssuedAt == nil {
-		return fmt.Errorf("Invalid token: iat field not provided")
+		return "Invalid token: iat field not provided"
 	}
 	if d := s.now().Sub(c.IssuedAt.Time()); d > 30*time.Second || d < -30*time.Second {
-		return fmt.Errorf("Error: Your system clock must be accurate to within 30 seconds")
+		return "Error: Your system clock must be accurate to within 30 seconds"
 	}
-	return nil
+	return ""
 }
 
 func (s *Server) create(kind, addressField string) http.HandlerFunc {
