@@ -119,6 +119,11 @@ type StreamOptions struct {
 	// streams; zero means the default retention policy's stream age
 	// (retention.Policy.StreamMaxAge).
 	MaxAge time.Duration
+	// CreateOnly declares a stream that does not exist yet and leaves one
+	// that does as it is: a service starting without the provisioner's
+	// credentials must not reset the replicas or limits the provisioning
+	// step set.
+	CreateOnly bool
 }
 
 // EnsureStreams creates or updates Lantern's streams. They are file-backed
@@ -152,11 +157,23 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions)
 		// the broker's permissions can let a consumer read the last
 		// message of its own subjects only (to tell it has caught up).
 		cfg.AllowDirect = cfg.Name == EventsStream
-		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+		if err := declareStream(ctx, js, cfg, o.CreateOnly); err != nil {
 			return fmt.Errorf("declaring stream %s: %w", cfg.Name, err)
 		}
 	}
 	return nil
+}
+
+func declareStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig, createOnly bool) error {
+	if !createOnly {
+		_, err := js.CreateOrUpdateStream(ctx, cfg)
+		return err
+	}
+	_, err := js.CreateStream(ctx, cfg)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return nil
+	}
+	return err
 }
 
 // WaitForStreams blocks until EnsureStreams has been run by someone, so that

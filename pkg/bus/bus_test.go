@@ -266,3 +266,37 @@ func TestWaitCaughtUpWaitsForTheBacklog(t *testing.T) {
 		t.Errorf("WaitCaughtUp once the message is handled = %v, want nil", err)
 	}
 }
+
+// TestServiceStartLeavesProvisionedStreamsAlone declares the streams as
+// the provisioning step would, with settings of its own, then as a service
+// starting without the provisioner's credentials does: the settings stay.
+// Replicas are kept the same way (a three-server cluster is in the fault
+// suite); here the duplicate window stands for them.
+func TestServiceStartLeavesProvisionedStreamsAlone(t *testing.T) {
+	js := natstest.RunServer(t).Streams(t)
+	ctx := context.Background()
+	provisioned := 3 * time.Minute
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{DuplicateWindow: provisioned}); err != nil {
+		t.Fatal(err)
+	}
+	window := func() time.Duration {
+		s, err := js.Stream(ctx, bus.EventsStream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.CachedInfo().Config.Duplicates
+	}
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{CreateOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := window(); got != provisioned {
+		t.Errorf("a service start changed the duplicate window to %s; provisioning set %s", got, provisioned)
+	}
+	// Without CreateOnly the same call does update: the check above can fail.
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := window(); got == provisioned {
+		t.Errorf("an update left the duplicate window at %s", got)
+	}
+}

@@ -168,7 +168,9 @@ func (e *Env) connectNATS(ctx context.Context, c config.NATS) error {
 	// consumers: the provisioning step has, and the service binds.
 	e.provisioned = c.CredsDir != ""
 	if !e.provisioned {
-		if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
+		// Declared if missing, never updated: the streams' replicas and
+		// limits are the provisioning step's (lantern nats provision).
+		if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{CreateOnly: true}); err != nil {
 			return fmt.Errorf("declaring streams: %w", err)
 		}
 	}
