@@ -39,6 +39,9 @@ const (
 	// ResourcePolicySimulation is a period's incidents routed again under
 	// a proposed policy.
 	ResourcePolicySimulation = "policy_simulation"
+	// ResourceDisclosureLog is a search of the notices that named one
+	// person; recorded against no incident and without the identifier.
+	ResourceDisclosureLog = "disclosure_log"
 )
 
 // Entry is one record read, or refused.

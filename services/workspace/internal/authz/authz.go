@@ -39,6 +39,9 @@ const (
 	// and any incident's timeline.
 	ReadAuditReport   Action = "read_audit_report"
 	ReadAuditTimeline Action = "read_audit_timeline"
+	// ReadDisclosures lists every notice that named a person (a right of
+	// access request): when, to whom, under which rule and basis.
+	ReadDisclosures Action = "read_disclosures"
 	// SimulatePolicy routes a period's incidents again under a proposed
 	// policy and reports the difference (lantern policy simulate).
 	SimulatePolicy Action = "simulate_policy"
@@ -47,7 +50,7 @@ const (
 // Actions lists every action.
 func Actions() []Action {
 	return []Action{ReadAccount, ListNotices, ReadNotice, Acknowledge, ReadRecord, MASHQueue,
-		ReadIncident, Claim, Release, Triage, ReadOverview, ReadAuditReport, ReadAuditTimeline, SimulatePolicy}
+		ReadIncident, Claim, Release, Triage, ReadOverview, ReadAuditReport, ReadAuditTimeline, ReadDisclosures, SimulatePolicy}
 }
 
 var (
@@ -60,7 +63,7 @@ var (
 	// service, and auditors read the audit record, which holds identifiers,
 	// times and counts, never a notice's content.
 	oversight = []Action{ReadAccount, ReadOverview}
-	audit     = []Action{ReadAccount, ReadOverview, ReadAuditReport, ReadAuditTimeline, SimulatePolicy}
+	audit     = []Action{ReadAccount, ReadOverview, ReadAuditReport, ReadAuditTimeline, ReadDisclosures, SimulatePolicy}
 )
 
 var matrix = map[identity.Role][]Action{

@@ -11,6 +11,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/services/ledger/disclosure"
 	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
 	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 	"github.com/lantern-safeguarding/lantern/services/router/simulate"
@@ -161,4 +162,21 @@ func (s *Service) SimulatePolicy(ctx context.Context, c Caller, p Period, propos
 		return simulate.Report{}, &InvalidError{Fields: fields}
 	}
 	return rep, err
+}
+
+// Disclosures lists every notice that named the person, as `lantern audit
+// disclosures` does, recording the search (but not whom it named) first.
+func (s *Service) Disclosures(ctx context.Context, c Caller, q disclosure.Query) ([]disclosure.Disclosure, error) {
+	if err := s.permit(ctx, c, authz.ReadDisclosures, accesslog.Entry{}); err != nil {
+		return nil, err
+	}
+	err := s.record(ctx, c, accesslog.Entry{Resource: accesslog.ResourceDisclosureLog, Purpose: purposes[authz.ReadDisclosures]})
+	if err != nil {
+		return nil, err
+	}
+	found, err := disclosure.Find(ctx, s.pool, s.sealer, q)
+	if err != nil {
+		return nil, auditReadError("searching the disclosures", err)
+	}
+	return found, nil
 }

@@ -136,7 +136,7 @@ var purposes = map[authz.Action]string{
 	authz.ReadRecord: "safeguarding_file", authz.MASHQueue: "triage_queue", authz.ReadIncident: "triage",
 	authz.Claim: "claim", authz.Release: "claim", authz.Triage: "triage", authz.ReadOverview: "overview",
 	authz.ReadAccount: "account", authz.ReadAuditReport: "audit", authz.ReadAuditTimeline: "audit",
-	authz.SimulatePolicy: "policy_simulation",
+	authz.SimulatePolicy: "policy_simulation", authz.ReadDisclosures: "right_of_access",
 }
 
 // record stores entries, turning a failure into ErrUnrecorded.

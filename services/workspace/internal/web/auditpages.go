@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lantern-safeguarding/lantern/pkg/problem"
+	"github.com/lantern-safeguarding/lantern/services/ledger/disclosure"
 	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 	"github.com/lantern-safeguarding/lantern/services/router/simulate"
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/authz"
@@ -242,4 +243,42 @@ func (s *Server) simulateRun(w http.ResponseWriter, r *http.Request, sess signin
 		return
 	}
 	s.pageError(w, r, sess, err)
+}
+
+// disclosuresPage is the disclosure log's form and, once a person is
+// named, the notices that named them.
+type disclosuresPage struct {
+	NHSNumber, PolicePersonID, Force string
+	Searched                         bool
+	Found                            []disclosure.Disclosure
+}
+
+// auditDisclosures is the disclosure log page: every notice that named a
+// person, for a right of access request. Every search is recorded.
+func (s *Server) auditDisclosures(w http.ResponseWriter, r *http.Request, sess signin.Session, c casework.Caller) {
+	if err := s.cases.Permit(r.Context(), c, authz.ReadDisclosures); err != nil {
+		s.pageError(w, r, sess, err)
+		return
+	}
+	q := r.URL.Query()
+	body := disclosuresPage{NHSNumber: strings.TrimSpace(q.Get("nhs_number")),
+		PolicePersonID: strings.TrimSpace(q.Get("police_person_id")), Force: strings.TrimSpace(q.Get("force"))}
+	p := page{Title: "Disclosure log", Session: &sess, Now: s.cases.Clock().Now(), Body: &body}
+	if body.NHSNumber == "" && body.PolicePersonID == "" {
+		s.render(w, http.StatusOK, "disclosures", p)
+		return
+	}
+	if body.NHSNumber != "" && body.PolicePersonID != "" {
+		p.Errors = []casework.FieldError{{Pointer: "/nhs_number", Detail: "Search by NHS number or by police person id, not both"}}
+		s.render(w, http.StatusBadRequest, "disclosures", p)
+		return
+	}
+	found, err := s.cases.Disclosures(r.Context(), c, disclosure.Query{NHSNumber: body.NHSNumber,
+		PolicePersonID: body.PolicePersonID, ForceCode: body.Force})
+	if err != nil {
+		s.pageError(w, r, sess, err)
+		return
+	}
+	body.Searched, body.Found = true, found
+	s.render(w, http.StatusOK, "disclosures", p)
 }

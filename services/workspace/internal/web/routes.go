@@ -30,6 +30,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /audit/export/{format}", s.signedIn(s.auditExport))
 	mux.Handle("GET /audit/incidents", s.signedIn(s.auditLookup))
 	mux.Handle("GET /audit/incidents/{id}", s.signedIn(s.auditTimeline))
+	mux.Handle("GET /audit/disclosures", s.signedIn(s.auditDisclosures))
 	mux.Handle("GET /policy/simulate", s.signedIn(s.simulateForm))
 	mux.Handle("POST /policy/simulate", s.signedIn(s.simulateRun))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
