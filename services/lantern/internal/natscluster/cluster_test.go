@@ -230,10 +230,17 @@ func TestStreamSurvivesLeaderAndSecondNodeKilled(t *testing.T) {
 	credsDir := t.TempDir()
 	members := startCluster(t, credsDir)
 	ctx := context.Background()
-	pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	waitFor(t, "provisioning at three replicas", 60*time.Second, func() bool {
-		return natscmd.Provision(pctx, urls(members), credsDir, "", 30*time.Second, 3) == nil
+	// The cluster forms and elects a meta leader first; until then the
+	// provisioning step's requests fail and are tried again.
+	var lastErr error
+	waitFor(t, "provisioning at three replicas", 120*time.Second, func() bool {
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		lastErr = natscmd.Provision(pctx, urls(members), credsDir, "", 30*time.Second, 3)
+		if lastErr != nil {
+			t.Logf("provisioning: %v", lastErr)
+		}
+		return lastErr == nil
 	})
 	observer := connectAs(t, natsauth.Provisioner, credsDir, urls(members))
 	s, err := observer.Stream(ctx, bus.EventsStream)
