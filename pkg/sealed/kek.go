@@ -87,19 +87,27 @@ func CreateFileKEK(path string) (*FileKEK, error) {
 		return nil, fmt.Errorf("writing key-encryption key: %w", err)
 	}
 	text := base64.StdEncoding.EncodeToString(key) + "\n"
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Written whole under a temporary name, then linked into place: a link
+	// fails if the name exists, and a process that finds the file never
+	// reads it half written (several services of one stack start at once).
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".kek-*")
+	if err != nil {
+		return nil, fmt.Errorf("writing key-encryption key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(text); err != nil {
+		_ = tmp.Close()
+		return nil, fmt.Errorf("writing key-encryption key: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("writing key-encryption key: %w", err)
+	}
+	err = os.Link(tmp.Name(), path)
 	if errors.Is(err, os.ErrExist) {
 		// Another process wrote it first; use theirs.
 		return LoadFileKEK(path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("writing key-encryption key: %w", err)
-	}
-	if _, err := f.WriteString(text); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("writing key-encryption key: %w", err)
-	}
-	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("writing key-encryption key: %w", err)
 	}
 	return NewFileKEK(key)

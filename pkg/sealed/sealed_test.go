@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -250,5 +252,33 @@ func TestFileKEKKeepsItsKeyAcrossRestarts(t *testing.T) {
 	}
 	if _, err := again.Unwrap(t.Context(), wrapped, []byte("other")); err == nil {
 		t.Error("Unwrap with other additional data succeeded")
+	}
+}
+
+// Every service of a development stack starts at once and creates the file
+// KEK if it is missing: they must all end with the one key, none reading
+// the file half written.
+func TestFileKEKCreatedByManyProcessesAtOnceIsOneKey(t *testing.T) {
+	t.Parallel()
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), fmt.Sprint(round), "kek")
+		ids := make([]string, 8)
+		errs := make([]error, 8)
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Go(func() {
+				k, err := sealed.CreateFileKEK(path)
+				errs[i] = err
+				if err == nil {
+					ids[i] = k.ID()
+				}
+			})
+		}
+		wg.Wait()
+		for i := range ids {
+			if errs[i] != nil || ids[i] != ids[0] {
+				t.Fatalf("round %d: creator %d got %q, %v; creator 0 got %q", round, i, ids[i], errs[i], ids[0])
+			}
+		}
 	}
 }
