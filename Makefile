@@ -40,10 +40,15 @@ build: ## build every service binary into bin/ (production: no development ident
 # LANTERN_JAEGER=true make run starts it and prints its address.
 JAEGER_VERSION := v1.75.0
 LANTERN_JAEGER ?=
+# Mailpit, the development mail server with a web view, is built the same
+# way unless LANTERN_SMTP_URL names a mail server of the user's own.
+MAILPIT_VERSION := v1.33.1
+LANTERN_SMTP_URL ?=
 
 run: BUILD_TAGS = devidp
 run: build ## run the whole pipeline locally and print where to go (LANTERN_JAEGER=true adds Jaeger for traces)
 	@$(if $(filter true,$(LANTERN_JAEGER)),test -x $(BIN)/jaeger || { echo "building Jaeger $(JAEGER_VERSION) (once)…"; GOBIN=$(BIN) go install github.com/jaegertracing/jaeger/cmd/jaeger@$(JAEGER_VERSION); })
+	@$(if $(LANTERN_SMTP_URL),,test -x $(BIN)/mailpit || { echo "building Mailpit $(MAILPIT_VERSION) (once)…"; GOBIN=$(BIN) go install github.com/axllent/mailpit@$(MAILPIT_VERSION); })
 	@LANTERN_JAEGER=$(LANTERN_JAEGER) $(BIN)/lantern run --root $(CURDIR)
 .PHONY: run
 

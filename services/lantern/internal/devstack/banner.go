@@ -38,14 +38,14 @@ func printBanner(w io.Writer, o Options, l topology.Layout, c Credentials, users
              anonymous clients are refused; each service has its own identity, and the read-only
              observer's credentials for sg.> are in dev-credentials.json ("nats_observer")
  Reference data: %[6]s
-%[10]s
+%[10]s%[11]s
  Service health (GET /healthz alive, GET /readyz ready, with reasons):
 %[9]s
  The lantern command finds these servers in %[8]s while this runs;
  from elsewhere, export DATABASE_URL and NATS_URL as above (bin/lantern --help).
  Press Ctrl-C to stop.
 ================================================================
-`, o.HTTPAddr, filepath.Join(o.StateDir, "dev-credentials.json"), c.PoliceIntakeToken, config.Redact(o.DatabaseURL), o.NATSURL, o.ReferenceDir, indent(users), filepath.Join(o.StateDir, localenv.FileName), adminTable(l), jaegerLine())
+`, o.HTTPAddr, filepath.Join(o.StateDir, "dev-credentials.json"), c.PoliceIntakeToken, config.Redact(o.DatabaseURL), o.NATSURL, o.ReferenceDir, indent(users), filepath.Join(o.StateDir, localenv.FileName), adminTable(l), jaegerLine(), mailpitLine())
 }
 
 func indent(s string) string {

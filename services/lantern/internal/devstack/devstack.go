@@ -211,6 +211,11 @@ func (s *stack) startServices(ctx context.Context, creds Credentials) error {
 	if err != nil {
 		return err
 	}
+	mail, err := s.startMailpit(ctx)
+	if err != nil {
+		return err
+	}
+	traces = append(traces, mail...)
 	common := append([]string{
 		"DATABASE_URL=" + s.o.DatabaseURL, "NATS_URL=" + s.o.NATSURL, "LOG_MODE=development",
 		"LANTERN_NATS_CREDS_DIR=" + s.natsCreds, "LANTERN_NATS_CA=" + s.natsCA,

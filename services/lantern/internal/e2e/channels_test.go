@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +110,8 @@ func decodedText(t *testing.T, raw []byte) string {
 
 func TestEmailPromptsReachEveryRecipientWithoutPersonalData(t *testing.T) {
 	srv := smtptest.Start(t)
-	p := pipeline{Cluster: cluster.New(t, cluster.Options{Env: channelEnv(srv)}), t: t}
+	services := append(slices.Clone(cluster.Pipeline), "workspace")
+	p := pipeline{Cluster: cluster.New(t, cluster.Options{Services: services, Env: channelEnv(srv)}), t: t}
 	id := p.accept(cluster.SamplePPN(t))
 	recipients := p.decided(id)
 	p.deliveredOnce(id, len(recipients))
@@ -148,7 +150,28 @@ func TestEmailPromptsReachEveryRecipientWithoutPersonalData(t *testing.T) {
 	if emailed == 0 || len(srv.Messages()) != emailed {
 		t.Errorf("the server received %d messages for %d notices with an address", len(srv.Messages()), emailed)
 	}
+	p.assertWorkspaceShowsTheChannels(notices)
 	p.assertExactlyOnce()
+}
+
+// assertWorkspaceShowsTheChannels waits for the workspace to hold, for
+// each notice, the e-mail that carried it and when, as its notice page
+// shows them.
+func (p pipeline) assertWorkspaceShowsTheChannels(notices []notice) {
+	p.t.Helper()
+	p.WaitFor(60*time.Second, func() error {
+		for _, n := range notices {
+			if n.email == "" {
+				continue
+			}
+			got := p.strings(`SELECT c->>'channel' || ' ' || (c->>'provider_id') FROM workspace.deliveries d,
+				jsonb_array_elements(d.channels) c WHERE d.notification_id = $1`, n.id)
+			if want := "email <" + n.id + "@lantern.test>"; len(got) != 1 || got[0] != want {
+				return fmt.Errorf("%s: workspace channels %v, want [%s]", n.recipient, got, want)
+			}
+		}
+		return nil
+	})
 }
 
 func TestDeliveryKilledAfterTheMailServerAcceptedResendsTheSameMessage(t *testing.T) {

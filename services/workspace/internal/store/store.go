@@ -53,9 +53,12 @@ type Notice struct {
 	// receipt; MASH notices only.
 	TriageDueAt *time.Time
 	DeliveredAt *time.Time
-	Ack         *Acknowledgement
-	Claim       *Claim
-	Triage      *TriageDecision
+	// Channels are the outbound channels that carried the notice besides
+	// the inbox, and when each accepted it.
+	Channels []events.ChannelReceipt
+	Ack      *Acknowledgement
+	Claim    *Claim
+	Triage   *TriageDecision
 }
 
 // TriageDue is when the MASH's rating is due: R2's deadline, or the
@@ -124,6 +127,7 @@ type Claim struct {
 const noticeColumns = `SELECT n.notification_id::text, n.incident_id::text, n.rule_id, n.policy_version,
 	n.recipient_kind, n.recipient_id, n.recipient_name, n.child_ids, n.profile, n.calendar, n.lawful_basis,
 	n.purpose, n.repeat, n.flags, n.notice, n.occurred_at, n.requested_at, n.due_at, n.triage_due_at, d.delivered_at,
+	coalesce(d.channels, '[]'),
 	a.acknowledged_at, a.user_id, a.role, coalesce(au.name, ''), a.event_id::text,
 	c.claimed_at, c.user_id, c.user_name,
 	t.rag, t.default_rag, t.rag_reason, t.decision, t.decided_at, t.user_id, t.role, coalesce(tu.name, ''), t.event_id::text
@@ -145,6 +149,7 @@ func scanNotice(row pgx.Row) (Notice, error) {
 	err := row.Scan(&n.NotificationID, &n.IncidentID, &n.RuleID, &n.PolicyVersion, &kind, &n.Recipient.ID,
 		&n.Recipient.Name, &n.ChildIDs, &n.Profile, &n.Calendar, &n.LawfulBasis, &n.Purpose, &n.Repeat, &n.Flags,
 		&n.Content, &n.OccurredAt, &n.RequestedAt, &n.DueAt, &n.TriageDueAt, &n.DeliveredAt,
+		&n.Channels,
 		&ackAt, &ackUser, &ackRole, &ackName, &ackEvent,
 		&claimAt, &claimUser, &claimName,
 		&rag, &defaultRAG, &reason, &decision, &decidedAt, &triageUser, &triageRole, &triageName, &triageEvent)

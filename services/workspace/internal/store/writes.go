@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -55,12 +56,23 @@ func InsertMASHPeople(ctx context.Context, q Querier, n events.NotificationReque
 
 // InsertDelivery records that a notice reached its recipient.
 func InsertDelivery(ctx context.Context, q Querier, d events.NotificationDeliveredData) error {
-	_, err := q.Exec(ctx, `INSERT INTO workspace.deliveries (notification_id, delivered_at, channel)
-		VALUES ($1,$2,$3) ON CONFLICT (notification_id) DO NOTHING`, d.NotificationID, d.DeliveredAt, d.Channel)
+	channels, err := json.Marshal(nonNilReceipts(d.Channels))
+	if err != nil {
+		return err
+	}
+	_, err = q.Exec(ctx, `INSERT INTO workspace.deliveries (notification_id, delivered_at, channel, channels)
+		VALUES ($1,$2,$3,$4) ON CONFLICT (notification_id) DO NOTHING`, d.NotificationID, d.DeliveredAt, d.Channel, channels)
 	if err != nil {
 		return fmt.Errorf("storing delivery of %s: %w", d.NotificationID, err)
 	}
 	return nil
+}
+
+func nonNilReceipts(r []events.ChannelReceipt) []events.ChannelReceipt {
+	if r == nil {
+		return []events.ChannelReceipt{}
+	}
+	return r
 }
 
 // InsertAcknowledgement stores the acknowledgement of a notice unless it

@@ -273,3 +273,18 @@ func plural(n int64, one, many string) string {
 func londonTime(t time.Time) string {
 	return t.In(calendar.London).Format("Mon 2 Jan 2006, 15:04")
 }
+
+// channelName is an outbound channel as people read it.
+func channelName(channel string) string {
+	switch channel {
+	case "email":
+		return "E-mail"
+	case "notify_email":
+		return "E-mail (GOV.UK Notify)"
+	case "notify_sms":
+		return "Text message (GOV.UK Notify)"
+	case "webhook":
+		return "Your case management system (webhook)"
+	}
+	return channel
+}
