@@ -100,7 +100,11 @@ type Cluster struct {
 	procs     map[string]*proc
 	binDir    string
 	natsStore string
-	proxies   *Proxies
+	// natsKey is the store's encryption key file. It stays where it was
+	// made when a fault moves the store, as an operator's key outlives a
+	// disk move.
+	natsKey string
+	proxies *Proxies
 }
 
 // Root is the project's root folder.

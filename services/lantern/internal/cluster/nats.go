@@ -33,6 +33,7 @@ func (c *Cluster) startNATS(tlsOn bool) {
 	port := FreePorts(c.t, 1)[0]
 	c.natsPort = port
 	c.natsStore = filepath.Join(store, "js")
+	c.natsKey = filepath.Join(store, "js-store.key")
 	c.NATSURL = fmt.Sprintf("nats://127.0.0.1:%d", port)
 	auth, err := natsauth.Prepare(filepath.Join(store, "auth"))
 	if err != nil {
@@ -87,9 +88,8 @@ func (c *Cluster) ConnectNATS(identity string, opts ...nats.Option) *nats.Conn {
 // clients reconnect to the same stream data.
 func (c *Cluster) StartNATS() {
 	c.t.Helper()
-	// The store key sits beside the store, outside it, as make run keeps it.
-	key := filepath.Join(filepath.Dir(c.NATSStore()), "js-store.key")
-	args := []string{"-port", strconv.Itoa(c.natsPort), "-store", c.NATSStore(), "-config", c.natsConfig, "-key-file", key}
+	// The store key sits outside the store, as make run keeps it.
+	args := []string{"-port", strconv.Itoa(c.natsPort), "-store", c.NATSStore(), "-config", c.natsConfig, "-key-file", c.natsKey}
 	c.startBinary(natsProcess, "lantern-nats", args, nil)
 	c.WaitFor(30*time.Second, func() error {
 		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", c.natsPort), time.Second)
