@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/topology"
 )
 
 // proc is one service process and everything it has printed.
@@ -187,4 +189,26 @@ func (c *Cluster) stopAll() {
 			c.t.Logf("--- %s log ---\n%s", p.name, p.log.String())
 		}
 	}
+}
+
+// StartReplica launches another process of the named service, known to
+// the cluster as name#n, on listeners of its own: replicas share the
+// service's durable consumers, outbox and database.
+func (c *Cluster) StartReplica(name string, n int) string {
+	c.t.Helper()
+	key := fmt.Sprintf("%s#%d", name, n)
+	var own []string
+	for _, s := range topology.Services {
+		if s.Name != name {
+			continue
+		}
+		ports := FreePorts(c.t, 2)
+		own = append(own, fmt.Sprintf("%s=127.0.0.1:%d", s.AdminEnv, ports[0]))
+		if s.HTTPEnv != "" && name != "gateway" {
+			own = append(own, fmt.Sprintf("%s=127.0.0.1:%d", s.HTTPEnv, ports[1]))
+		}
+	}
+	env := append(append(c.Env(), c.serviceEnv(name)...), c.linkEnv(name)...)
+	c.startBinary(key, name, nil, append(env, own...))
+	return key
 }
