@@ -92,15 +92,15 @@ func (s *Store) Accept(ctx context.Context, sub Submission) (Accepted, error) {
 		return prior, err
 	}
 	id := uuid.Must(uuid.NewV7()).String()
-	// Sealed before the transaction, on a connection of its own: the key
-	// is made once per incident and must not wait for a pooled connection
-	// while the transaction holds another.
-	sealedBody, err := s.seal(ctx, id, sub.Incident)
-	if err != nil {
-		return Accepted{}, err
-	}
 	inserted := false
-	err = s.outbox.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.outbox.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		// The incident's key is made inside the transaction that stores
+		// the notice: one commit for both, and no second pooled
+		// connection for the transaction to wait on.
+		sealedBody, err := s.seal(ctx, s.sealer.In(tx), id, sub.Incident)
+		if err != nil {
+			return err
+		}
 		if err := s.insert(ctx, tx, id, sub, sealedBody); err != nil {
 			return err
 		}
@@ -163,12 +163,12 @@ func (s *Store) findPrior(ctx context.Context, sub Submission) (Accepted, bool, 
 	return Accepted{IncidentID: id}, true, nil
 }
 
-func (s *Store) seal(ctx context.Context, id string, incident *ppn.Incident) ([]byte, error) {
+func (s *Store) seal(ctx context.Context, sealer *sealed.Sealer, id string, incident *ppn.Incident) ([]byte, error) {
 	body, err := json.Marshal(incident)
 	if err != nil {
 		return nil, fmt.Errorf("encoding incident: %w", err)
 	}
-	if body, err = s.sealer.Seal(ctx, id, ppnPurpose, body); err != nil {
+	if body, err = sealer.Seal(ctx, id, ppnPurpose, body); err != nil {
 		return nil, fmt.Errorf("sealing incident: %w", err)
 	}
 	return body, nil
