@@ -9,14 +9,18 @@ package outbox
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"io/fs"
+	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/pkg/tracing"
 )
 
@@ -32,7 +36,19 @@ type Store struct {
 	// wake tells this process's relay that a transaction run by InTx
 	// committed events.
 	wake chan struct{}
+	// sealer, when set, seals the personal fields of every body under its
+	// incident's key, so that bodies can be kept for re-publishing without
+	// personal data in clear.
+	sealer *sealed.Sealer
+	// Keep is how long a published event keeps its body: the horizon
+	// within which `lantern reconcile` can publish it again if the broker
+	// loses it. After that only the row (id, subject, times) remains.
+	Keep time.Duration
 }
+
+// DefaultKeep is the re-publish horizon: as far back as `lantern reconcile`
+// looks by default.
+const DefaultKeep = 7 * 24 * time.Hour
 
 // New returns the store kept in schema.
 func New(schema string) *Store {
@@ -41,7 +57,54 @@ func New(schema string) *Store {
 		table:  pgx.Identifier{schema, "outbox"}.Sanitize(),
 		inbox:  pgx.Identifier{schema, "consumed_events"}.Sanitize(),
 		wake:   make(chan struct{}, 1),
+		Keep:   DefaultKeep,
 	}
+}
+
+// WithSealer makes the store seal each body's personal fields under its
+// incident's key, and the relay open them for publishing. It returns s.
+func (s *Store) WithSealer(sealer *sealed.Sealer) *Store {
+	s.sealer = sealer
+	return s
+}
+
+// encode returns e as the outbox stores it: JSON, its data's personal
+// fields sealed in tx when the store has a sealer.
+func (s *Store) encode(ctx context.Context, tx pgx.Tx, e cloudevent.Event) ([]byte, error) {
+	e = tracing.Stamp(ctx, e)
+	incident := cloudevent.IncidentID(e)
+	if s.sealer != nil && incident != "" && len(e.Data()) > 0 {
+		data, err := s.sealer.In(tx).SealFields(ctx, incident, e.Data())
+		if err != nil {
+			return nil, fmt.Errorf("sealing event %s: %w", e.ID(), err)
+		}
+		e = e.Clone()
+		if err := e.SetData(e.DataContentType(), json.RawMessage(data)); err != nil {
+			return nil, err
+		}
+	}
+	body, err := e.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("encoding event %s: %w", e.ID(), err)
+	}
+	return body, nil
+}
+
+// decode reverses encode for the relay.
+func (s *Store) decode(ctx context.Context, body []byte) (cloudevent.Event, error) {
+	e := event.New()
+	if err := e.UnmarshalJSON(body); err != nil {
+		return e, err
+	}
+	incident := cloudevent.IncidentID(e)
+	if s.sealer == nil || incident == "" || len(e.Data()) == 0 {
+		return e, nil
+	}
+	data, _, err := s.sealer.OpenFields(ctx, incident, e.Data())
+	if err != nil {
+		return e, fmt.Errorf("opening event %s: %w", e.ID(), err)
+	}
+	return e, e.SetData(e.DataContentType(), json.RawMessage(data))
 }
 
 // InTx runs fn in a transaction, as pgdb.InTx does, and wakes this store's
@@ -98,10 +161,9 @@ func (s *Store) channel() string { return s.schema + "_outbox" }
 // relay is woken when tx commits: directly if tx was begun by InTx, by a
 // NOTIFY otherwise.
 func (s *Store) Enqueue(ctx context.Context, tx pgx.Tx, subject string, e cloudevent.Event) error {
-	e = tracing.Stamp(ctx, e)
-	body, err := e.MarshalJSON()
+	body, err := s.encode(ctx, tx, e)
 	if err != nil {
-		return fmt.Errorf("encoding event %s: %w", e.ID(), err)
+		return err
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO `+s.table+` (event_id, subject, event) VALUES ($1, $2, $3)
 		ON CONFLICT (event_id) DO NOTHING`, e.ID(), subject, body)
@@ -127,10 +189,9 @@ func (s *Store) EnqueueAll(ctx context.Context, tx pgx.Tx, out []Outgoing) error
 	}
 	ids, subjects, bodies := make([]string, len(out)), make([]string, len(out)), make([][]byte, len(out))
 	for i, o := range out {
-		o.Event = tracing.Stamp(ctx, o.Event)
-		body, err := o.Event.MarshalJSON()
+		body, err := s.encode(ctx, tx, o.Event)
 		if err != nil {
-			return fmt.Errorf("encoding event %s: %w", o.Event.ID(), err)
+			return err
 		}
 		ids[i], subjects[i], bodies[i] = o.Event.ID(), o.Subject, body
 	}

@@ -108,9 +108,26 @@ func TestRelayPublishesCommittedEventsOnce(t *testing.T) {
 	if pending, _ := f.store.Pending(context.Background(), f.pool); pending != 0 {
 		t.Errorf("%d events left pending", pending)
 	}
-	var kept int
-	if err := f.pool.QueryRow(context.Background(), `SELECT count(*) FROM svc.outbox WHERE length(event) > 0`).Scan(&kept); err != nil || kept != 0 {
-		t.Errorf("%d published events still hold their body (%v); want every body pruned", kept, err)
+	kept := func() int {
+		var n int
+		if err := f.pool.QueryRow(context.Background(), `SELECT count(*) FROM svc.outbox WHERE length(event) > 0`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// Bodies stay for the re-publish horizon, then only the rows remain.
+	if n := kept(); n != 3 {
+		t.Errorf("%d published events hold their body, want 3 within the store's Keep", n)
+	}
+	if n, err := f.relay.Prune(context.Background()); err != nil || n != 0 {
+		t.Errorf("Prune within Keep dropped %d (%v), want 0", n, err)
+	}
+	f.store.Keep = 0
+	if n, err := f.relay.Prune(context.Background()); err != nil || n != 3 {
+		t.Errorf("Prune past Keep dropped %d (%v), want 3", n, err)
+	}
+	if n := kept(); n != 0 {
+		t.Errorf("%d published events still hold their body past Keep; want every body pruned", n)
 	}
 }
 

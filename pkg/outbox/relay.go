@@ -45,6 +45,8 @@ type Relay struct {
 	// lastErr is why the last round failed, cleared by a round that
 	// succeeds.
 	lastErr atomic.Pointer[error]
+	// pruned is when Prune last ran, in the relay's own goroutine.
+	pruned time.Time
 }
 
 // NewRelay returns a relay for the store's outbox.
@@ -109,6 +111,9 @@ func (r *Relay) listenAndRelay(ctx context.Context) error {
 		if n == r.Batch {
 			continue
 		}
+		if err := r.pruneNow(ctx); err != nil {
+			return err
+		}
 		if err := r.wait(ctx, conn); err != nil {
 			return err
 		}
@@ -139,6 +144,34 @@ func (r *Relay) wait(ctx context.Context, conn *pgxpool.Conn) error {
 	return nil
 }
 
+// pruneEvery is how often an idle relay drops the bodies past Keep.
+const pruneEvery = time.Minute
+
+// pruneNow drops the bodies of events published longer than the store's
+// Keep ago, at most once every pruneEvery.
+func (r *Relay) pruneNow(ctx context.Context) error {
+	if time.Since(r.pruned) < pruneEvery {
+		return nil
+	}
+	if _, err := r.Prune(ctx); err != nil {
+		return err
+	}
+	r.pruned = time.Now()
+	return nil
+}
+
+// Prune drops the bodies of events published longer than the store's Keep
+// ago and returns how many it dropped. The rows stay, as the event ids'
+// guard against a second enqueue and for latency figures.
+func (r *Relay) Prune(ctx context.Context) (int64, error) {
+	tag, err := r.pool.Exec(ctx, `UPDATE `+r.store.table+` SET event = ''::bytea
+		WHERE published_at < now() - make_interval(secs => $1) AND event <> ''::bytea`, r.store.Keep.Seconds())
+	if err != nil {
+		return 0, fmt.Errorf("pruning published bodies: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 type pendingRow struct {
 	seq     int64
 	subject string
@@ -162,10 +195,10 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 		for i, row := range rows {
 			seqs[i] = row.seq
 		}
-		// The body is dropped once the stream has confirmed it: it may
-		// carry personal data, and the row stays only as the event id's
-		// guard against a second enqueue and for latency figures.
-		_, err = tx.Exec(ctx, `UPDATE `+r.store.table+` SET published_at = now(), event = ''::bytea WHERE seq = ANY($1)`, seqs)
+		// The body stays for the store's Keep (sealed, where the store
+		// seals) so that an event the broker loses can be published again;
+		// prune drops it after that.
+		_, err = tx.Exec(ctx, `UPDATE `+r.store.table+` SET published_at = now() WHERE seq = ANY($1)`, seqs)
 		n = len(rows)
 		return err
 	})
@@ -186,8 +219,8 @@ func (r *Relay) lockPending(ctx context.Context, tx pgx.Tx) ([]pendingRow, error
 		if err := rows.Scan(&row.seq, &row.subject, &body); err != nil {
 			return nil, fmt.Errorf("scanning outbox: %w", err)
 		}
-		row.event = event.New()
-		if err := row.event.UnmarshalJSON(body); err != nil {
+		var err error
+		if row.event, err = r.store.decode(ctx, body); err != nil {
 			return nil, fmt.Errorf("outbox row %d holds a bad event: %w", row.seq, err)
 		}
 		out = append(out, row)

@@ -48,7 +48,7 @@ type Deliverer struct {
 
 // New returns a deliverer that stores requests sealed with sealer.
 func New(pool *pgxpool.Pool, sealer *sealed.Sealer, c clock.Clock, log *zap.Logger) *Deliverer {
-	d := &Deliverer{pool: pool, outbox: outbox.New(Schema), sealer: sealer, clock: c, log: log}
+	d := &Deliverer{pool: pool, outbox: outbox.New(Schema).WithSealer(sealer), sealer: sealer, clock: c, log: log}
 	d.UseChannels(Channels{})
 	d.handlers = d.mux()
 	return d

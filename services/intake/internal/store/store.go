@@ -49,7 +49,7 @@ type Store struct {
 // New returns a store on pool that seals each notice with its incident's
 // key.
 func New(pool *pgxpool.Pool, sealer *sealed.Sealer) *Store {
-	return &Store{pool: pool, outbox: outbox.New(Schema), sealer: sealer}
+	return &Store{pool: pool, outbox: outbox.New(Schema).WithSealer(sealer), sealer: sealer}
 }
 
 // ppnPurpose names the sealed notice among an incident's sealed fields.

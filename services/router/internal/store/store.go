@@ -42,7 +42,7 @@ var _ routing.Store = (*Store)(nil)
 
 // New returns a store on pool that seals each case with its incident's key.
 func New(pool *pgxpool.Pool, sealer *sealed.Sealer) *Store {
-	return &Store{pool: pool, outbox: outbox.New(Schema), sealer: sealer}
+	return &Store{pool: pool, outbox: outbox.New(Schema).WithSealer(sealer), sealer: sealer}
 }
 
 // Outbox is the router's outbox, for the relay.

@@ -40,7 +40,7 @@ type Workspace struct {
 // address the workspace itself listens on, where it reaches its built-in
 // identity provider without going through the gateway.
 func New(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, sealer *sealed.Sealer, c clock.Clock, log *zap.Logger, listenAddr string) (*Workspace, error) {
-	ob := outbox.New(store.Schema)
+	ob := outbox.New(store.Schema).WithSealer(sealer)
 	if err := store.Migrate(ctx, pool); err != nil {
 		return nil, err
 	}

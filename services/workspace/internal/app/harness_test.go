@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
@@ -29,6 +30,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
@@ -78,6 +80,8 @@ type bundle struct {
 	log   *zap.Logger
 	// stop stops the consumer and the relay and waits for them.
 	stop func()
+	// sealer opens the personal fields the outbox keeps sealed.
+	sealer *sealed.Sealer
 }
 
 // setup starts the workspace, its consumer and its relay, with the
@@ -131,7 +135,8 @@ func setupWith(t *testing.T, adjust configure) *bundle {
 		t.Fatalf("config: %v", err)
 	}
 	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	ws, err := app.New(ctx, cfg, pool, sealedtest.New(t, pool), fake, log, addr)
+	sealer := sealedtest.New(t, pool)
+	ws, err := app.New(ctx, cfg, pool, sealer, fake, log, addr)
 	if err != nil {
 		t.Fatalf("building workspace: %v", err)
 	}
@@ -148,7 +153,7 @@ func setupWith(t *testing.T, adjust configure) *bundle {
 		wg.Wait()
 	}
 	t.Cleanup(stop)
-	return &bundle{t: t, url: hs.URL, pool: pool, js: js, clock: fake, users: users, ws: ws, stop: stop, log: log}
+	return &bundle{t: t, url: hs.URL, pool: pool, js: js, clock: fake, users: users, ws: ws, stop: stop, log: log, sealer: sealer}
 }
 
 // user returns the sample user with that username.
@@ -417,15 +422,40 @@ func (b *bundle) outboxEvents(t events.Type) []map[string]any {
 			}
 			raw = published[r.id]
 		}
-		var e map[string]any
-		if err := json.Unmarshal(raw, &e); err != nil {
-			b.t.Fatalf("decoding outbox event %s: %v", r.id, err)
-		}
+		e := b.opened(r.id, raw)
 		if e["type"] == string(t) {
 			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// opened decodes an outbox body with its sealed fields opened, as the
+// relay publishes it.
+func (b *bundle) opened(id string, raw []byte) map[string]any {
+	b.t.Helper()
+	ev := event.New()
+	if err := ev.UnmarshalJSON(raw); err != nil {
+		b.t.Fatalf("decoding outbox event %s: %v", id, err)
+	}
+	if len(ev.Data()) > 0 {
+		data, _, err := b.sealer.OpenFields(context.Background(), cloudevent.IncidentID(ev), ev.Data())
+		if err != nil {
+			b.t.Fatalf("opening outbox event %s: %v", id, err)
+		}
+		if err := ev.SetData(ev.DataContentType(), json.RawMessage(data)); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	plain, err := ev.MarshalJSON()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var e map[string]any
+	if err := json.Unmarshal(plain, &e); err != nil {
+		b.t.Fatalf("decoding outbox event %s: %v", id, err)
+	}
+	return e
 }
 
 // streamEvents is every event in the events stream, in structured JSON,
