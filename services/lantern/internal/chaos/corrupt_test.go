@@ -261,7 +261,7 @@ func (r *run) reconcile() {
 	r.t.Helper()
 	cmd := exec.Command(cluster.Binary("lantern"), "reconcile", "--grace", "0s",
 		"--database-url", r.c.DatabaseURL, "--nats-url", r.c.NATSURL)
-	cmd.Env = append(os.Environ(), "LANTERN_NATS_CREDS_DIR="+r.c.CredsDir, "LANTERN_NATS_CA="+r.c.NATSCA)
+	cmd.Env = append(os.Environ(), "LANTERN_NATS_CREDS_DIR="+r.c.CredsDir, "LANTERN_NATS_CA="+r.c.NATSCA, r.c.KEKEnv())
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		r.t.Fatalf("lantern reconcile: %v\n%s", err, out)

@@ -27,6 +27,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/pglocal"
 	"github.com/lantern-safeguarding/lantern/pkg/policeauth"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/topology"
@@ -207,7 +208,7 @@ func (c *Cluster) configure(extra []string) {
 		"DATABASE_URL=" + c.DatabaseURL, "NATS_URL=" + c.NATSURL, "LANTERN_NATS_CREDS_DIR=" + c.CredsDir, "LANTERN_NATS_CA=" + c.NATSCA,
 		"LANTERN_CHECKPOINT_DIR=" + filepath.Join(state, "checkpoints"),
 		"LANTERN_LEDGER_KEY_FILE=" + filepath.Join(state, "ledger.key"),
-		"LANTERN_KEK=file:" + filepath.Join(state, "kek"),
+		sealed.EnvKEK + "=file:" + filepath.Join(state, "kek"),
 		"LANTERN_REFERENCE_DIR=" + filepath.Join(Root(), "reference"),
 		"LANTERN_POLICY_FILE=" + filepath.Join(Root(), "policy", "default.yaml"),
 		"LANTERN_MATCH_KEY=cluster-match-key", "LANTERN_INTAKE_TOKENS=*=" + policeauth.Hash(PoliceToken),
@@ -332,6 +333,17 @@ func (c *Cluster) UsersFile() string { return c.usersFile }
 
 // Env returns the environment every service of the cluster gets.
 func (c *Cluster) Env() []string { return append([]string(nil), c.env...) }
+
+// KEKEnv is the LANTERN_KEK setting the cluster's services share, for
+// commands an operator runs beside them.
+func (c *Cluster) KEKEnv() string {
+	for _, kv := range c.env {
+		if strings.HasPrefix(kv, sealed.EnvKEK+"=") {
+			return kv
+		}
+	}
+	return ""
+}
 
 // WaitFor polls f until it returns nil or the timeout passes.
 func (c *Cluster) WaitFor(timeout time.Duration, f func() error) {

@@ -2,14 +2,17 @@ package reconcile
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
 )
@@ -51,6 +54,13 @@ func NewCommand() *cobra.Command {
 			return err
 		}
 		r := Reconciler{Pool: pool, JS: js}
+		if os.Getenv(sealed.EnvKEK) != "" {
+			ring, err := sealed.KeyringFromEnv(ctx, "")
+			if err != nil {
+				return err
+			}
+			r.Sealer = sealed.New(pool, ring, clock.System)
+		}
 		gaps, err := r.Find(ctx, *since, *grace)
 		if err != nil {
 			return err

@@ -13,6 +13,7 @@ package reconcile
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -24,7 +25,11 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/cloudevents/sdk-go/v2/event"
+
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 )
 
 // Gap is one published event a consumer has not applied.
@@ -41,6 +46,9 @@ type Gap struct {
 type Reconciler struct {
 	Pool *pgxpool.Pool
 	JS   jetstream.JetStream
+	// Sealer opens the ledger's copy of an event whose outbox body was
+	// pruned; without one, only events still in their outbox are requeued.
+	Sealer *sealed.Sealer
 }
 
 // consumer is a durable consumer, the subjects it receives, and the query
@@ -186,17 +194,26 @@ func matchesAny(subject string, filters []string) bool {
 }
 
 // Requeue marks the gaps' events unpublished, so that their outbox relays
-// publish them again, and returns how many rows it changed.
+// publish them again, and returns how many rows it changed. An outbox drops
+// an event's body once the stream confirms it (it may carry personal data),
+// so a pruned event's body is restored first from the ledger's copy, its
+// sealed fields opened with sealer; an event the ledger does not hold
+// either is left alone and reported in the error.
 func (r Reconciler) Requeue(ctx context.Context, gaps []Gap) (int64, error) {
 	byOutbox := map[string][]string{}
 	for _, g := range gaps {
-		byOutbox[g.Outbox] = append(byOutbox[g.Outbox], g.EventID)
+		if !slices.Contains(byOutbox[g.Outbox], g.EventID) {
+			byOutbox[g.Outbox] = append(byOutbox[g.Outbox], g.EventID)
+		}
 	}
 	var n int64
 	var errs []error
 	for schema, ids := range byOutbox {
+		if err := r.restoreBodies(ctx, schema, ids); err != nil {
+			errs = append(errs, err)
+		}
 		tag, err := r.Pool.Exec(ctx, `UPDATE `+pgx.Identifier{schema, "outbox"}.Sanitize()+`
-			SET published_at = NULL WHERE event_id = ANY($1) AND published_at IS NOT NULL`, ids)
+			SET published_at = NULL WHERE event_id = ANY($1) AND published_at IS NOT NULL AND event <> ''::bytea`, ids)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("requeueing in %s's outbox: %w", schema, err))
 			continue
@@ -205,4 +222,67 @@ func (r Reconciler) Requeue(ctx context.Context, gaps []Gap) (int64, error) {
 		n += tag.RowsAffected()
 	}
 	return n, errors.Join(errs...)
+}
+
+// restoreBodies puts back, from the ledger, the body of each of ids whose
+// outbox row in schema was pruned.
+func (r Reconciler) restoreBodies(ctx context.Context, schema string, ids []string) error {
+	rows, err := r.Pool.Query(ctx, `SELECT o.event_id, e.event
+		FROM `+pgx.Identifier{schema, "outbox"}.Sanitize()+` o
+		LEFT JOIN ledger.entries e ON e.event_id = o.event_id
+		WHERE o.event_id = ANY($1) AND o.event = ''::bytea`, ids)
+	if err != nil {
+		return fmt.Errorf("finding pruned events in %s's outbox: %w", schema, err)
+	}
+	type pruned struct {
+		id     string
+		stored []byte
+	}
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pruned, error) {
+		var p pruned
+		err := row.Scan(&p.id, &p.stored)
+		return p, err
+	})
+	if err != nil {
+		return fmt.Errorf("finding pruned events in %s's outbox: %w", schema, err)
+	}
+	var errs []error
+	for _, p := range found {
+		if p.stored == nil {
+			errs = append(errs, fmt.Errorf("event %s: its body was pruned from %s's outbox and the ledger holds no copy", p.id, schema))
+			continue
+		}
+		body, err := r.openLedgerCopy(ctx, p.stored)
+		if err == nil {
+			_, err = r.Pool.Exec(ctx, `UPDATE `+pgx.Identifier{schema, "outbox"}.Sanitize()+`
+				SET event = $2 WHERE event_id = $1`, p.id, body)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("restoring event %s from the ledger: %w", p.id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// openLedgerCopy returns the event as its outbox held it: the ledger's
+// copy with the personal fields of its data opened.
+func (r Reconciler) openLedgerCopy(ctx context.Context, stored []byte) ([]byte, error) {
+	e := event.New()
+	if err := e.UnmarshalJSON(stored); err != nil {
+		return nil, err
+	}
+	if len(e.Data()) == 0 {
+		return stored, nil
+	}
+	if r.Sealer == nil {
+		return nil, errors.New("no key-encryption key to open the ledger's copy (set LANTERN_KEK)")
+	}
+	data, _, err := r.Sealer.OpenFields(ctx, cloudevent.IncidentID(e), e.Data())
+	if err != nil {
+		return nil, err
+	}
+	if err := e.SetData(e.DataContentType(), json.RawMessage(data)); err != nil {
+		return nil, err
+	}
+	return e.MarshalJSON()
 }
