@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,9 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
+
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cluster"
 	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
@@ -58,13 +63,26 @@ func (p pipeline) requested(incidentID, kind string) (events.NotificationRequest
 	if len(raw) == 0 {
 		return events.NotificationRequestedData{}, false
 	}
-	var e struct {
-		Data events.NotificationRequestedData `json:"data"`
-	}
-	if err := json.Unmarshal([]byte(raw[0]), &e); err != nil {
+	// The ledger keeps the event with its personal fields sealed under
+	// the incident's key; a sealer with the cluster's key opens them.
+	e := event.New()
+	if err := e.UnmarshalJSON([]byte(raw[0])); err != nil {
 		p.t.Fatal(err)
 	}
-	return e.Data, true
+	spec, _ := strings.CutPrefix(p.KEKEnv(), sealed.EnvKEK+"=")
+	kek, err := sealed.ParseKEK(context.Background(), spec)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	data, _, err := sealed.New(p.Pool, sealed.NewKeyring(kek), clock.System).OpenFields(context.Background(), incidentID, e.Data())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	var n events.NotificationRequestedData
+	if err := json.Unmarshal(data, &n); err != nil {
+		p.t.Fatal(err)
+	}
+	return n, true
 }
 
 // requestedEventually waits for the ledger to hold the notice.
