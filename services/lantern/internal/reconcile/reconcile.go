@@ -4,10 +4,11 @@
 //
 // That happens only when the broker loses messages it had acknowledged:
 // a damaged or truncated stream file, a store restored from an old backup.
-// The outboxes keep every event after publishing it, and every consumer
-// records each event it applies (consumed_events, or the ledger's own
-// entries), so the gap can be found by comparing the two and closed by a
-// re-publish, which the consumers' idempotency makes safe.
+// The outboxes keep every event's body (sealed) for a re-publish horizon
+// after publishing it, the ledger keeps a copy of every event it applied,
+// and every consumer records each event it applies (consumed_events, or
+// the ledger's own entries), so the gap can be found by comparing the two
+// and closed by a re-publish, which the consumers' idempotency makes safe.
 package reconcile
 
 import (
