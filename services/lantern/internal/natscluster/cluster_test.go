@@ -298,10 +298,13 @@ func TestStreamSurvivesLeaderAndSecondNodeKilled(t *testing.T) {
 // acknowledged id once, and nothing twice.
 func checkExactlyOnce(t *testing.T, js jetstream.JetStream, acked []string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	var stored map[string]int
-	waitFor(t, "the stream to hold every acknowledged notice", 60*time.Second, func() bool {
+	// Each read gets its own deadline: a read begun while the restarted
+	// servers are still catching up can hang until its context ends, and
+	// the next one must not inherit a spent deadline.
+	waitFor(t, "the stream to hold every acknowledged notice", 2*time.Minute, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
 		stored = readAll(ctx, t, js)
 		for _, id := range acked {
 			if stored[id] == 0 {
