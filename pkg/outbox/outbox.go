@@ -9,7 +9,6 @@ package outbox
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"time"
@@ -72,15 +71,10 @@ func (s *Store) WithSealer(sealer *sealed.Sealer) *Store {
 // fields sealed in tx when the store has a sealer.
 func (s *Store) encode(ctx context.Context, tx pgx.Tx, e cloudevent.Event) ([]byte, error) {
 	e = tracing.Stamp(ctx, e)
-	incident := cloudevent.IncidentID(e)
-	if s.sealer != nil && incident != "" && len(e.Data()) > 0 {
-		data, err := s.sealer.In(tx).SealFields(ctx, incident, e.Data())
-		if err != nil {
-			return nil, fmt.Errorf("sealing event %s: %w", e.ID(), err)
-		}
-		e = e.Clone()
-		if err := e.SetData(e.DataContentType(), json.RawMessage(data)); err != nil {
-			return nil, err
+	if s.sealer != nil {
+		var err error
+		if e, err = s.sealer.In(tx).SealEvent(ctx, e); err != nil {
+			return nil, fmt.Errorf("sealing: %w", err)
 		}
 	}
 	body, err := e.MarshalJSON()
@@ -93,18 +87,10 @@ func (s *Store) encode(ctx context.Context, tx pgx.Tx, e cloudevent.Event) ([]by
 // decode reverses encode for the relay.
 func (s *Store) decode(ctx context.Context, body []byte) (cloudevent.Event, error) {
 	e := event.New()
-	if err := e.UnmarshalJSON(body); err != nil {
+	if err := e.UnmarshalJSON(body); err != nil || s.sealer == nil {
 		return e, err
 	}
-	incident := cloudevent.IncidentID(e)
-	if s.sealer == nil || incident == "" || len(e.Data()) == 0 {
-		return e, nil
-	}
-	data, _, err := s.sealer.OpenFields(ctx, incident, e.Data())
-	if err != nil {
-		return e, fmt.Errorf("opening event %s: %w", e.ID(), err)
-	}
-	return e, e.SetData(e.DataContentType(), json.RawMessage(data))
+	return s.sealer.OpenEvent(ctx, e)
 }
 
 // InTx runs fn in a transaction, as pgdb.InTx does, and wakes this store's

@@ -8,6 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 )
@@ -85,4 +87,33 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestSealEventKeepsStructuredDataAndOpensBack(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := sealed.New(newPool(t), sealed.NewKeyring(fileKEK(t)), clock.NewFake(t0))
+	e, err := cloudevent.New(cloudevent.Spec{ID: "e-1", Type: events.IncidentReported, Source: events.SourceIntake,
+		IncidentID: "inc-2", Time: t0, Data: json.RawMessage(reported)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := s.SealEvent(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := stored.MarshalJSON()
+	if strings.Contains(string(body), "9434765919") || !strings.Contains(string(body), `"data":{`) {
+		t.Errorf("sealed event holds the NHS number or lost its structured data: %s", body)
+	}
+	opened, err := s.OpenEvent(ctx, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got any
+	_ = json.Unmarshal(e.Data(), &want)
+	_ = json.Unmarshal(opened.Data(), &got)
+	if w, g := mustJSON(t, want), mustJSON(t, got); w != g {
+		t.Errorf("opened event data differs:\n got %s\nwant %s", g, w)
+	}
 }

@@ -74,12 +74,12 @@ func (p pipeline) requested(incidentID, kind string) (events.NotificationRequest
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	data, _, err := sealed.New(p.Pool, sealed.NewKeyring(kek), clock.System).OpenFields(context.Background(), incidentID, e.Data())
+	opened, err := sealed.New(p.Pool, sealed.NewKeyring(kek), clock.System).OpenEvent(context.Background(), e)
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	var n events.NotificationRequestedData
-	if err := json.Unmarshal(data, &n); err != nil {
+	if err := opened.DataAs(&n); err != nil {
 		p.t.Fatal(err)
 	}
 	return n, true

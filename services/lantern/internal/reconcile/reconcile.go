@@ -14,7 +14,6 @@ package reconcile
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -29,7 +28,6 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
-	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 )
 
@@ -278,12 +276,9 @@ func (r Reconciler) openLedgerCopy(ctx context.Context, stored []byte) ([]byte, 
 	if r.Sealer == nil {
 		return nil, errors.New("no key-encryption key to open the ledger's copy (set LANTERN_KEK)")
 	}
-	data, _, err := r.Sealer.OpenFields(ctx, cloudevent.IncidentID(e), e.Data())
+	opened, err := r.Sealer.OpenEvent(ctx, e)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.SetData(e.DataContentType(), json.RawMessage(data)); err != nil {
-		return nil, err
-	}
-	return e.MarshalJSON()
+	return opened.MarshalJSON()
 }

@@ -438,14 +438,9 @@ func (b *bundle) opened(id string, raw []byte) map[string]any {
 	if err := ev.UnmarshalJSON(raw); err != nil {
 		b.t.Fatalf("decoding outbox event %s: %v", id, err)
 	}
-	if len(ev.Data()) > 0 {
-		data, _, err := b.sealer.OpenFields(context.Background(), cloudevent.IncidentID(ev), ev.Data())
-		if err != nil {
-			b.t.Fatalf("opening outbox event %s: %v", id, err)
-		}
-		if err := ev.SetData(ev.DataContentType(), json.RawMessage(data)); err != nil {
-			b.t.Fatal(err)
-		}
+	ev, err := b.sealer.OpenEvent(context.Background(), ev)
+	if err != nil {
+		b.t.Fatalf("opening outbox event %s: %v", id, err)
 	}
 	plain, err := ev.MarshalJSON()
 	if err != nil {
