@@ -90,9 +90,7 @@ func (l *loader) loadContacts() {
 	if _, ok := l.snap.files[fileContacts]; !ok {
 		return
 	}
-	rows, _ := l.readTable(fileContacts, contactColumns)
-	for _, row := range rows {
-		c := l.rowCheck(fileContacts, contactColumns, row)
+	l.eachRow(fileContacts, contactColumns, func(c rowCheck) {
 		contact := Contact{
 			RecipientKind: parsed(c, contactKind, parseRecipientKind),
 			RecipientID:   c.required(contactID),
@@ -108,23 +106,21 @@ func (l *loader) loadContacts() {
 			contact.Hours, contact.HoursSet = parsed(c, contactHours, calendar.ParseOpeningHours), true
 		}
 		if contact.RecipientKind == "" || contact.RecipientID == "" || contact.Address == "" {
-			continue
+			return
 		}
 		key := recipientKey{contact.RecipientKind, contact.RecipientID}
 		what := fmt.Sprintf("the %s address of %s %s", contact.Channel, contact.RecipientKind, contact.RecipientID)
 		if l.claimKey(c, contactAddress, string(key.kind)+" "+key.id+" "+contact.Channel+" "+strings.ToLower(contact.Address), what) {
 			l.set.contacts[key] = append(l.set.contacts[key], contact)
 		}
-	}
+	})
 }
 
 func (l *loader) loadWebhooks() {
 	if _, ok := l.snap.files[fileWebhooks]; !ok {
 		return
 	}
-	rows, _ := l.readTable(fileWebhooks, webhookColumns)
-	for _, row := range rows {
-		c := l.rowCheck(fileWebhooks, webhookColumns, row)
+	l.eachRow(fileWebhooks, webhookColumns, func(c rowCheck) {
 		hook := Webhook{
 			RecipientKind: parsed(c, webhookKind, parseRecipientKind),
 			RecipientID:   c.required(webhookID),
@@ -132,14 +128,14 @@ func (l *loader) loadWebhooks() {
 			SecretRef:     parsed(c, webhookSecretRef, parseSecretRef),
 		}
 		if hook.RecipientKind == "" || hook.RecipientID == "" || hook.URL == "" || hook.SecretRef == "" {
-			continue
+			return
 		}
 		key := recipientKey{hook.RecipientKind, hook.RecipientID}
 		what := fmt.Sprintf("a webhook of %s %s", hook.RecipientKind, hook.RecipientID)
 		if l.claimKey(c, webhookID, string(key.kind)+" "+key.id, what) {
 			l.set.webhooks[key] = hook
 		}
-	}
+	})
 }
 
 func parseRecipientKind(s string) (events.RecipientKind, error) {
