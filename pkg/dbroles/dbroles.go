@@ -134,151 +134,176 @@ func table(schema, name string) string { return pgx.Identifier{schema, name}.San
 // Setup is the SQL an administrator (a superuser, or a role that is a
 // member of the owner role and may create roles) runs once in database,
 // and again after the table changes: it is idempotent. Roles are created
-// without passwords; SetPassword sets one.
+// without passwords; SetPassword sets one. The statements loop over the
+// table's rows in PL/pgSQL, so that each step is written once however many
+// roles and schemas there are.
 func (r Roles) Setup(database string) ([]string, error) {
 	if err := r.Check(); err != nil {
 		return nil, err
 	}
 	owner := ident(r.Owner())
-	stmts := createRole(r.Owner())
+	roles := []string{r.Owner()}
+	services := make([]string, 0, len(Services))
 	for _, s := range Services {
-		stmts = append(stmts, createRole(r.Of(s.Name))...)
+		roles = append(roles, r.Of(s.Name))
+		services = append(services, ident(r.Of(s.Name)))
+	}
+	// The keys schema is the owner's alone; grants give the services its
+	// rows.
+	schemas, owners := append(Schemas(), KeysSchema), []string{}
+	for _, schema := range schemas[:len(schemas)-1] {
+		owners = append(owners, r.Of(ownerOf(schema)))
 	}
 	db := ident(database)
-	// Nobody else connects, creates temporary tables or schemas.
-	stmts = append(stmts,
-		"REVOKE ALL ON DATABASE "+db+" FROM PUBLIC",
+	return []string{
+		createRoles(roles),
+		// Nobody else connects, creates temporary tables or schemas.
+		"REVOKE ALL ON DATABASE " + db + " FROM PUBLIC",
 		"REVOKE CREATE ON SCHEMA public FROM PUBLIC",
-		"GRANT CONNECT, CREATE ON DATABASE "+db+" TO "+owner)
-	for _, s := range Services {
-		stmts = append(stmts, "GRANT CONNECT ON DATABASE "+db+" TO "+ident(r.Of(s.Name)))
-	}
-	for _, schema := range Schemas() {
-		stmts = append(stmts, r.schemaStatements(schema)...)
-	}
+		"GRANT CONNECT, CREATE ON DATABASE " + db + " TO " + owner,
+		"GRANT CONNECT ON DATABASE " + db + " TO " + strings.Join(services, ", "),
+		takeSchemas(r.Owner(), schemas, append(owners, "")),
+		grantAll(r.Owner(), r.grants()),
+	}, nil
+}
+
+// grant is some roles' use of one schema: of its every table, present and
+// future, when Table is "", else of that one table if it exists (and
+// again after each migration, AfterMigrate, since a grant needs its
+// table).
+type grant struct {
+	Schema, Table, Privileges string
+	Roles                     []string
+}
+
+// grants are the reads of the table, and the services' use of the keys
+// schema: reading and adding keys, and for the shredding service, deleting
+// and rewrapping them.
+func (r Roles) grants() []grant {
+	var out []grant
 	for _, s := range Services {
 		for _, rd := range s.Reads {
-			stmts = append(stmts, r.readStatements(s.Name, rd)...)
+			out = append(out, grant{Schema: rd.Schema, Table: rd.Table, Privileges: "SELECT", Roles: []string{r.Of(s.Name)}})
 		}
 	}
-	return append(stmts, r.keysStatements()...), nil
-}
-
-// keysStatements give the keys schema to the owner, and each sealing
-// service the use of its rows: reading and adding keys, and for the
-// shredding service, deleting and rewrapping them.
-func (r Roles) keysStatements() []string {
-	owner, s := ident(r.Owner()), ident(KeysSchema)
-	stmts := []string{
-		"CREATE SCHEMA IF NOT EXISTS " + s + " AUTHORIZATION " + owner,
-		"ALTER SCHEMA " + s + " OWNER TO " + owner,
-		"REVOKE ALL ON SCHEMA " + s + " FROM PUBLIC",
-		reassign(KeysSchema, r.Owner()),
-	}
-	for _, svc := range Services {
-		var privs string
-		switch svc.Keys {
+	seal := grant{Schema: KeysSchema, Privileges: "SELECT, INSERT"}
+	shred := grant{Schema: KeysSchema, Privileges: "SELECT, INSERT, UPDATE, DELETE"}
+	for _, s := range Services {
+		switch s.Keys {
 		case SealKeys:
-			privs = "SELECT, INSERT"
+			seal.Roles = append(seal.Roles, r.Of(s.Name))
 		case ShredKeys:
-			privs = "SELECT, INSERT, UPDATE, DELETE"
-		default:
-			continue
+			shred.Roles = append(shred.Roles, r.Of(s.Name))
 		}
-		role := ident(r.Of(svc.Name))
-		stmts = append(stmts, "GRANT USAGE ON SCHEMA "+s+" TO "+role,
-			"GRANT "+privs+" ON ALL TABLES IN SCHEMA "+s+" TO "+role,
-			"ALTER DEFAULT PRIVILEGES FOR ROLE "+owner+" IN SCHEMA "+s+" GRANT "+privs+" ON TABLES TO "+role)
 	}
-	return stmts
+	return append(out, seal, shred)
 }
 
-// createRole creates a login role with no powers beyond logging in, or
-// strips them from one that exists (which only a superuser may). Two
-// set-ups at once on one server (test clusters) may race to create it; the
-// loser finds it made.
-func createRole(name string) []string {
-	role, lit := ident(name), "'"+name+"'"
-	return []string{`DO $$ BEGIN
-  CREATE ROLE ` + role + ` LOGIN;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-END $$`, `DO $$ BEGIN
-  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ` + lit + ` AND (NOT rolcanlogin OR rolsuper
-      OR rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls)) THEN
-    ALTER ROLE ` + role + ` LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
-  END IF;
-END $$`}
-}
+// literal quotes s as an SQL string.
+func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// schemaStatements give schema to the owner, with anything made in it
-// before the owner role existed (a deployment whose services migrated as
-// one all-powerful role), and the rows of its tables to the service that
-// owns it.
-func (r Roles) schemaStatements(schema string) []string {
-	owner, s := ident(r.Owner()), ident(schema)
-	svc := ident(r.Of(ownerOf(schema)))
-	return []string{
-		"CREATE SCHEMA IF NOT EXISTS " + s + " AUTHORIZATION " + owner,
-		"ALTER SCHEMA " + s + " OWNER TO " + owner,
-		"REVOKE ALL ON SCHEMA " + s + " FROM PUBLIC",
-		reassign(schema, r.Owner()),
-		"GRANT USAGE ON SCHEMA " + s + " TO " + svc,
-		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + s + " TO " + svc,
-		"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA " + s + " TO " + svc,
-		"ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " IN SCHEMA " + s +
-			" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " + svc,
-		"ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " IN SCHEMA " + s +
-			" GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO " + svc,
+// array is names as an SQL text array.
+func array(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = literal(n)
 	}
+	return "ARRAY[" + strings.Join(quoted, ", ") + "]::text[]"
 }
 
-// reassign gives the owner every table, sequence, view and function in
-// schema that another role made. A sequence owned by a table's column
-// follows its table.
-func reassign(schema, owner string) string {
-	lit := "'" + schema + "'"
-	o := ident(owner)
-	return `DO $$
-DECLARE obj record;
+// createRoles creates login roles with no powers beyond logging in, or
+// strips them from ones that exist (which only a superuser may). Two
+// set-ups at once on one server (test clusters) may race to create a role;
+// the loser finds it made.
+func createRoles(names []string) string {
+	return `DO $roles$
+DECLARE role_name text;
 BEGIN
-  FOR obj IN SELECT c.oid::regclass AS name, c.relkind FROM pg_class c
-      JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ` + lit + ` AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
-        AND pg_get_userbyid(c.relowner) <> ` + "'" + owner + "'" + `
-        AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d
-            WHERE d.objid = c.oid AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0))
-  LOOP
-    EXECUTE format('ALTER %s %s OWNER TO ` + o + `',
-      CASE obj.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, obj.name);
+  FOREACH role_name IN ARRAY ` + array(names) + ` LOOP
+    BEGIN
+      EXECUTE format('CREATE ROLE %I LOGIN', role_name);
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name AND (NOT rolcanlogin OR rolsuper
+        OR rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls)) THEN
+      EXECUTE format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', role_name);
+    END IF;
   END LOOP;
-  FOR obj IN SELECT p.oid::regprocedure AS name FROM pg_proc p
-      JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE n.nspname = ` + lit + ` AND pg_get_userbyid(p.proowner) <> ` + "'" + owner + "'" + `
-  LOOP
-    EXECUTE format('ALTER FUNCTION %s OWNER TO ` + o + `', obj.name);
-  END LOOP;
-END $$`
+END $roles$`
 }
 
-// readStatements grant one read. A whole schema's read covers its future
-// tables too; one table's read is granted here if the table exists, and
-// again by the owner after each migration (AfterMigrate), since a grant
-// needs its table.
-func (r Roles) readStatements(service string, rd Read) []string {
-	svc := ident(r.Of(service))
-	stmts := []string{"GRANT USAGE ON SCHEMA " + ident(rd.Schema) + " TO " + svc}
-	if rd.Table == "" {
-		return append(stmts,
-			"GRANT SELECT ON ALL TABLES IN SCHEMA "+ident(rd.Schema)+" TO "+svc,
-			"ALTER DEFAULT PRIVILEGES FOR ROLE "+ident(r.Owner())+" IN SCHEMA "+ident(rd.Schema)+
-				" GRANT SELECT ON TABLES TO "+svc)
+// takeSchemas gives each schema to the owner, closed to everyone else,
+// with every table, sequence, view and function made in it by another role
+// (a deployment whose services migrated as one all-powerful role, before
+// the owner role existed); a sequence owned by a table's column follows its
+// table. The service role beside each schema ("" for none) may use the
+// rows and sequences of its tables, present and future.
+func takeSchemas(owner string, schemas, services []string) string {
+	return `DO $schemas$
+DECLARE owner_name text := ` + literal(owner) + `; s record; obj record;
+BEGIN
+  FOR s IN SELECT * FROM unnest(` + array(schemas) + `,
+      ` + array(services) + `) AS t(schema_name, role_name)
+  LOOP
+    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', s.schema_name, owner_name);
+    EXECUTE format('ALTER SCHEMA %I OWNER TO %I', s.schema_name, owner_name);
+    EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', s.schema_name);
+    FOR obj IN SELECT c.oid::regclass AS name, c.relkind FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = s.schema_name AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+          AND pg_get_userbyid(c.relowner) <> owner_name
+          AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d
+              WHERE d.objid = c.oid AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0))
+    LOOP
+      EXECUTE format('ALTER %s %s OWNER TO %I',
+        CASE obj.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+        obj.name, owner_name);
+    END LOOP;
+    FOR obj IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+        JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = s.schema_name AND pg_get_userbyid(p.proowner) <> owner_name
+    LOOP
+      EXECUTE format('ALTER FUNCTION %s OWNER TO %I', obj.name, owner_name);
+    END LOOP;
+    CONTINUE WHEN s.role_name = '';
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', s.schema_name, s.role_name);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO %I', s.schema_name, s.role_name);
+    EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %I TO %I', s.schema_name, s.role_name);
+    EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I',
+      owner_name, s.schema_name, s.role_name);
+    EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO %I',
+      owner_name, s.schema_name, s.role_name);
+  END LOOP;
+END $schemas$`
+}
+
+// grantAll grants each of grants to each of its roles, one grant a line.
+// The privileges on tables the owner makes later are those on the tables
+// there now.
+func grantAll(owner string, grants []grant) string {
+	rows := make([]string, len(grants))
+	for i, g := range grants {
+		rows[i] = "      (" + literal(g.Schema) + ", " + literal(g.Table) + ", " + literal(g.Privileges) + ", " + array(g.Roles) + ")"
 	}
-	name := rd.Schema + "." + rd.Table
-	return append(stmts, `DO $$ BEGIN
-  IF to_regclass('`+name+`') IS NOT NULL THEN
-    GRANT SELECT ON `+table(rd.Schema, rd.Table)+` TO `+svc+`;
-  END IF;
-END $$`)
+	return `DO $grants$
+DECLARE owner_name text := ` + literal(owner) + `; g record; role_name text;
+BEGIN
+  FOR g IN SELECT * FROM (VALUES
+` + strings.Join(rows, ",\n") + `
+    ) AS t(schema_name, table_name, privileges, role_names)
+  LOOP
+    FOREACH role_name IN ARRAY g.role_names LOOP
+      EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', g.schema_name, role_name);
+      IF g.table_name = '' THEN
+        EXECUTE format('GRANT %s ON ALL TABLES IN SCHEMA %I TO %I', g.privileges, g.schema_name, role_name);
+        EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I GRANT %s ON TABLES TO %I',
+          owner_name, g.schema_name, g.privileges, role_name);
+      ELSIF to_regclass(format('%I.%I', g.schema_name, g.table_name)) IS NOT NULL THEN
+        EXECUTE format('GRANT %s ON %I.%I TO %I', g.privileges, g.schema_name, g.table_name, role_name);
+      END IF;
+    END LOOP;
+  END LOOP;
+END $grants$`
 }
 
 // AfterMigrate is what the owner grants once the migrations of schema have

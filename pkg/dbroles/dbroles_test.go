@@ -72,6 +72,12 @@ func connect(t *testing.T, url string) *pgx.Conn {
 func migrateAsOwner(t *testing.T, roles dbroles.Roles, owner string) {
 	t.Helper()
 	conn := connect(t, owner)
+	keys := dbroles.KeysSchema
+	// The keys schema's tables have no sequences; the services get none
+	// there.
+	if _, err := conn.Exec(t.Context(), "CREATE TABLE "+keys+".probe (id text PRIMARY KEY DEFAULT gen_random_uuid()::text)"); err != nil {
+		t.Fatalf("as the owner: %v", err)
+	}
 	for _, schema := range dbroles.Schemas() {
 		stmts := []string{"CREATE SCHEMA IF NOT EXISTS " + schema, "CREATE TABLE " + schema + ".probe (id bigserial PRIMARY KEY)"}
 		for _, s := range dbroles.Services {
@@ -103,6 +109,9 @@ func (a access) String() string { return [...]string{"none", "read", "read and w
 
 // want is the access the table grants service to schema.table.
 func want(s dbroles.Service, schema, table string) access {
+	if schema == dbroles.KeysSchema && s.Keys != dbroles.NoKeys {
+		return readWrite
+	}
 	if slices.Contains(s.Owns, schema) {
 		return readWrite
 	}
@@ -114,11 +123,11 @@ func want(s dbroles.Service, schema, table string) access {
 	return none
 }
 
-// tables lists every table the test made: each schema's probe and the
-// tables of explicit reads.
+// tables lists every table the test made: each schema's probe (the keys
+// schema's too) and the tables of explicit reads.
 func tables() [][2]string {
 	var out [][2]string
-	for _, schema := range dbroles.Schemas() {
+	for _, schema := range append(dbroles.Schemas(), dbroles.KeysSchema) {
 		out = append(out, [2]string{schema, "probe"})
 	}
 	for _, s := range dbroles.Services {
