@@ -52,16 +52,20 @@ func NewConsumers(reg prometheus.Registerer, js jetstream.JetStream) *Consumers 
 // durable handles, and adds the durable to those whose lag is scraped.
 func (c *Consumers) Middleware(durable string) bus.Middleware {
 	c.lag.add(durable)
-	c.redelivered.WithLabelValues(durable) // a rate from zero, before the first
+	// The durable's series are looked up once here, not per event; made
+	// now, the redeliveries are a rate from zero before the first.
+	redelivered := c.redelivered.WithLabelValues(durable)
+	duration := c.duration.WithLabelValues(durable)
+	handled := c.handled.MustCurryWith(prometheus.Labels{"durable": durable})
 	return func(next bus.Handler) bus.Handler {
 		return func(ctx context.Context, e cloudevent.Event) error {
 			if bus.Delivery(ctx) > 1 {
-				c.redelivered.WithLabelValues(durable).Inc()
+				redelivered.Inc()
 			}
 			start := time.Now()
 			err := next(ctx, e)
-			c.duration.WithLabelValues(durable).Observe(time.Since(start).Seconds())
-			c.handled.WithLabelValues(durable, e.Type(), outcome(err)).Inc()
+			duration.Observe(time.Since(start).Seconds())
+			handled.WithLabelValues(e.Type(), outcome(err)).Inc()
 			return err
 		}
 	}
@@ -125,9 +129,11 @@ func consumerInfo(ctx context.Context, js jetstream.JetStream, durable string) (
 	if js == nil {
 		return nil, errors.New("no broker")
 	}
+	// Looking the consumer up fetches its state already: one request per
+	// durable and scrape.
 	cons, err := js.Consumer(ctx, bus.EventsStream, durable)
 	if err != nil {
 		return nil, err
 	}
-	return cons.Info(ctx)
+	return cons.CachedInfo(), nil
 }
