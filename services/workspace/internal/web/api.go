@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,17 +27,18 @@ const APIPrefix = "/v1/workspace"
 // maxBody bounds a request body; a triage decision is small.
 const maxBody = 16 << 10
 
+// apiHandler serves one API request of an authenticated caller.
+type apiHandler func(http.ResponseWriter, *http.Request, casework.Caller)
+
 func (s *Server) apiRoutes(mux *http.ServeMux) {
-	api := func(pattern string, h func(http.ResponseWriter, *http.Request, casework.Caller)) {
-		mux.Handle(pattern, s.bearer(h))
-	}
+	api := func(pattern string, h apiHandler) { mux.Handle(pattern, s.bearer(h)) }
 	api("GET "+APIPrefix+"/me", s.apiMe)
-	api("GET "+APIPrefix+"/notices", s.apiInbox)
-	api("GET "+APIPrefix+"/notices/{id}", s.apiNotice)
+	api("GET "+APIPrefix+"/notices", listed(s, "notices", s.cases.Inbox, summaryOf))
+	api("GET "+APIPrefix+"/notices/{id}", byID(s, s.cases.Notice, noticeOf))
 	api("POST "+APIPrefix+"/notices/{id}/acknowledge", s.apiAcknowledge)
-	api("GET "+APIPrefix+"/notices/{id}/record", s.apiRecord)
-	api("GET "+APIPrefix+"/mash/queue", s.apiQueue)
-	api("GET "+APIPrefix+"/mash/incidents/{id}", s.apiIncident)
+	api("GET "+APIPrefix+"/notices/{id}/record", byID(s, s.cases.Record, noticeOf))
+	api("GET "+APIPrefix+"/mash/queue", listed(s, "queue", s.cases.Queue, queueItemOf))
+	api("GET "+APIPrefix+"/mash/incidents/{id}", byID(s, s.cases.Incident, incidentOf))
 	api("POST "+APIPrefix+"/mash/incidents/{id}/claim", s.apiClaim)
 	api("POST "+APIPrefix+"/mash/incidents/{id}/release", s.apiRelease)
 	api("POST "+APIPrefix+"/mash/incidents/{id}/triage", s.apiTriage)
@@ -47,7 +49,7 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 }
 
 // bearer authenticates an API request by its bearer token.
-func (s *Server) bearer(h func(http.ResponseWriter, *http.Request, casework.Caller)) http.Handler {
+func (s *Server) bearer(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, err := s.auth.Bearer(r)
 		if err != nil {
@@ -132,43 +134,31 @@ func listOf[V, B any](views []V, now time.Time, show func(V, time.Time) B) []B {
 	return out
 }
 
+// listed serves the caller's list from list under key, each item shown
+// as at now.
+func listed[V, B any](s *Server, key string, list func(context.Context, casework.Caller) ([]V, error), show func(V, time.Time) B) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, c casework.Caller) {
+		views, err := list(r.Context(), c)
+		s.reply(w, r, err, http.StatusOK, func() any { return map[string]any{key: listOf(views, s.cases.Clock().Now(), show)} })
+	}
+}
+
+// byID serves the one view get finds by the path's id, shown as at now.
+func byID[V, B any](s *Server, get func(context.Context, casework.Caller, string) (V, error), show func(V, time.Time) B) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, c casework.Caller) {
+		v, err := get(r.Context(), c, r.PathValue("id"))
+		s.reply(w, r, err, http.StatusOK, func() any { return show(v, s.cases.Clock().Now()) })
+	}
+}
+
 func (s *Server) apiMe(w http.ResponseWriter, r *http.Request, c casework.Caller) {
 	err := s.cases.Account(r.Context(), c)
 	s.reply(w, r, err, http.StatusOK, func() any { return meOf(c.User) })
 }
 
-func (s *Server) apiInbox(w http.ResponseWriter, r *http.Request, c casework.Caller) {
-	list, err := s.cases.Inbox(r.Context(), c)
-	s.reply(w, r, err, http.StatusOK, func() any {
-		return map[string]any{"notices": listOf(list, s.cases.Clock().Now(), summaryOf)}
-	})
-}
-
-func (s *Server) apiNotice(w http.ResponseWriter, r *http.Request, c casework.Caller) {
-	v, err := s.cases.Notice(r.Context(), c, r.PathValue("id"))
-	s.reply(w, r, err, http.StatusOK, func() any { return noticeOf(v, s.cases.Clock().Now()) })
-}
-
-func (s *Server) apiRecord(w http.ResponseWriter, r *http.Request, c casework.Caller) {
-	v, err := s.cases.Record(r.Context(), c, r.PathValue("id"))
-	s.reply(w, r, err, http.StatusOK, func() any { return noticeOf(v, s.cases.Clock().Now()) })
-}
-
 func (s *Server) apiAcknowledge(w http.ResponseWriter, r *http.Request, c casework.Caller) {
 	ack, created, err := s.cases.Acknowledge(r.Context(), c, r.PathValue("id"))
 	s.reply(w, r, err, createdStatus(created), func() any { return ackOf(&ack) })
-}
-
-func (s *Server) apiQueue(w http.ResponseWriter, r *http.Request, c casework.Caller) {
-	list, err := s.cases.Queue(r.Context(), c)
-	s.reply(w, r, err, http.StatusOK, func() any {
-		return map[string]any{"queue": listOf(list, s.cases.Clock().Now(), queueItemOf)}
-	})
-}
-
-func (s *Server) apiIncident(w http.ResponseWriter, r *http.Request, c casework.Caller) {
-	v, err := s.cases.Incident(r.Context(), c, r.PathValue("id"))
-	s.reply(w, r, err, http.StatusOK, func() any { return incidentOf(v, s.cases.Clock().Now()) })
 }
 
 func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request, c casework.Caller) {
