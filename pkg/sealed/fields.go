@@ -44,12 +44,17 @@ func (s *Sealer) SealFields(ctx context.Context, incidentID string, data []byte)
 }
 
 // OpenFields reverses SealFields. When the incident was shredded every
-// sealed value reads as Removed and shredded is true.
+// sealed value reads as Removed and shredded is true. The first value
+// found shredded settles it for the rest: the key is gone for all of
+// them, so they are not looked up again.
 func (s *Sealer) OpenFields(ctx context.Context, incidentID string, data []byte) (opened []byte, shredded bool, err error) {
 	opened, err = mapFields(ctx, data, func(path string, v any) (any, error) {
 		text, ok := v.(string)
 		if !ok || !IsSealedText(text) {
 			return v, nil
+		}
+		if shredded {
+			return Removed, nil
 		}
 		plain, err := s.OpenText(ctx, incidentID, path, text)
 		if errors.Is(err, ErrShredded) {

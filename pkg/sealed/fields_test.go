@@ -1,17 +1,21 @@
 package sealed_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 )
 
 const reported = `{"incident_id":"inc-1","recipient":{"kind":"mash","id":"E06000035","name":"Medway MASH"},"received_at":"2026-11-20T22:40:00Z","incident":{
@@ -115,5 +119,54 @@ func TestSealEventKeepsStructuredDataAndOpensBack(t *testing.T) {
 	_ = json.Unmarshal(opened.Data(), &got)
 	if w, g := mustJSON(t, want), mustJSON(t, got); w != g {
 		t.Errorf("opened event data differs:\n got %s\nwant %s", g, w)
+	}
+}
+
+// queryCounter counts the statements a pool runs.
+type queryCounter struct{ n atomic.Int64 }
+
+func (c *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (c *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// TestOpenFieldsOfAShreddedIncidentAsksOnce checks that opening a
+// shredded incident's many sealed values costs the two lookups of the
+// first (no key; shredded), not two per value.
+func TestOpenFieldsOfAShreddedIncidentAsksOnce(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := pgtest.NewDatabase(t, "sealed", pgtest.WithPool(sealed.Migrate))
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &queryCounter{}
+	cfg.ConnConfig.Tracer = counter
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s := sealed.New(pool, sealed.NewKeyring(fileKEK(t)), clock.NewFake(t0))
+	stored, err := s.SealFields(ctx, "inc-1", []byte(reported))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pgdb.InTx(ctx, pool, func(tx pgx.Tx) error { _, err := s.Shred(ctx, tx, "inc-1", t0); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(stored), "sealed:v1:"); n < 10 {
+		t.Fatalf("the notice has %d sealed values; the test wants many", n)
+	}
+	before := counter.n.Load()
+	opened, shredded, err := s.OpenFields(ctx, "inc-1", stored)
+	if err != nil || !shredded || strings.Contains(string(opened), "sealed:v1:") {
+		t.Fatalf("OpenFields after shredding: shredded %v, %v: %s", shredded, err, opened)
+	}
+	if asked := counter.n.Load() - before; asked != 2 {
+		t.Errorf("opening a shredded incident's values ran %d queries, want 2", asked)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
@@ -76,6 +77,18 @@ func openLive(ctx context.Context, cmd *cobra.Command) (*session, error) {
 }
 
 func (s *session) close() { s.pool.Close() }
+
+// sealer opens and seals personal data on the session's database with the
+// keyring of LANTERN_KEK (and LANTERN_KEK_PREVIOUS during a rotation), as
+// the services do: a command that reads or rewrites sealed values needs
+// the same keys as they.
+func (s *session) sealer(ctx context.Context) (*sealed.Sealer, error) {
+	ring, err := sealed.KeyringFromEnv(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	return sealed.New(s.pool, ring, clock.System), nil
+}
 
 // readLive opens the live system of record for cmd, records the reader's
 // consultation (action on subject) and only then runs read.

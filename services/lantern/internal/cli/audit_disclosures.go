@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
-	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/ledger/disclosure"
 )
@@ -46,11 +45,11 @@ names nobody any more.`,
 			subject = "police_person_id"
 		}
 		return readLive(cmd, "disclosures", subject, func(ctx context.Context, s *session) error {
-			ring, err := sealed.KeyringFromEnv(ctx, "")
+			sealer, err := s.sealer(ctx)
 			if err != nil {
 				return err
 			}
-			found, err := disclosure.Find(ctx, s.pool, sealed.New(s.pool, ring, clock.System), q)
+			found, err := disclosure.Find(ctx, s.pool, sealer, q)
 			if err != nil {
 				return err
 			}

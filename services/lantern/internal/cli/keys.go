@@ -53,11 +53,11 @@ services and destroy it. Keys move in small transactions, so sealing and opening
 	}
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		return readLive(cmd, "keys rewrap", "", func(ctx context.Context, s *session) error {
-			ring, err := sealed.KeyringFromEnv(ctx, "")
+			sealer, err := s.sealer(ctx)
 			if err != nil {
 				return err
 			}
-			n, err := sealed.New(s.pool, ring, clock.System).Rewrap(ctx, func(done int) {
+			n, err := sealer.Rewrap(ctx, func(done int) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "\rrewrapped %d", done)
 			})
 			if n > 0 {
@@ -66,7 +66,7 @@ services and destroy it. Keys move in small transactions, so sealing and opening
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d data keys rewrapped under %s\n", n, ring.Current().ID())
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d data keys rewrapped under %s\n", n, sealer.Keyring().Current().ID())
 			return err
 		})
 	}
