@@ -144,6 +144,9 @@ func (s *Scheduler) shred(ctx context.Context, d Due) (bool, error) {
 	now := s.Clock.Now().UTC()
 	did := false
 	err := pgdb.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := lockIncident(ctx, tx, d.IncidentID); err != nil {
+			return err
+		}
 		var held bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ledger.holds WHERE incident_id = $1 AND released_at IS NULL)`,
 			d.IncidentID).Scan(&held); err != nil || held {
@@ -187,8 +190,14 @@ var holdRoles = map[string]bool{"mash_manager": true, "auditor": true}
 // a hold.
 var ErrNotAllowed = errors.New("only a MASH manager or an auditor may hold an incident")
 
+// ErrShreddedAlready is returned for a hold asked on an incident whose
+// personal data is already gone.
+var ErrShreddedAlready = errors.New("the incident was shredded already: there is nothing left to hold")
+
 // Hold keeps incidentID's personal data past its retention until
-// released, recording who asked, as what, why and when.
+// released, recording who asked, as what, why and when. It takes the
+// incident's lock, as a shredding does, so that a hold and a shredding
+// of the same incident never both succeed.
 func Hold(ctx context.Context, pool *pgxpool.Pool, incidentID, by, role, reason string, at time.Time) error {
 	if !holdRoles[role] {
 		return ErrNotAllowed
@@ -196,9 +205,29 @@ func Hold(ctx context.Context, pool *pgxpool.Pool, incidentID, by, role, reason 
 	if reason == "" {
 		return errors.New("a hold needs a reason")
 	}
-	_, err := pool.Exec(ctx, `INSERT INTO ledger.holds (incident_id, held_by, role, reason, held_at)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (incident_id) WHERE released_at IS NULL DO NOTHING`,
-		incidentID, by, role, reason, at)
+	return pgdb.InTx(ctx, pool, func(tx pgx.Tx) error {
+		if err := lockIncident(ctx, tx, incidentID); err != nil {
+			return err
+		}
+		var gone bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ledger.shreddings WHERE incident_id = $1)`,
+			incidentID).Scan(&gone); err != nil {
+			return err
+		}
+		if gone {
+			return ErrShreddedAlready
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO ledger.holds (incident_id, held_by, role, reason, held_at)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (incident_id) WHERE released_at IS NULL DO NOTHING`,
+			incidentID, by, role, reason, at)
+		return err
+	})
+}
+
+// lockIncident serialises a hold and a shredding of one incident until tx
+// ends.
+func lockIncident(ctx context.Context, tx pgx.Tx, incidentID string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 9))`, incidentID)
 	return err
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -101,17 +102,28 @@ func newRetentionRunCommand() *cobra.Command {
 				return err
 			}
 			var bar *progress
-			res, err := sch.Run(ctx, *dry, func(done, total int) {
+			show := func(done, total int) {
 				if bar == nil {
 					bar = newProgress(cmd.ErrOrStderr(), "shredding", int64(total), clock.System)
 				}
 				bar.set(int64(done))
-			})
+			}
+			var res retention.Result
+			ran := true
+			if *dry {
+				res, err = sch.Run(ctx, true, show)
+			} else {
+				// The same lock as the ledger's schedule: one run at a time.
+				res, ran, err = sch.Tick(ctx, show)
+			}
 			if bar != nil {
 				bar.finish()
 			}
 			if err != nil {
 				return err
+			}
+			if !ran {
+				return errors.New("another retention run is under way (a ledger replica's schedule, or another lantern retention run); try again once it ends")
 			}
 			verb, n := "shredded", res.Shredded
 			if *dry {

@@ -12,12 +12,16 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/metrics"
 	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
+	policy "github.com/lantern-safeguarding/lantern/pkg/retention"
+	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/pkg/serverenv"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/api"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/config"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"
+	"github.com/lantern-safeguarding/lantern/services/ledger/retention"
 )
 
 // finalCheckpointTimeout bounds the checkpoint written at shutdown.
@@ -46,6 +50,25 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	}
 	env.Consume(bus.ConsumerSpec{Durable: ledger.Consumer, Subjects: []string{bus.EventsSubjects}, AckWait: cfg.Consumer.AckWait}, l.Handle)
 	env.Go("checkpointer", cp.Run)
+	return scheduleRetention(cfg, env, sealer)
+}
+
+// scheduleRetention shreds due incidents every RetentionInterval, under
+// the policy of LANTERN_RETENTION_FILE.
+func scheduleRetention(cfg *config.Config, env *serverenv.Env, sealer *sealed.Sealer) error {
+	p, err := policy.FromEnv()
+	if err != nil {
+		return err
+	}
+	m := metrics.NewRetention(env.Metrics)
+	if cfg.RetentionInterval == 0 {
+		env.Log.Warn("LANTERN_RETENTION_INTERVAL is 0: no scheduled shredding; run \"lantern retention run\" instead")
+		return nil
+	}
+	loop := &retention.Loop{Log: env.Log.Named("retention"), Metrics: m,
+		Scheduler: &retention.Scheduler{Pool: env.DB, Sealer: sealer, Policy: p, Clock: clock.System}}
+	env.Log.Info("retention scheduled", zap.String("policy", p.Version), zap.Duration("every", cfg.RetentionInterval))
+	env.Go("retention", func(ctx context.Context) error { return loop.Run(ctx, cfg.RetentionInterval) })
 	return nil
 }
 

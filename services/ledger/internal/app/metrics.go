@@ -11,8 +11,9 @@ import (
 
 // registerMetrics exposes the ledger's head, read from its table at scrape
 // time, the entries recorded per event type, and the newest signed
-// checkpoint's sequence number and age: a growing age with a head ahead of
-// the checkpoint means the chain is going unsigned.
+// checkpoint's sequence number and age (a growing age with a head ahead of
+// the checkpoint means the chain is going unsigned), and the incidents
+// shredded and held across every replica.
 func registerMetrics(reg prometheus.Registerer, pool *pgxpool.Pool, cp *auditlog.Checkpointer, c clock.Clock) {
 	head := metrics.Query{Pool: pool, SQL: `SELECT seq::float8 FROM ledger.head`,
 		Columns: []metrics.Column{{Desc: prometheus.NewDesc(metrics.Namespace+"_ledger_head_seq",
@@ -34,5 +35,12 @@ func registerMetrics(reg prometheus.Registerer, pool *pgxpool.Pool, cp *auditlog
 		}
 		return c.Now().Sub(at).Seconds()
 	})
-	reg.MustRegister(head, entries, checkpointSeq, checkpointAge)
+	retained := metrics.Query{Pool: pool,
+		SQL: `SELECT (SELECT count(*) FROM ledger.shreddings)::float8, (SELECT count(*) FROM ledger.holds WHERE released_at IS NULL)::float8`,
+		Columns: []metrics.Column{
+			{Desc: prometheus.NewDesc(metrics.Namespace+"_retention_incidents_shredded",
+				"Incidents whose personal data was crypto-shredded, by any replica or run.", nil, nil), Type: prometheus.GaugeValue},
+			{Desc: prometheus.NewDesc(metrics.Namespace+"_retention_holds_open",
+				"Legal holds in force.", nil, nil), Type: prometheus.GaugeValue}}}
+	reg.MustRegister(head, entries, checkpointSeq, checkpointAge, retained)
 }

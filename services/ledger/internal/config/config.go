@@ -39,6 +39,11 @@ type Config struct {
 	// CheckpointInterval asks for one this often when anything was
 	// appended; a last one is written at shutdown.
 	CheckpointInterval time.Duration `env:"LANTERN_CHECKPOINT_INTERVAL, default=60s"`
+	// RetentionInterval is how often the ledger shreds the incidents whose
+	// retention has ended (LANTERN_RETENTION_FILE's policy); one replica
+	// runs at a time. 0 turns the schedule off, for a deployment that runs
+	// "lantern retention run" itself.
+	RetentionInterval time.Duration `env:"LANTERN_RETENTION_INTERVAL, default=1h"`
 }
 
 // AdminAddress is where the service environment serves /healthz and
@@ -65,6 +70,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CheckpointInterval < time.Second {
 		errs = append(errs, errors.New("LANTERN_CHECKPOINT_INTERVAL must be at least 1s"))
+	}
+	if c.RetentionInterval != 0 && c.RetentionInterval < time.Second {
+		errs = append(errs, errors.New("LANTERN_RETENTION_INTERVAL must be 0 (off) or at least 1s"))
 	}
 	return errors.Join(errs...)
 }
