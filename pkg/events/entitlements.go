@@ -38,7 +38,9 @@ type Consumer struct {
 func Consumers() []Consumer {
 	return []Consumer{
 		{Durable: "router", Service: "router", Types: []Type{IncidentReported, TriageDecided}},
-		{Durable: "delivery", Service: "delivery", Types: []Type{NotificationRequested}},
+		// Delivery tells escalation's manager contacts of each alarm by
+		// the notices' channels.
+		{Durable: "delivery", Service: "delivery", Types: []Type{NotificationRequested, SLAAtRisk, SLABreached}},
 		{Durable: "workspace", Service: "workspace", Types: []Type{NotificationRequested,
 			NotificationDelivered, NotificationAcknowledged, TriageDecided}},
 		{Durable: "escalation", Service: "escalation", Types: []Type{NotificationRequested,

@@ -1,7 +1,9 @@
 // Package app wires the delivery service: it consumes
 // notification.requested, fills inboxes, sends each notice's prompts by the
 // channels configured for its recipient, and relays notification.delivered,
-// or notification.failed for a request or a channel it has given up on.
+// or notification.failed for a request or a channel it has given up on. It
+// also consumes escalation's sla.at_risk and sla.breached and e-mails the
+// contacts they name by the same channels.
 package app
 
 import (

@@ -40,6 +40,66 @@ type Prompt struct {
 	Link string
 	// Request is the notification.requested data, for the webhook only.
 	Request json.RawMessage
+	// Alarm is set on a manager's alarm about the notice (escalation's
+	// sla.at_risk or sla.breached) rather than the notice's own prompt.
+	Alarm *Alarm
+}
+
+// Alarm is what a manager's alarm may say besides the prompt's fields: the
+// level and the step whose deadline is at risk or missed. Like the prompt,
+// it names no person.
+type Alarm struct {
+	// EventID is the SLA event's id: the alarm's messages are named from
+	// it, so a retry sends the same message again.
+	EventID string
+	// Level is at_risk or breached.
+	Level string
+	// Step is delivery, acknowledgement, triage or receipt.
+	Step string
+}
+
+// The levels of an alarm, as the SLA events name them.
+const (
+	LevelAtRisk   = "at_risk"
+	LevelBreached = "breached"
+)
+
+// MessageKey is the id a provider's message for the prompt is named from:
+// the notification id for a notice's prompt, the SLA event's id for an
+// alarm, so that the two never share a Message-ID or a Notify reference.
+func (p Prompt) MessageKey() string {
+	if p.Alarm != nil {
+		return p.Alarm.EventID
+	}
+	return p.NotificationID
+}
+
+// Headline says in plain English what the message is about: the kind of
+// notice for a prompt; for an alarm, whether the deadline is at risk or
+// missed and what is not done, naming only the organisation.
+func (p Prompt) Headline() string {
+	if p.Alarm == nil {
+		return NoticeKind(p.Recipient.Kind)
+	}
+	level := "Deadline at risk"
+	if p.Alarm.Level == LevelBreached {
+		level = "Deadline missed"
+	}
+	return level + ": " + alarmStep(p.Alarm.Step, p.Recipient.Name)
+}
+
+func alarmStep(step, org string) string {
+	switch step {
+	case "delivery":
+		return "a notice for " + org + " has not been delivered"
+	case "acknowledgement":
+		return "a notice for " + org + " has not been acknowledged"
+	case "triage":
+		return "a notice for " + org + " has not been triaged"
+	case "receipt":
+		return "a police notice reached " + org + " after its deadline"
+	}
+	return "a notice for " + org + " is not done"
 }
 
 // Target is one address a prompt goes to on one channel.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,8 +19,28 @@ import (
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/channel"
 )
 
+// queue is one table of channel attempts: the notices' prompts, or the
+// managers' alarms, each row named by its key column and a channel and
+// address.
+type queue struct {
+	table, key string
+}
+
+var (
+	notices = queue{table: "delivery.channel_attempt", key: "notification_id"}
+	alarms  = queue{table: "delivery.alarm_attempt", key: "event_id"}
+)
+
+// sql writes the queue's table and key column into a statement.
+func (q queue) sql(statement string) string {
+	return strings.NewReplacer("{table}", q.table, "{key}", q.key).Replace(statement)
+}
+
 // attempt is one channel attempt taken for sending.
 type attempt struct {
+	q queue
+	// key is the row's notification id, or for an alarm its event id.
+	key      string
 	target   channel.Target
 	attempts int
 	// providerID is the provider's id of a message sent whose receipt is
@@ -27,6 +48,16 @@ type attempt struct {
 	providerID string
 	request    events.NotificationRequestedData
 	raw        json.RawMessage
+	// alarm is set on an alarm's attempt, and request is not.
+	alarm *alarmRecord
+}
+
+// notificationID is the notice the attempt is about.
+func (a attempt) notificationID() string {
+	if a.alarm != nil {
+		return a.alarm.NotificationID
+	}
+	return a.request.NotificationID
 }
 
 // Dispatch sends due channel attempts every poll until ctx ends. A pass
@@ -70,34 +101,49 @@ func (d *Deliverer) DispatchDue(ctx context.Context) (int, error) {
 
 // claim leases the due attempts forward, so that another pass (or another
 // replica) leaves them alone while they are in flight, and counts the try
-// before it is made: a crash mid-send still uses up an attempt.
+// before it is made: a crash mid-send still uses up an attempt. Notices'
+// prompts and managers' alarms are taken alike.
 func (d *Deliverer) claim(ctx context.Context) ([]attempt, error) {
 	now := d.clock.Now().UTC()
 	r := d.channels.Retry
 	var due []attempt
 	err := pgdb.InTx(ctx, d.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `UPDATE delivery.channel_attempt a SET attempts = a.attempts + 1, next_at = $1
-			FROM (SELECT notification_id, channel, address FROM delivery.channel_attempt
-			      WHERE state = 'pending' AND next_at <= $2 ORDER BY next_at LIMIT $3 FOR UPDATE SKIP LOCKED) due,
-			     delivery.inbox i
-			WHERE a.notification_id = due.notification_id AND a.channel = due.channel AND a.address = due.address
-			  AND i.notification_id = a.notification_id
-			RETURNING a.channel, a.address, a.secret_ref, a.attempts, a.provider_id, i.request`,
-			now.Add(r.lease()), now, r.Batch)
-		if err != nil {
+		var err error
+		if due, err = claimFrom(ctx, tx, notices, "delivery.inbox", "request", now.Add(r.lease()), now, r.Batch); err != nil {
 			return err
 		}
-		due, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (attempt, error) {
-			var a attempt
-			err := row.Scan(&a.target.Channel, &a.target.Address, &a.target.SecretRef, &a.attempts, &a.providerID, &a.raw)
-			if err == nil {
-				err = json.Unmarshal(a.raw, &a.request)
-			}
-			return a, err
-		})
+		more, err := claimFrom(ctx, tx, alarms, "delivery.alarm", "data", now.Add(r.lease()), now, r.Batch)
+		due = append(due, more...)
 		return err
 	})
 	return due, err
+}
+
+// claimFrom leases the due attempts of one queue, each with the notice
+// request or the alarm it sends, from the parent table and its column.
+func claimFrom(ctx context.Context, tx pgx.Tx, q queue, parent, column string, lease, now time.Time, batch int) ([]attempt, error) {
+	rows, err := tx.Query(ctx, q.sql(`UPDATE {table} a SET attempts = a.attempts + 1, next_at = $1
+		FROM (SELECT {key}, channel, address FROM {table}
+		      WHERE state = 'pending' AND next_at <= $2 ORDER BY next_at LIMIT $3 FOR UPDATE SKIP LOCKED) due,
+		     `+parent+` p
+		WHERE a.{key} = due.{key} AND a.channel = due.channel AND a.address = due.address AND p.{key} = a.{key}
+		RETURNING a.{key}::text, a.channel, a.address, a.secret_ref, a.attempts, a.provider_id, p.`+column),
+		lease, now, batch)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (attempt, error) {
+		a := attempt{q: q}
+		err := row.Scan(&a.key, &a.target.Channel, &a.target.Address, &a.target.SecretRef, &a.attempts, &a.providerID, &a.raw)
+		if err != nil {
+			return a, err
+		}
+		if q == alarms {
+			a.alarm = &alarmRecord{}
+			return a, json.Unmarshal(a.raw, a.alarm)
+		}
+		return a, json.Unmarshal(a.raw, &a.request)
+	})
 }
 
 func (d *Deliverer) sender(name string) channel.Sender {
@@ -167,10 +213,9 @@ func (d *Deliverer) checkReceipt(ctx context.Context, checker channel.StatusChec
 // recordSent keeps the provider's id of a message whose receipt is awaited
 // and looks for the receipt after the first backoff.
 func (d *Deliverer) recordSent(ctx context.Context, a attempt, r channel.Receipt) error {
-	n := a.request
-	_, err := d.pool.Exec(ctx, `UPDATE delivery.channel_attempt SET provider_id = $4, next_at = $5, last_error = ''
-		WHERE notification_id = $1 AND channel = $2 AND address = $3 AND state = 'pending'`,
-		n.NotificationID, a.target.Channel, a.target.Address, r.ProviderID, d.clock.Now().UTC().Add(d.channels.Retry.Backoff))
+	_, err := d.pool.Exec(ctx, a.q.sql(`UPDATE {table} SET provider_id = $4, next_at = $5, last_error = ''
+		WHERE {key} = $1 AND channel = $2 AND address = $3 AND state = 'pending'`),
+		a.key, a.target.Channel, a.target.Address, r.ProviderID, d.clock.Now().UTC().Add(d.channels.Retry.Backoff))
 	return err
 }
 
@@ -178,14 +223,13 @@ func (d *Deliverer) recordSent(ctx context.Context, a attempt, r channel.Receipt
 // provider's id for another receipt check, and gives back the attempt the
 // claim counted; otherwise the id is dropped so the message is sent again.
 func (d *Deliverer) reschedule(ctx context.Context, a attempt, reason string, wait time.Duration, keep bool) error {
-	n := a.request
 	giveBack, providerID := 0, ""
 	if keep {
 		giveBack, providerID = 1, a.providerID
 	}
-	_, err := d.pool.Exec(ctx, `UPDATE delivery.channel_attempt SET provider_id = $4, next_at = $5, attempts = attempts - $6,
-		last_error = $7 WHERE notification_id = $1 AND channel = $2 AND address = $3 AND state = 'pending'`,
-		n.NotificationID, a.target.Channel, a.target.Address, providerID, d.clock.Now().UTC().Add(wait), giveBack, truncate(reason, 300))
+	_, err := d.pool.Exec(ctx, a.q.sql(`UPDATE {table} SET provider_id = $4, next_at = $5, attempts = attempts - $6,
+		last_error = $7 WHERE {key} = $1 AND channel = $2 AND address = $3 AND state = 'pending'`),
+		a.key, a.target.Channel, a.target.Address, providerID, d.clock.Now().UTC().Add(wait), giveBack, truncate(reason, 300))
 	return err
 }
 
@@ -193,6 +237,9 @@ func (d *Deliverer) reschedule(ctx context.Context, a attempt, reason string, wa
 // fields are sealed; only the webhook, which carries the notice, has them
 // opened, and only for the send.
 func (d *Deliverer) prompt(ctx context.Context, a attempt) (channel.Prompt, error) {
+	if a.alarm != nil {
+		return d.alarmPrompt(a.key, a.alarm.SLAData, a.alarm.Level), nil
+	}
 	n := a.request
 	p := channel.Prompt{NotificationID: n.NotificationID, IncidentID: n.IncidentID, Recipient: n.Recipient,
 		RuleID: n.RuleID, DueAt: n.DueAt, Link: d.link(n.NotificationID)}
@@ -216,6 +263,9 @@ func lockNotice(ctx context.Context, tx pgx.Tx, notificationID string) error {
 }
 
 func (d *Deliverer) recordAccepted(ctx context.Context, a attempt, r channel.Receipt) error {
+	if a.alarm != nil {
+		return d.alarmAccepted(ctx, a, r)
+	}
 	now := d.clock.Now().UTC()
 	n := a.request
 	err := d.outbox.InTx(ctx, d.pool, func(tx pgx.Tx) error {
@@ -278,14 +328,17 @@ func (d *Deliverer) recordFailure(ctx context.Context, a attempt, cause error) e
 	r := d.channels.Retry
 	reason := truncate(cause.Error(), 300)
 	giveUp := channel.IsPermanent(cause) || a.attempts >= r.Attempts
-	log := d.log.With(zap.String("notification_id", n.NotificationID), zap.String("channel", a.target.Channel),
+	log := d.log.With(zap.String("notification_id", a.notificationID()), zap.String("channel", a.target.Channel),
 		zap.Int("attempt", a.attempts), zap.String("error", reason))
 	if !giveUp {
-		_, err := d.pool.Exec(ctx, `UPDATE delivery.channel_attempt SET next_at = $4, last_error = $5
-			WHERE notification_id = $1 AND channel = $2 AND address = $3 AND state = 'pending'`,
-			n.NotificationID, a.target.Channel, a.target.Address, now.Add(r.after(a.attempts)), reason)
-		log.Warn("channel did not accept the notice; will retry")
+		_, err := d.pool.Exec(ctx, a.q.sql(`UPDATE {table} SET next_at = $4, last_error = $5
+			WHERE {key} = $1 AND channel = $2 AND address = $3 AND state = 'pending'`),
+			a.key, a.target.Channel, a.target.Address, now.Add(r.after(a.attempts)), reason)
+		log.Warn("channel did not accept the message; will retry")
 		return err
+	}
+	if a.alarm != nil {
+		return d.alarmGivenUp(ctx, a, reason, log)
 	}
 	err := d.outbox.InTx(ctx, d.pool, func(tx pgx.Tx) error {
 		if err := lockNotice(ctx, tx, n.NotificationID); err != nil {

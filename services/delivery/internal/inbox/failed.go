@@ -39,6 +39,8 @@ func (d *Deliverer) ConsumerSpec(ackWait time.Duration) bus.ConsumerSpec {
 func (d *Deliverer) Failed(ctx context.Context, dl bus.DeadLetter) error {
 	log := d.log.With(zap.String("consumer", dl.Consumer), zap.Uint64("stream_seq", dl.StreamSeq))
 	if dl.Event == nil || events.Type(dl.Event.Type()) != events.NotificationRequested {
+		// A manager's alarm that kept failing is in the ledger as
+		// escalation's event already; only its e-mail is lost.
 		log.Warn("dead letter is not a readable notification request; left to the dead-letter stream")
 		return nil
 	}

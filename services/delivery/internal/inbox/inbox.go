@@ -1,5 +1,7 @@
 // Package inbox delivers each requested notice into its recipient's inbox
-// in PostgreSQL and announces the delivery.
+// in PostgreSQL, sends its prompts by the outbound channels and announces
+// the delivery; it also sends escalation's alarms to the managers they name
+// by the same channels.
 package inbox
 
 import (
@@ -76,6 +78,8 @@ func (d *Deliverer) Handle(ctx context.Context, e cloudevent.Event) error {
 func (d *Deliverer) mux() *bus.Mux {
 	m := bus.NewMux()
 	bus.On(m, events.NotificationRequested, d.onRequested)
+	bus.On(m, events.SLAAtRisk, d.onAlarm)
+	bus.On(m, events.SLABreached, d.onAlarm)
 	return m
 }
 

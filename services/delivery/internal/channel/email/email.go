@@ -76,7 +76,10 @@ func connectionOptions(u *url.URL) ([]gomail.Option, error) {
 	port := 587
 	switch u.Scheme {
 	case "smtp":
-		opts = append(opts, gomail.WithTLSPortPolicy(gomail.TLSOpportunistic))
+		// WithTLSPolicy, not WithTLSPortPolicy: the latter falls back to
+		// port 25 when the port given does not answer, which would hand
+		// the prompt to whatever listens there.
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 	case "smtps":
 		port = 465
 		opts = append(opts, gomail.WithSSL())
@@ -100,16 +103,17 @@ func connectionOptions(u *url.URL) ([]gomail.Option, error) {
 }
 
 // MessageID is the Message-ID of the prompt for one notice to one address,
-// without angle brackets: the notification id itself for the recipient's
+// without angle brackets (for a manager's alarm, the SLA event's id stands
+// in for the notification id): the notification id itself for the recipient's
 // own address, and the id with a digest of the address for an extra
 // address from contacts.csv, so that each copy has an id of its own that
 // is the same on every retry.
 func (s *Sender) MessageID(p channel.Prompt, address string) string {
 	if strings.EqualFold(address, p.Recipient.Email) {
-		return p.NotificationID + "@" + s.domain
+		return p.MessageKey() + "@" + s.domain
 	}
 	sum := sha256.Sum256([]byte(strings.ToLower(address)))
-	return p.NotificationID + "." + hex.EncodeToString(sum[:4]) + "@" + s.domain
+	return p.MessageKey() + "." + hex.EncodeToString(sum[:4]) + "@" + s.domain
 }
 
 // Send hands one prompt to the SMTP server. A refusal the server marks
@@ -166,24 +170,36 @@ type prompt struct {
 	Subject   string
 	Kind      string
 	Recipient string
-	Deadline  string
-	Link      string
+	// Due introduces the deadline: what the reader is asked, or for an
+	// alarm, which deadline it is.
+	Due      string
+	Deadline string
+	Link     string
+	// Ask is the closing paragraph: why the e-mail came and what to do.
+	Ask string
 }
 
 func content(p channel.Prompt) prompt {
-	kind := channel.NoticeKind(p.Recipient.Kind)
+	kind := p.Headline()
 	deadline := channel.Deadline(p.DueAt)
+	if p.Alarm != nil {
+		return prompt{Subject: kind, Kind: kind, Recipient: p.Recipient.Name, Due: "The deadline", Deadline: deadline,
+			Link: p.Link, Ask: "This e-mail holds none of the notice's details. You are told as the manager Lantern holds " +
+				"for this organisation: please make sure the notice is dealt with. It is a statutory safeguarding alert, " +
+				"sent once for this deadline."}
+	}
 	return prompt{Subject: kind + ": please read it by " + deadline, Kind: kind,
-		Recipient: p.Recipient.Name, Deadline: deadline, Link: p.Link}
+		Recipient: p.Recipient.Name, Due: "Please read it by", Deadline: deadline, Link: p.Link,
+		Ask: "This e-mail holds none of the notice's details: sign in to Lantern to read it and to acknowledge it. " +
+			"It is a statutory safeguarding notice, sent to your organisation's safeguarding address."}
 }
 
 func (c prompt) text() string {
 	return c.Kind + ".\n\n" +
 		"For: " + c.Recipient + "\n" +
-		"Please read it by: " + c.Deadline + "\n\n" +
+		c.Due + ": " + c.Deadline + "\n\n" +
 		"Open the notice in Lantern:\n" + c.Link + "\n\n" +
-		"This e-mail holds none of the notice's details: sign in to Lantern to read it and to acknowledge it.\n" +
-		"It is a statutory safeguarding notice, sent to your organisation's safeguarding address.\n"
+		c.Ask + "\n"
 }
 
 var htmlPrompt = template.Must(template.New("prompt").Parse(`<!DOCTYPE html>
@@ -191,10 +207,9 @@ var htmlPrompt = template.Must(template.New("prompt").Parse(`<!DOCTYPE html>
 <body style="font-family: Arial, sans-serif; font-size: 16px; line-height: 1.5">
 <h1 style="font-size: 22px">{{.Kind}}</h1>
 <p>For: <strong>{{.Recipient}}</strong></p>
-<p>Please read it by: <strong>{{.Deadline}}</strong></p>
+<p>{{.Due}}: <strong>{{.Deadline}}</strong></p>
 <p><a href="{{.Link}}" style="font-weight: bold">Open the notice in Lantern</a></p>
-<p>This e-mail holds none of the notice's details: sign in to Lantern to read it and to acknowledge it.
-It is a statutory safeguarding notice, sent to your organisation's safeguarding address.</p>
+<p>{{.Ask}}</p>
 </body></html>
 `))
 

@@ -93,17 +93,19 @@ func New(key Key, o Options) *Sender {
 	return &Sender{key: key, o: o, client: &http.Client{}}
 }
 
-// Personalisation is what a template may say: the kind of notice, the
-// recipient organisation, the deadline in UK time and the link. It names
-// no person.
+// Personalisation is what a template may say: the kind of notice (for a
+// manager's alarm, the alarm's headline), the recipient organisation, the
+// deadline in UK time and the link. It names no person.
 func Personalisation(p channel.Prompt) map[string]string {
-	return map[string]string{"kind": channel.NoticeKind(p.Recipient.Kind), "recipient": p.Recipient.Name,
+	return map[string]string{"kind": p.Headline(), "recipient": p.Recipient.Name,
 		"deadline": channel.Deadline(p.DueAt), "link": p.Link}
 }
 
 // Send asks Notify to send one prompt and returns Notify's id for it.
 func (s *Sender) Send(ctx context.Context, p channel.Prompt, t channel.Target) (channel.Receipt, error) {
-	body := map[string]any{"personalisation": Personalisation(p), "reference": p.NotificationID}
+	// The reference is the notification id, or the SLA event's id for an
+	// alarm about the notice.
+	body := map[string]any{"personalisation": Personalisation(p), "reference": p.MessageKey()}
 	path := "/v2/notifications/email"
 	switch t.Channel {
 	case channel.NotifyEmail:
