@@ -17,6 +17,18 @@ func (s *Sealer) SealEvent(ctx context.Context, e cloudevent.Event) (cloudevent.
 	})
 }
 
+// SealPlainEvent is SealPlainFields for an event's data: it reports how
+// many personal strings it sealed.
+func (s *Sealer) SealPlainEvent(ctx context.Context, e cloudevent.Event) (cloudevent.Event, int, error) {
+	n := 0
+	out, err := mapEvent(e, func(incident string, data []byte) ([]byte, error) {
+		sealed, count, err := s.SealPlainFields(ctx, incident, data)
+		n = count
+		return sealed, err
+	})
+	return out, n, err
+}
+
 // OpenEvent reverses SealEvent. A shredded incident's fields read as
 // Removed.
 func (s *Sealer) OpenEvent(ctx context.Context, e cloudevent.Event) (cloudevent.Event, error) {

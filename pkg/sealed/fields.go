@@ -43,6 +43,32 @@ func (s *Sealer) SealFields(ctx context.Context, incidentID string, data []byte)
 	})
 }
 
+// SealPlainFields seals the personal strings of data that are not sealed
+// yet and leaves sealed ones as they are, for rows written before sealing
+// was switched on; sealed reports how many it sealed, so that a second
+// pass finds nothing to do. A shredded incident's plaintext strings are
+// replaced by Removed, not sealed: its key is gone for good.
+func (s *Sealer) SealPlainFields(ctx context.Context, incidentID string, data []byte) (out []byte, sealed int, err error) {
+	gone := false
+	out, err = mapFields(ctx, data, func(path string, v any) (any, error) {
+		text := v.(string)
+		if IsSealedText(text) || text == Removed {
+			return v, nil
+		}
+		sealed++
+		if gone {
+			return Removed, nil
+		}
+		ct, err := s.SealText(ctx, incidentID, path, []byte(text))
+		if errors.Is(err, ErrShredded) {
+			gone = true
+			return Removed, nil
+		}
+		return ct, err
+	})
+	return out, sealed, err
+}
+
 // OpenFields reverses SealFields. When the incident was shredded every
 // sealed value reads as Removed and shredded is true. The first value
 // found shredded settles it for the rest: the key is gone for all of
@@ -67,6 +93,19 @@ func (s *Sealer) OpenFields(ctx context.Context, incidentID string, data []byte)
 		return string(plain), nil
 	})
 	return opened, shredded, err
+}
+
+// HasPlaintext reports whether data has a personal string that is neither
+// sealed nor Removed: one written before sealing was switched on.
+func HasPlaintext(data []byte) (bool, error) {
+	found := false
+	_, err := mapFields(context.Background(), data, func(_ string, v any) (any, error) {
+		if t := v.(string); !IsSealedText(t) && t != Removed {
+			found = true
+		}
+		return v, nil
+	})
+	return found, err
 }
 
 // RemoveFields returns data with every sealed value read as Removed,

@@ -60,7 +60,7 @@ func TestCommandLineMistakesSayWhatToType(t *testing.T) {
 		{[]string{"dlq", "redrive"}, "needs exactly one of --seq N or --all"},
 		{[]string{"db", "grants", "--prefix", "Lantern"}, `--prefix: role prefix "Lantern": use lower-case letters`},
 		{[]string{"policy"}, "lantern policy: needs a command: simulate"},
-		{[]string{"retention"}, "lantern retention: needs a command: hold, plan, release, run"},
+		{[]string{"retention"}, "lantern retention: needs a command: hold, plan, release, reseal, run"},
 		{[]string{"keys"}, "lantern keys: needs a command: rewrap, status"},
 		{[]string{"audit", "disclosures"}, "name the person with one of --nhs-number or --police-person-id"},
 		{[]string{"policy", "simulate", "--from", "2026-11-01"}, "type lantern policy simulate --policy my-policy.yaml --from 2026-11-01 --to 2026-11-30"},

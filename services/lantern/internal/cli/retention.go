@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,12 +15,13 @@ import (
 	policy "github.com/lantern-safeguarding/lantern/pkg/retention"
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
+	"github.com/lantern-safeguarding/lantern/services/lantern/internal/reseal"
 	"github.com/lantern-safeguarding/lantern/services/ledger/retention"
 )
 
 func newRetentionCommand() *cobra.Command {
 	cmd := command.NewGroup("retention", "end personal data on the retention policy's schedule: plan, run (crypto-shred), hold and release",
-		newRetentionPlanCommand(), newRetentionRunCommand(), newRetentionHoldCommand(), newRetentionReleaseCommand())
+		newRetentionPlanCommand(), newRetentionRunCommand(), newRetentionHoldCommand(), newRetentionReleaseCommand(), newRetentionResealCommand())
 	addReaderFlags(cmd, "retention")
 	cmd.PersistentFlags().String("policy", "", "retention policy file (default $LANTERN_RETENTION_FILE, else the built-in default of domain brief 8.5)")
 	return cmd
@@ -164,6 +166,61 @@ func newRetentionReleaseCommand() *cobra.Command {
 				return err
 			}
 			_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s released by %s\n", args[0], s.actor)
+			return err
+		})
+	}
+	return cmd
+}
+
+func newRetentionResealCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "reseal",
+		Short: "seal the personal data a deployment stored before sealing was switched on; safe to repeat",
+		Long: `reseal seals every personal value still in plaintext in intake's notices, the router's cases,
+delivery's inbox, the workspace's notices and outboxes, and replaces the workspace's plaintext people
+index by its keyed hashes (LANTERN_MATCH_KEY). It needs LANTERN_KEK and the owner's DATABASE_URL, runs
+while the services serve, in small transactions, and a second run changes nothing. The ledger's entries
+are counted, not rewritten: its chain covers their bytes.`,
+		Args: command.Args(),
+	}
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		return readLive(cmd, "retention reseal", "", func(ctx context.Context, s *session) error {
+			sealer, err := s.sealer(ctx)
+			if err != nil {
+				return err
+			}
+			var bar *progress
+			current := ""
+			show := func(table string, done, total int64) {
+				if table != current {
+					if bar != nil {
+						bar.finish()
+					}
+					bar, current = newProgress(cmd.ErrOrStderr(), table, total, clock.System), table
+				}
+				bar.set(done)
+			}
+			tables, err := reseal.Run(ctx, s.pool, reseal.Options{Sealer: sealer,
+				MatchKey: []byte(os.Getenv("LANTERN_MATCH_KEY")), Progress: show})
+			if bar != nil {
+				bar.finish()
+			}
+			out := cmd.OutOrStdout()
+			for _, t := range tables {
+				if t.Skipped != "" {
+					fmt.Fprintf(out, "%s\tskipped: %s\n", t.Name, t.Skipped)
+					continue
+				}
+				fmt.Fprintf(out, "%s\t%d rows, %d resealed\n", t.Name, t.Rows, t.Changed)
+			}
+			if err != nil {
+				return err
+			}
+			plain, err := reseal.Plain(ctx, s.pool, nil)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(out, "ledger.entries\t%d entries hold plaintext personal data; the chain covers them, so they are kept as written\n", plain)
 			return err
 		})
 	}

@@ -7,9 +7,6 @@ package projection
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -133,14 +130,7 @@ func (p *Projector) people(c notice.Content) []store.Person {
 	return out
 }
 
-// match is the keyed hash a person's value is indexed by: equal values
-// match, and the index itself reveals none. An empty value stays empty, so
-// that "no NHS number" never matches another.
+// match is the keyed hash a person's value is indexed by (sealed.MatchHash).
 func (p *Projector) match(kind, value string) string {
-	if value == "" {
-		return ""
-	}
-	mac := hmac.New(sha256.New, p.matchKey)
-	mac.Write([]byte(kind + "\x00" + value))
-	return hex.EncodeToString(mac.Sum(nil))
+	return sealed.MatchHash(p.matchKey, kind, value)
 }
