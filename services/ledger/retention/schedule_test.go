@@ -181,6 +181,24 @@ func TestTwoReplicasShredEachDueIncidentOnce(t *testing.T) {
 	if diff := cmp.Diff(figures, after); diff != "" {
 		t.Errorf("the figures changed with the shredding (-before +after):\n%s", diff)
 	}
+	// Replay, as lantern audit replay does: the whole ledger, the
+	// incident.shredded entries included, projected afresh.
+	var facts []projection.Fact
+	head, err := auditlog.ReadHead(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := auditlog.ScanEntries(ctx, pool, 0, head.Seq, func(e auditlog.Entry) error {
+		if f, ok := projection.FactOfEntry(e); ok {
+			facts = append(facts, f)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(after, projection.DigestOf(projection.Project(facts))); diff != "" {
+		t.Errorf("replay of the ledger after the scheduled shredding differs from live (-live +replayed):\n%s", diff)
+	}
 }
 
 // TestTickLeavesTheRunToTheLockHolder holds the scheduler's lock as another
