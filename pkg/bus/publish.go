@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
@@ -44,4 +45,20 @@ func (p *Publisher) PublishAsync(e cloudevent.Event, subject string) (jetstream.
 		return nil, fmt.Errorf("publishing %s %s: %w", e.Type(), e.ID(), err)
 	}
 	return f, nil
+}
+
+// Conn is the NATS connection the publisher sends on, for watching it
+// reconnect: a broker that restarted may have lost the writes it had not
+// synced yet.
+func (p *Publisher) Conn() *nats.Conn { return p.js.Conn() }
+
+// StreamInfo reads the events stream's configuration and state, from which
+// a publisher tells whether the stream moved back (its last sequence below
+// one it acknowledged) or was created anew.
+func (p *Publisher) StreamInfo(ctx context.Context) (*jetstream.StreamInfo, error) {
+	s, err := p.js.Stream(ctx, EventsStream)
+	if err != nil {
+		return nil, fmt.Errorf("reading stream %s: %w", EventsStream, err)
+	}
+	return s.CachedInfo(), nil
 }

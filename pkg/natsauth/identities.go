@@ -75,9 +75,10 @@ func InboxPrefix(name string) string { return "_INBOX_" + name }
 const api = "$JS.API."
 
 // ServiceIdentity is what the named service may do: publish its own event
-// types and, for each durable consumer it runs, read the consumer, fetch
-// from it, acknowledge on it, read the last message on its subjects (to
-// tell when it has caught up) and dead-letter to dlq.<durable>.
+// types, read the events stream's state and, for each durable consumer it
+// runs, read the consumer, fetch from it, acknowledge on it, read the last
+// message on its subjects (to tell when it has caught up) and dead-letter
+// to dlq.<durable>.
 func ServiceIdentity(service string) Identity {
 	id := Identity{Name: service, SubscribeAllow: []string{InboxPrefix(service) + ".>"}}
 	for _, t := range events.PublishedBy(service) {
@@ -86,7 +87,10 @@ func ServiceIdentity(service string) Identity {
 	for _, c := range events.ConsumersOf(service) {
 		id.PublishAllow = append(id.PublishAllow, consumerSubjects(c)...)
 	}
-	if len(events.ConsumersOf(service)) > 0 {
+	// The stream's state, never a message: consumers tell from it when
+	// they have caught up, and outbox relays when the stream moved back
+	// and lost what they published.
+	if len(events.ConsumersOf(service)) > 0 || len(events.PublishedBy(service)) > 0 {
 		id.PublishAllow = append(id.PublishAllow, api+"STREAM.INFO."+eventsStream)
 	}
 	return id

@@ -86,6 +86,16 @@ func (s *Server) Restart(t testing.TB) {
 	s.start(t)
 }
 
+// RestartAfter shuts the server down, calls damage with its store
+// directory (to cut or change files as a crash would), and starts it again
+// on the same port and store.
+func (s *Server) RestartAfter(t testing.TB, damage func(storeDir string)) {
+	t.Helper()
+	s.Shutdown()
+	damage(s.storeDir)
+	s.start(t)
+}
+
 // Shutdown stops the server and waits until it has stopped. It is safe to
 // call more than once.
 func (s *Server) Shutdown() {
