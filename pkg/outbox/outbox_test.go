@@ -34,6 +34,14 @@ type fixture struct {
 
 func setup(t *testing.T) fixture {
 	t.Helper()
+	f, _ := setupServer(t)
+	return f
+}
+
+// setupServer is setup that also returns the broker, for tests that stop
+// or damage it.
+func setupServer(t *testing.T) (fixture, *natstest.Server) {
+	t.Helper()
 	ctx := context.Background()
 	pool, err := pgdb.Open(ctx, pgtest.NewDatabase(t, "outbox-empty", nil))
 	if err != nil {
@@ -44,15 +52,15 @@ func setup(t *testing.T) fixture {
 	if err := store.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
-	nc := natstest.RunServer(t).Connect(t)
-	js, err := jetstream.New(nc)
+	srv := natstest.RunServer(t)
+	js, err := jetstream.New(srv.Connect(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	return fixture{pool: pool, store: store, js: js, relay: store.NewRelay(pool, bus.NewPublisher(js), zaptest.NewLogger(t))}
+	return fixture{pool: pool, store: store, js: js, relay: store.NewRelay(pool, bus.NewPublisher(js), zaptest.NewLogger(t))}, srv
 }
 
 func event(t *testing.T, n int) cloudevent.Event {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
@@ -20,7 +19,6 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
-	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 )
 
 // enqueueMany adds n events numbered from first in one transaction.
@@ -122,24 +120,7 @@ func TestLeasedRowsWaitForTheLease(t *testing.T) {
 // for the next round, which publishes it once the broker is back.
 func TestPublishWaitHoldsNoTransaction(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgdb.Open(ctx, pgtest.NewDatabase(t, "outbox-empty", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	store := outbox.New("svc")
-	if err := store.Migrate(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	srv := natstest.RunServer(t)
-	js, err := jetstream.New(srv.Connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	f := fixture{pool: pool, store: store, js: js, relay: store.NewRelay(pool, bus.NewPublisher(js), zaptest.NewLogger(t))}
+	f, srv := setupServer(t)
 	f.enqueueMany(t, 0, 20)
 	f.relay.AckTimeout = 3 * time.Second
 	srv.Shutdown()
@@ -189,24 +170,8 @@ func TestPublishWaitHoldsNoTransaction(t *testing.T) {
 // publishes the horizon again and the stream holds every event once.
 func TestBrokerLosingItsTailIsRepublished(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgdb.Open(ctx, pgtest.NewDatabase(t, "outbox-empty", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	store := outbox.New("svc")
-	if err := store.Migrate(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	srv := natstest.RunServer(t)
-	js, err := jetstream.New(srv.Connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	f := fixture{pool: pool, store: store, js: js, relay: store.NewRelay(pool, bus.NewPublisher(js), zaptest.NewLogger(t))}
+	f, srv := setupServer(t)
+	js := f.js
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- f.relay.Run(runCtx) }()
