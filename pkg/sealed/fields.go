@@ -37,9 +37,24 @@ const Removed = "[removed]"
 // stay as they are, so the shape, and "was a voice recorded", read the
 // same sealed or not, and typed decoders still decode. The purpose of each
 // value is its JSON path, so no sealed value can be moved elsewhere.
+//
+// An event that arrives after its incident was shredded (a late
+// redelivery, a decision taken after the notices were closed) has its
+// personal strings stored as Removed: its personal data is to be gone,
+// and every consumer then stores and publishes it like any other instead
+// of retrying it into the dead-letter stream.
 func (s *Sealer) SealFields(ctx context.Context, incidentID string, data []byte) ([]byte, error) {
+	gone := false
 	return mapFields(ctx, data, func(path string, v any) (any, error) {
-		return s.SealText(ctx, incidentID, path, []byte(v.(string)))
+		if gone {
+			return Removed, nil
+		}
+		ct, err := s.SealText(ctx, incidentID, path, []byte(v.(string)))
+		if errors.Is(err, ErrShredded) {
+			gone = true
+			return Removed, nil
+		}
+		return ct, err
 	})
 }
 

@@ -82,6 +82,16 @@ func TestSealFieldsKeepsFactsClearAndOpensBack(t *testing.T) {
 	if !strings.Contains(string(after), `"voice_of_child":"[removed]"`) || !strings.Contains(string(after), `"voice_of_child":""`) {
 		t.Errorf("removal changed whether a voice was recorded: %s", after)
 	}
+	// An event arriving after the shredding is kept with its personal
+	// strings removed, and no new key is made for it.
+	late, err := s.SealFields(ctx, "inc-1", []byte(reported))
+	if err != nil || string(late) != string(removed) {
+		t.Errorf("sealing after shredding: %s, %v; want %s", late, err, removed)
+	}
+	var keys int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM sealed.incident_keys WHERE incident_id = 'inc-1'`).Scan(&keys); err != nil || keys != 0 {
+		t.Errorf("keys of the shredded incident after a late seal: %d, %v", keys, err)
+	}
 }
 
 func mustJSON(t *testing.T, v any) string {

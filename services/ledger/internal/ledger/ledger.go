@@ -6,7 +6,6 @@ package ledger
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -106,15 +105,12 @@ func (l *Ledger) Handle(ctx context.Context, e cloudevent.Event) error {
 
 // seal returns e with its data's personal fields sealed under its
 // incident's key. An incident already shredded gets no new key: its late
-// event is kept with those fields removed.
+// event is kept with those fields removed (sealed.SealFields).
 func (l *Ledger) seal(ctx context.Context, e cloudevent.Event) (cloudevent.Event, error) {
 	if len(e.Data()) == 0 {
 		return e, nil
 	}
 	data, err := l.sealer.SealFields(ctx, cloudevent.IncidentID(e), e.Data())
-	if errors.Is(err, sealed.ErrShredded) {
-		data, err = sealed.MapPersonal(e.Data(), func(string) string { return sealed.Removed })
-	}
 	if err != nil {
 		return e, fmt.Errorf("sealing event %s: %w", e.ID(), err)
 	}
