@@ -19,7 +19,6 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/delivery/migrations"
 )
@@ -61,13 +60,7 @@ func (d *Deliverer) Outbox() *outbox.Store { return d.outbox }
 
 // Migrate brings the schema up to date.
 func (d *Deliverer) Migrate(ctx context.Context) error {
-	if err := pgdb.Migrate(ctx, d.pool, Schema, migrations.FS); err != nil {
-		return err
-	}
-	if err := sealed.Migrate(ctx, d.pool); err != nil {
-		return err
-	}
-	return d.outbox.Migrate(ctx, d.pool)
+	return d.outbox.MigrateService(ctx, d.pool, migrations.FS)
 }
 
 // Handle is a bus.Handler for notification.requested.

@@ -60,13 +60,7 @@ func (s *Store) Outbox() *outbox.Store { return s.outbox }
 
 // Migrate brings the schema up to date.
 func (s *Store) Migrate(ctx context.Context) error {
-	if err := pgdb.Migrate(ctx, s.pool, Schema, migrations.FS); err != nil {
-		return err
-	}
-	if err := sealed.Migrate(ctx, s.pool); err != nil {
-		return err
-	}
-	return s.outbox.Migrate(ctx, s.pool)
+	return s.outbox.MigrateService(ctx, s.pool, migrations.FS)
 }
 
 // Submission is a validated notice with its keys.

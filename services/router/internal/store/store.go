@@ -19,7 +19,6 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
@@ -50,13 +49,7 @@ func (s *Store) Outbox() *outbox.Store { return s.outbox }
 
 // Migrate brings the schema up to date.
 func (s *Store) Migrate(ctx context.Context) error {
-	if err := pgdb.Migrate(ctx, s.pool, Schema, migrations.FS); err != nil {
-		return err
-	}
-	if err := sealed.Migrate(ctx, s.pool); err != nil {
-		return err
-	}
-	return s.outbox.Migrate(ctx, s.pool)
+	return s.outbox.MigrateService(ctx, s.pool, migrations.FS)
 }
 
 // History counts, for each child and for the incident's pairs of adults,
