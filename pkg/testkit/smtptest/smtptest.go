@@ -7,6 +7,9 @@ package smtptest
 import (
 	"bytes"
 	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"strings"
@@ -32,6 +35,43 @@ func (m Message) Header(name string) string {
 		return ""
 	}
 	return msg.Header.Get(name)
+}
+
+// Bodies decodes the text and the HTML part of a multipart message, their
+// transfer encodings undone; the test fails on a message it cannot read.
+func (m Message) Bodies(t testing.TB) (text, html string) {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return text, html
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r io.Reader = p
+		if p.Header.Get("Content-Transfer-Encoding") == "quoted-printable" {
+			r = quotedprintable.NewReader(p)
+		}
+		b, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+			html = string(b)
+		} else {
+			text = string(b)
+		}
+	}
 }
 
 // Server is a running SMTP server.

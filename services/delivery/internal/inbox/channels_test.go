@@ -1,14 +1,8 @@
 package inbox_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -111,6 +105,21 @@ func (r rig) dispatch(t *testing.T) {
 	}
 }
 
+// onlyEvent decodes the data of the one event of type typ in the outbox,
+// failing the test unless there is exactly one.
+func onlyEvent[T any](t *testing.T, r rig, typ events.Type) T {
+	t.Helper()
+	got := r.events(t, typ)
+	if len(got) != 1 {
+		t.Fatalf("%s events = %d, want 1", typ, len(got))
+	}
+	var data T
+	if err := json.Unmarshal(got[0], &data); err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 // events returns the data of every event of one type in the outbox.
 func (r rig) events(t *testing.T, typ events.Type) []json.RawMessage {
 	t.Helper()
@@ -136,42 +145,6 @@ func (r rig) events(t *testing.T, typ events.Type) []json.RawMessage {
 	return out
 }
 
-// body decodes every text part of a message.
-func body(t *testing.T, raw []byte) (text, html string) {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			return text, html
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r io.Reader = p
-		if p.Header.Get("Content-Transfer-Encoding") == "quoted-printable" {
-			r = quotedprintable.NewReader(p)
-		}
-		b, err := io.ReadAll(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
-			html = string(b)
-		} else {
-			text = string(b)
-		}
-	}
-}
-
 func TestEmailPromptCarriesNoPersonalData(t *testing.T) {
 	r := newRig(t, nil, inbox.Retry{})
 	r.handle(t, requested(t))
@@ -190,7 +163,7 @@ func TestEmailPromptCarriesNoPersonalData(t *testing.T) {
 	if m.Header("List-Unsubscribe") != "" {
 		t.Error("the prompt has a List-Unsubscribe header; statutory notices have none")
 	}
-	text, html := body(t, m.Raw)
+	text, html := m.Bodies(t)
 	for _, part := range []string{text, html} {
 		for _, want := range []string{"https://lantern.example/notices/" + exampleID, "08:30 on Monday 23 November 2026 (UK time)",
 			"Example Primary School", "Operation Encompass"} {
@@ -206,14 +179,7 @@ func TestEmailPromptCarriesNoPersonalData(t *testing.T) {
 			}
 		}
 	}
-	delivered := r.events(t, events.NotificationDelivered)
-	if len(delivered) != 1 {
-		t.Fatalf("delivered events = %d, want 1", len(delivered))
-	}
-	var d events.NotificationDeliveredData
-	if err := json.Unmarshal(delivered[0], &d); err != nil {
-		t.Fatal(err)
-	}
+	d := onlyEvent[events.NotificationDeliveredData](t, r, events.NotificationDelivered)
 	if len(d.Channels) != 1 || d.Channels[0].Channel != "email" || d.Channels[0].ProviderID != "<"+exampleID+"@lantern.test>" ||
 		!d.Channels[0].AcceptedAt.Equal(friday2300) {
 		t.Errorf("delivered channels = %+v, want the e-mail's acceptance", d.Channels)
@@ -272,14 +238,7 @@ func TestChannelGivesUpIntoFailedAndTheInboxKeepsTheNotice(t *testing.T) {
 		r.dispatch(t)
 		r.clock.Advance(time.Second)
 	}
-	failed := r.events(t, events.NotificationFailed)
-	if len(failed) != 1 {
-		t.Fatalf("failed events = %d, want 1", len(failed))
-	}
-	var f events.NotificationFailedData
-	if err := json.Unmarshal(failed[0], &f); err != nil {
-		t.Fatal(err)
-	}
+	f := onlyEvent[events.NotificationFailedData](t, r, events.NotificationFailed)
 	if f.NotificationID != exampleID || f.Attempts != 3 || !strings.Contains(f.Reason, "email channel gave up after 3 attempt(s)") {
 		t.Errorf("failed = %+v", f)
 	}
@@ -344,14 +303,7 @@ func TestPromptWaitsForTheRecipientsHoursButNeverPastTheDeadline(t *testing.T) {
 	if got := r.smtp.To(exampleAddress); len(got) != 1 {
 		t.Fatalf("prompts to the school at 06:31 = %d, want 1", len(got))
 	}
-	delivered := r.events(t, events.NotificationDelivered)
-	if len(delivered) != 1 {
-		t.Fatalf("delivered events = %d, want 1 once both addresses accepted", len(delivered))
-	}
-	var d events.NotificationDeliveredData
-	if err := json.Unmarshal(delivered[0], &d); err != nil {
-		t.Fatal(err)
-	}
+	d := onlyEvent[events.NotificationDeliveredData](t, r, events.NotificationDelivered)
 	if len(d.Channels) != 2 {
 		t.Errorf("channels = %+v, want both addresses' acceptances", d.Channels)
 	}

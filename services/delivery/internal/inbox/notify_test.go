@@ -1,7 +1,6 @@
 package inbox_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -54,14 +53,7 @@ func TestNotifyDeliveryReceiptDeliversTheNotice(t *testing.T) {
 	}
 	srv.SetStatus(sent[0].ID, "delivered")
 	r.run(t, 3)
-	delivered := r.events(t, events.NotificationDelivered)
-	if len(delivered) != 1 {
-		t.Fatalf("delivered events = %d, want 1", len(delivered))
-	}
-	var d events.NotificationDeliveredData
-	if err := json.Unmarshal(delivered[0], &d); err != nil {
-		t.Fatal(err)
-	}
+	d := onlyEvent[events.NotificationDeliveredData](t, r, events.NotificationDelivered)
 	if len(d.Channels) != 1 || d.Channels[0].Channel != "notify_email" || d.Channels[0].ProviderID != sent[0].ID {
 		t.Errorf("channels = %+v, want Notify's id", d.Channels)
 	}
@@ -75,14 +67,7 @@ func TestNotifyPermanentFailureFailsTheNotice(t *testing.T) {
 	srv.NewStatus("permanent-failure")
 	r.handle(t, requested(t))
 	r.run(t, 5)
-	failed := r.events(t, events.NotificationFailed)
-	if len(failed) != 1 {
-		t.Fatalf("failed events = %d, want 1", len(failed))
-	}
-	var f events.NotificationFailedData
-	if err := json.Unmarshal(failed[0], &f); err != nil {
-		t.Fatal(err)
-	}
+	f := onlyEvent[events.NotificationFailedData](t, r, events.NotificationFailed)
 	if !strings.Contains(f.Reason, "notify_email channel gave up") || !strings.Contains(f.Reason, "permanent failure") {
 		t.Errorf("reason = %q", f.Reason)
 	}

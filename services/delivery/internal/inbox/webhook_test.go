@@ -111,14 +111,7 @@ func TestWebhookRetriedUntil2xxWithOneIDAndValidSignatures(t *testing.T) {
 	if !strings.HasPrefix(got[0].header.Get("Content-Type"), "application/cloudevents+json") {
 		t.Errorf("Content-Type = %q", got[0].header.Get("Content-Type"))
 	}
-	delivered := r.events(t, events.NotificationDelivered)
-	if len(delivered) != 1 {
-		t.Fatalf("delivered events = %d, want exactly 1", len(delivered))
-	}
-	var d events.NotificationDeliveredData
-	if err := json.Unmarshal(delivered[0], &d); err != nil {
-		t.Fatal(err)
-	}
+	d := onlyEvent[events.NotificationDeliveredData](t, r, events.NotificationDelivered)
 	channels := map[string]string{}
 	for _, c := range d.Channels {
 		channels[c.Channel] = c.ProviderID
@@ -140,14 +133,7 @@ func TestWebhookThatNeverAnswersFailsTheNotice(t *testing.T) {
 	if n := len(rcv.requests()); n != 3 {
 		t.Errorf("webhook attempts = %d, want 3", n)
 	}
-	failed := r.events(t, events.NotificationFailed)
-	if len(failed) != 1 {
-		t.Fatalf("failed events = %d, want 1", len(failed))
-	}
-	var f events.NotificationFailedData
-	if err := json.Unmarshal(failed[0], &f); err != nil {
-		t.Fatal(err)
-	}
+	f := onlyEvent[events.NotificationFailedData](t, r, events.NotificationFailed)
 	if !strings.Contains(f.Reason, "webhook channel gave up after 3 attempt(s): the webhook did not answer in time") {
 		t.Errorf("reason = %q", f.Reason)
 	}

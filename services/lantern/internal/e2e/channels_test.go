@@ -1,13 +1,7 @@
 package e2e_test
 
 import (
-	"bytes"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
-	"net/mail"
 	"slices"
 	"strings"
 	"testing"
@@ -75,39 +69,6 @@ func (p pipeline) deliveredOnce(incidentID string, want int) {
 	}
 }
 
-// decodedText is every text part of a message, transfer encodings undone.
-func decodedText(t *testing.T, raw []byte) string {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			return out.String()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r io.Reader = part
-		if part.Header.Get("Content-Transfer-Encoding") == "quoted-printable" {
-			r = quotedprintable.NewReader(part)
-		}
-		b, err := io.ReadAll(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out.Write(b)
-	}
-}
-
 func TestEmailPromptsReachEveryRecipientWithoutPersonalData(t *testing.T) {
 	srv := smtptest.Start(t)
 	services := append(slices.Clone(cluster.Pipeline), "workspace")
@@ -134,7 +95,8 @@ func TestEmailPromptsReachEveryRecipientWithoutPersonalData(t *testing.T) {
 		if got, want := m.Header("Message-Id"), "<"+n.id+"@lantern.test>"; got != want {
 			t.Errorf("%s: Message-ID %q, want %q", n.recipient, got, want)
 		}
-		text := decodedText(t, m.Raw)
+		text, html := m.Bodies(t)
+		text += html
 		deadline := n.due.In(calendar.London).Format("15:04 on Monday 2 January 2006") + " (UK time)"
 		for _, want := range []string{p.BaseURL + "/notices/" + n.id, deadline} {
 			if !strings.Contains(text, want) {
