@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/problem"
 )
 
@@ -142,7 +143,7 @@ func (c *Client) Submit(ctx context.Context, n Notice) *Submission {
 		case Ambiguous:
 			s.Outcome = Unknown
 		}
-		if time.Now().Add(pause).After(deadline) || !wait(ctx, c.jitter(pause)) {
+		if time.Now().Add(pause).After(deadline) || !clock.Sleep(ctx, c.jitter(pause)) {
 			return s
 		}
 		pause = min(2*pause, c.MaxBackoff)
@@ -157,17 +158,6 @@ func (c *Client) jitter(d time.Duration) time.Duration {
 		r = c.Rand()
 	}
 	return d/2 + time.Duration(r*float64(d/2))
-}
-
-func wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 func (c *Client) attempt(ctx context.Context, n Notice) (Attempt, string) {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
 )
 
 // Sender posts notices to an intake, as a police force's system would.
@@ -106,7 +108,7 @@ func Drive(ctx context.Context, plan Plan, next func() (Notice, error), send fun
 	var wg sync.WaitGroup
 	var feedErr error
 	for i := 0; plan.Count == 0 || i < plan.Count; i++ {
-		if !waitUntil(ctx, stats.start.Add(plan.due(i))) || !acquire(ctx, slots) {
+		if !clock.Sleep(ctx, time.Until(stats.start.Add(plan.due(i)))) || !acquire(ctx, slots) {
 			break
 		}
 		n, err := next()
@@ -134,21 +136,6 @@ func (p Plan) due(i int) time.Duration {
 		return 0
 	}
 	return time.Duration(float64(i) / p.Rate * float64(time.Second))
-}
-
-func waitUntil(ctx context.Context, at time.Time) bool {
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 func acquire(ctx context.Context, slots chan struct{}) bool {
