@@ -2,7 +2,6 @@ package natsauth_test
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,19 +10,10 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/lantern-safeguarding/lantern/pkg/freeport"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 )
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // startFromConfig runs a server from a configuration file made of Lantern's
 // accounts and a cluster block, as an operator installs them.
@@ -62,7 +52,8 @@ func TestClusterRoutesAuthenticate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p1, p2 := freePort(t), freePort(t)
+	ports := freeport.For(t, 3)
+	p1, p2 := ports[0], ports[1]
 	route := func(p int) string { return fmt.Sprintf("nats-route://127.0.0.1:%d", p) }
 	c1, err := a.ClusterConfig("lantern", fmt.Sprintf("127.0.0.1:%d", p1), []string{route(p2)}, "")
 	if err != nil {
@@ -78,7 +69,7 @@ func TestClusterRoutesAuthenticate(t *testing.T) {
 		return nil
 	})
 	// A stranger dialling n1 with a wrong password is refused.
-	stranger := strings.Replace(c2, "listen: \""+fmt.Sprintf("127.0.0.1:%d", p2)+"\"", fmt.Sprintf("listen: \"127.0.0.1:%d\"", freePort(t)), 1)
+	stranger := strings.Replace(c2, "listen: \""+fmt.Sprintf("127.0.0.1:%d", p2)+"\"", fmt.Sprintf("listen: \"127.0.0.1:%d\"", ports[2]), 1)
 	pw, _ := a.RoutePassword()
 	stranger = strings.ReplaceAll(stranger, pw, "wrong-password")
 	s3 := startFromConfig(t, a, "n3", stranger)

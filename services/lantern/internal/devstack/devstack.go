@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/dbroles"
 	"github.com/lantern-safeguarding/lantern/pkg/devtls"
+	"github.com/lantern-safeguarding/lantern/pkg/freeport"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
 	"github.com/lantern-safeguarding/lantern/pkg/pglocal"
@@ -202,7 +202,7 @@ func (s *stack) checkpointDir() string { return filepath.Join(s.o.StateDir, "che
 func (s *stack) ledgerKeyFile() string { return filepath.Join(s.o.StateDir, "ledger.key") }
 
 func (s *stack) startServices(ctx context.Context, creds Credentials) error {
-	ports, err := freePorts(topology.PortsNeeded())
+	ports, err := freeport.Pick(topology.PortsNeeded())
 	if err != nil {
 		return err
 	}
@@ -279,23 +279,4 @@ func (s *stack) stop() {
 		defer cancel()
 		_ = s.pg.Stop(ctx)
 	}
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			_ = l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("finding a free port: %w", err)
-		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }

@@ -3,7 +3,6 @@ package natscluster_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/freeport"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/natscmd"
 )
@@ -56,16 +56,6 @@ type member struct {
 	cmd        *exec.Cmd
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // startCluster writes three servers' configurations, with Lantern's
 // accounts and authenticated routes, and starts each as a process.
 func startCluster(t *testing.T, credsDir string) []*member {
@@ -78,11 +68,11 @@ func startCluster(t *testing.T, credsDir string) []*member {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clientPorts, routePorts := make([]int, 3), make([]int, 3)
+	ports := freeport.For(t, 6)
+	clientPorts, routePorts := ports[:3], ports[3:]
 	var routes []string
-	for i := range 3 {
-		clientPorts[i], routePorts[i] = freePort(t), freePort(t)
-		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", routePorts[i]))
+	for _, p := range routePorts {
+		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
 	}
 	var members []*member
 	for i := range 3 {
