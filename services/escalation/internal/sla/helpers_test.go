@@ -106,6 +106,23 @@ func (b *bundle) tickAt(t *testing.T, at time.Time) int {
 	return n
 }
 
+// tick is a moment the scheduler runs at, and how many alarms it must
+// raise then.
+type tick struct {
+	at   time.Time
+	want int
+}
+
+// ticks runs the scheduler at each moment in turn.
+func (b *bundle) ticks(t *testing.T, ticks ...tick) {
+	t.Helper()
+	for _, tk := range ticks {
+		if got := b.tickAt(t, tk.at); got != tk.want {
+			t.Errorf("tick at %v (%v London) raised %d alarms, want %d", tk.at, tk.at.In(londonZone(t)), got, tk.want)
+		}
+	}
+}
+
 // alarm is what a test checks of one SLA event in the outbox.
 type alarm struct {
 	Type           events.Type

@@ -38,24 +38,16 @@ func TestAlarmsFireOnceEachAtTheirInstant(t *testing.T) {
 	n := newNotice("school-silent", chathamHill, fridayNight, mondayStart)
 	b.handle(t, n.requested(t))
 
-	ticks := []struct {
-		at   time.Time
-		want int
-	}{
-		{fridayNight, 0},
-		{mondayRisk.Add(-time.Microsecond), 0},
-		{mondayRisk, 2}, // delivery and acknowledgement are both at risk
-		{mondayRisk.Add(time.Minute), 0},
-		{mondayStart, 0}, // due at 08:30 is not missed at 08:30
-		{mondayStart.Add(time.Microsecond), 2},
-		{mondayStart.Add(time.Hour), 0},
-		{mondayStart.Add(240 * time.Hour), 0},
-	}
-	for _, tick := range ticks {
-		if got := b.tickAt(t, tick.at); got != tick.want {
-			t.Errorf("tick at %v raised %d alarms, want %d", tick.at, got, tick.want)
-		}
-	}
+	b.ticks(t,
+		tick{fridayNight, 0},
+		tick{mondayRisk.Add(-time.Microsecond), 0},
+		tick{mondayRisk, 2}, // delivery and acknowledgement are both at risk
+		tick{mondayRisk.Add(time.Minute), 0},
+		tick{mondayStart, 0}, // due at 08:30 is not missed at 08:30
+		tick{mondayStart.Add(time.Microsecond), 2},
+		tick{mondayStart.Add(time.Hour), 0},
+		tick{mondayStart.Add(240 * time.Hour), 0},
+	)
 	want := []alarm{
 		schoolAlarm(n, events.SLAAtRisk, events.StepAcknowledgement, mondayRisk),
 		schoolAlarm(n, events.SLAAtRisk, events.StepDelivery, mondayRisk),
@@ -323,23 +315,10 @@ func TestDeadlineAcrossTheClockChange(t *testing.T) {
 			n := newNotice("school-clock-change", chathamHill, tc.requested, tc.due)
 			b.handle(t, n.requested(t), n.delivered(t, tc.requested))
 			risk := tc.due.Add(-time.Hour)
-			ticks := []struct {
-				at   time.Time
-				want int
-			}{
-				// An hour either side of each instant is where a wall-clock
-				// mistake across the change would fire.
-				{risk.Add(-time.Hour), 0},
-				{risk.Add(-time.Second), 0},
-				{risk, 1},
-				{tc.due, 0},
-				{tc.due.Add(time.Second), 1},
-			}
-			for _, tick := range ticks {
-				if got := b.tickAt(t, tick.at); got != tick.want {
-					t.Errorf("tick at %v (%v London) raised %d, want %d", tick.at, tick.at.In(londonZone(t)), got, tick.want)
-				}
-			}
+			// An hour either side of each instant is where a wall-clock
+			// mistake across the change would fire.
+			b.ticks(t, tick{risk.Add(-time.Hour), 0}, tick{risk.Add(-time.Second), 0}, tick{risk, 1},
+				tick{tc.due, 0}, tick{tc.due.Add(time.Second), 1})
 		})
 	}
 }
@@ -441,14 +420,7 @@ func TestFailedDeliveryIsAtRiskAtOnce(t *testing.T) {
 				b.handle(t, n.requested(t))
 			}
 			b.handle(t, failed) // redelivered: changes nothing
-			for _, tick := range []struct {
-				at   time.Time
-				want int
-			}{{failedAt.Add(-time.Microsecond), 0}, {failedAt, 1}, {mondayRisk, 1}, {mondayStart.Add(time.Microsecond), 2}} {
-				if got := b.tickAt(t, tick.at); got != tick.want {
-					t.Errorf("tick at %v raised %d alarms, want %d", tick.at, got, tick.want)
-				}
-			}
+			b.ticks(t, tick{failedAt.Add(-time.Microsecond), 0}, tick{failedAt, 1}, tick{mondayRisk, 1}, tick{mondayStart.Add(time.Microsecond), 2})
 			want := []alarm{
 				schoolAlarm(n, events.SLAAtRisk, events.StepDelivery, failedAt),
 				schoolAlarm(n, events.SLAAtRisk, events.StepAcknowledgement, mondayRisk),
