@@ -58,7 +58,7 @@ func TestBreachTellsTheManagerOnceByEmail(t *testing.T) {
 	if got := m.Header("Subject"); got != "Deadline missed: a notice for Example Primary School has not been acknowledged" {
 		t.Errorf("Subject = %q", got)
 	}
-	text, html := body(t, m.Raw)
+	text, html := m.Bodies(t)
 	for _, part := range []string{text, html} {
 		for _, want := range []string{"https://lantern.example/notices/" + exampleID, "08:30 on Monday 23 November 2026 (UK time)",
 			"Example Primary School", "manager"} {

@@ -155,7 +155,8 @@ func TestBreachTellsEachManagerContactOnceByEmailThroughAnOutageAndARestart(t *t
 	for _, b := range found {
 		for _, c := range b.contacts {
 			for _, m := range alarmsFor(srv, b.eventID, c) {
-				text := decodedText(t, m.Raw)
+				text, html := m.Bodies(t)
+				text += html
 				for _, want := range []string{"Deadline missed", p.BaseURL + "/notices/" + b.notificationID} {
 					if !strings.Contains(text, want) {
 						t.Errorf("breach e-mail to %s lacks %q", c, want)
