@@ -4,7 +4,10 @@
 // The server keeps its streams on disk in the given directory and, unless
 // told otherwise, syncs every write to disk before acknowledging it, the
 // equivalent of `sync_interval: always` in a server configuration file, so
-// that an acknowledged event survives a crash of the machine.
+// that an acknowledged event survives a crash of the machine. A short
+// SyncInterval instead syncs on a timer: an operating-system crash can
+// then take the writes of the last interval, which Lantern's outbox relays
+// publish again from PostgreSQL (pkg/outbox).
 package natsembed
 
 import (
@@ -26,6 +29,44 @@ const (
 	readyTimeout = 30 * time.Second
 )
 
+// MaxSyncInterval is the longest sync interval Start accepts: well inside
+// the outbox relays' re-publish horizon (one minute), so that whatever a
+// crash takes from the broker is still within it.
+const MaxSyncInterval = 10 * time.Second
+
+// DefaultSyncInterval is what `make run` and the test clusters run with
+// (LANTERN_NATS_SYNC_INTERVAL): PostgreSQL is the point of durability.
+const DefaultSyncInterval = 200 * time.Millisecond
+
+// SyncEnv is the setting that chooses the broker's sync: "always" or an
+// interval such as 200ms.
+const SyncEnv = "LANTERN_NATS_SYNC_INTERVAL"
+
+// ParseSync reads a sync setting: "always" (or "0") syncs every write; a
+// duration up to MaxSyncInterval syncs on that timer; empty is
+// DefaultSyncInterval.
+func ParseSync(s string) (time.Duration, error) {
+	switch s {
+	case "":
+		return DefaultSyncInterval, nil
+	case "always", "0":
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 || d > MaxSyncInterval {
+		return 0, fmt.Errorf("%s=%q: want \"always\" or a duration up to %s", SyncEnv, s, MaxSyncInterval)
+	}
+	return d, nil
+}
+
+// FormatSync is the setting ParseSync reads back as d.
+func FormatSync(d time.Duration) string {
+	if d == 0 {
+		return "always"
+	}
+	return d.String()
+}
+
 // Options says where the embedded server listens and keeps its data.
 type Options struct {
 	// Host is the interface to listen on; empty means 127.0.0.1.
@@ -36,10 +77,15 @@ type Options struct {
 	// StoreDir is where JetStream keeps its streams. It is required, so
 	// that data never lands somewhere unexpected.
 	StoreDir string
-	// PeriodicSync lets the server flush to disk on its own timer instead
-	// of after every write: faster, but the last writes before a power cut
-	// may be lost. Leave it false unless durability does not matter.
-	PeriodicSync bool
+	// SyncInterval, when above zero, makes the server sync its store to
+	// disk on this timer instead of after every write (`sync_interval:
+	// always`, the zero value): much faster, but a power cut or an
+	// operating-system crash can lose the writes of the last interval.
+	// It is safe only with publishers that keep what they published for
+	// longer and publish it again after a broker restart, as Lantern's
+	// outbox relays do (outbox.DefaultHorizon); it may not exceed
+	// MaxSyncInterval.
+	SyncInterval time.Duration
 	// ConfigFile, if set, is a nats-server configuration the options start
 	// from: Lantern's accounts (`lantern nats config`), so that the
 	// embedded server refuses anonymous clients and holds every identity
@@ -106,7 +152,11 @@ func serverOptions(opts Options) (*server.Options, error) {
 	}
 	so.ServerName = "lantern-embedded"
 	so.Host, so.Port = host, port
-	so.JetStream, so.StoreDir, so.SyncAlways = true, opts.StoreDir, !opts.PeriodicSync
+	if opts.SyncInterval < 0 || opts.SyncInterval > MaxSyncInterval {
+		return nil, fmt.Errorf("starting embedded NATS server: sync interval %s outside 0 (always) to %s", opts.SyncInterval, MaxSyncInterval)
+	}
+	so.JetStream, so.StoreDir = true, opts.StoreDir
+	so.SyncAlways, so.SyncInterval = opts.SyncInterval == 0, opts.SyncInterval
 	so.NoLog = opts.Logger == nil
 	if opts.KeyFile != "" {
 		key, err := ReadKeyFile(opts.KeyFile)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/nats-io/nats-server/v2/server"
@@ -52,12 +53,38 @@ func TestStartDefaults(t *testing.T) {
 	natstest.CheckDefaults(t, srv)
 }
 
-func TestPeriodicSyncTurnsOffSyncAlways(t *testing.T) {
+func TestSyncIntervalTurnsOffSyncAlways(t *testing.T) {
 	t.Parallel()
-	srv := start(t, natsembed.Options{StoreDir: t.TempDir(), PeriodicSync: true})
+	srv := start(t, natsembed.Options{StoreDir: t.TempDir(), SyncInterval: 200 * time.Millisecond})
 
-	if srv.JetStreamConfig().SyncAlways {
-		t.Errorf("SyncAlways is on although PeriodicSync was asked for")
+	if cfg := srv.JetStreamConfig(); cfg.SyncAlways || cfg.SyncInterval != 200*time.Millisecond {
+		t.Errorf("sync always %v, interval %s; want a 200ms timer", cfg.SyncAlways, cfg.SyncInterval)
+	}
+}
+
+func TestSyncIntervalIsBounded(t *testing.T) {
+	t.Parallel()
+	_, err := natsembed.Start(natsembed.Options{StoreDir: t.TempDir(), SyncInterval: time.Minute})
+	if err == nil {
+		t.Fatal("a one-minute sync interval, past the relays' re-publish horizon, was accepted")
+	}
+}
+
+func TestParseSync(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]time.Duration{"": natsembed.DefaultSyncInterval, "always": 0, "0": 0, "250ms": 250 * time.Millisecond} {
+		got, err := natsembed.ParseSync(in)
+		if err != nil || got != want {
+			t.Errorf("ParseSync(%q) = %s, %v; want %s", in, got, err, want)
+		}
+		if back, _ := natsembed.ParseSync(natsembed.FormatSync(got)); back != got {
+			t.Errorf("FormatSync(%s) does not read back", got)
+		}
+	}
+	for _, bad := range []string{"sometimes", "-1s", "30s"} {
+		if _, err := natsembed.ParseSync(bad); err == nil {
+			t.Errorf("ParseSync(%q) accepted", bad)
+		}
 	}
 }
 

@@ -31,7 +31,14 @@ func main() {
 	store := flag.String("store", "", "JetStream store directory (required)")
 	conf := flag.String("config", "", "nats-server configuration with Lantern's accounts (lantern nats config)")
 	keyFile := flag.String("key-file", "", "JetStream store key (made if missing); empty leaves the store unencrypted")
+	syncFlag := flag.String("sync-interval", os.Getenv(natsembed.SyncEnv),
+		"sync the store every write (always) or on this timer, up to "+natsembed.MaxSyncInterval.String()+"; default "+natsembed.DefaultSyncInterval.String())
 	flag.Parse()
+	syncInterval, err := natsembed.ParseSync(*syncFlag)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lantern-nats: %v\n", err)
+		os.Exit(2)
+	}
 	if *keyFile != "" {
 		if err := natsembed.EnsureKeyFile(*keyFile); err != nil {
 			fmt.Fprintf(os.Stderr, "lantern-nats: %v\n", err)
@@ -42,7 +49,7 @@ func main() {
 	// failed a write or a sync, or from a full disk; a restart on the same
 	// store does, once the disk takes writes again.
 	srv, err := natsembed.StartSupervised(natsembed.Options{Host: "127.0.0.1", Port: *port, StoreDir: *store, ConfigFile: *conf, KeyFile: *keyFile,
-		Logger: stderrLogger{logger.NewStdLogger(true, false, false, false, false)}})
+		SyncInterval: syncInterval, Logger: stderrLogger{logger.NewStdLogger(true, false, false, false, false)}})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "lantern-nats: %v\n", err)
 		os.Exit(1)

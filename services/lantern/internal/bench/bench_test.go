@@ -10,6 +10,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
+	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/bench"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cluster"
@@ -36,6 +37,7 @@ var (
 const (
 	rawSyncMessages   = 3000
 	rawAsyncMessages  = 10000
+	rawTimedMessages  = 50000
 	rawSingleRows     = 1500
 	rawConcurrentRows = 6000
 	rawBatchRows      = 30000
@@ -64,6 +66,16 @@ func BenchmarkRawJetStreamPublish(b *testing.B) {
 			rate := r.publishAsync(b, 1_000_000+i*rawAsyncMessages, rawAsyncMessages)
 			b.ReportMetric(rate, "msgs/s")
 			results.Add("raw JetStream publish, 256 in flight", rate, "msgs/s")
+		}
+	})
+	// The same with the store synced on make run's timer
+	// (LANTERN_NATS_SYNC_INTERVAL), which the pipeline phases run with.
+	timed := newRawStream(b, syncOnTimer)
+	b.Run("async-256-sync-interval", func(b *testing.B) {
+		for i := range b.N {
+			rate := timed.publishAsync(b, i*rawTimedMessages, rawTimedMessages)
+			b.ReportMetric(rate, "msgs/s")
+			results.Add("raw JetStream publish, 256 in flight, sync_interval "+natsembed.DefaultSyncInterval.String(), rate, "msgs/s")
 		}
 	})
 }

@@ -10,18 +10,23 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
 )
 
 // Machine is what the figures were measured on. The load average matters
 // as much as the hardware: on a shared two-core machine other work shows
 // up in every figure.
 type Machine struct {
-	CPUs            int
-	CPUModel        string
-	MemoryTotal     string
-	Kernel          string
-	GoVersion       string
-	NATSVersion     string
+	CPUs        int
+	CPUModel    string
+	MemoryTotal string
+	Kernel      string
+	GoVersion   string
+	NATSVersion string
+	// NATSSync is the pipeline broker's sync setting
+	// (LANTERN_NATS_SYNC_INTERVAL, as the test clusters read it).
+	NATSSync        string
 	PostgresVersion string
 	PostgresDurable string
 	LoadAverage     string
@@ -39,6 +44,9 @@ func Describe(ctx context.Context, pool *pgxpool.Pool) Machine {
 		NATSVersion: server.VERSION,
 		LoadAverage: LoadAverage(),
 	}
+	if d, err := natsembed.ParseSync(os.Getenv(natsembed.SyncEnv)); err == nil {
+		m.NATSSync = natsembed.FormatSync(d)
+	}
 	if pool != nil {
 		m.PostgresVersion = queryText(ctx, pool, `SELECT version()`)
 		m.PostgresDurable = queryText(ctx, pool, `SELECT 'fsync=' || current_setting('fsync') ||
@@ -55,7 +63,8 @@ func (m Machine) Markdown() string {
 	b.WriteString("| machine | |\n|---|---|\n")
 	for _, row := range [][2]string{
 		{"CPUs (nproc)", fmt.Sprint(m.CPUs)}, {"CPU model", m.CPUModel}, {"memory", m.MemoryTotal},
-		{"kernel", m.Kernel}, {"Go", m.GoVersion}, {"NATS server (embedded, sync always)", m.NATSVersion},
+		{"kernel", m.Kernel}, {"Go", m.GoVersion}, {"NATS server", m.NATSVersion},
+		{"NATS sync of the pipeline's broker (the raw phases say their own)", m.NATSSync},
 		{"PostgreSQL", m.PostgresVersion}, {"PostgreSQL durability", m.PostgresDurable},
 		{"load average at start", m.LoadAverage},
 	} {

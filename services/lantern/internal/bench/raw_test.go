@@ -11,9 +11,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
@@ -24,16 +26,17 @@ import (
 const rawMessageSize = 1024
 
 // rawStream is a JetStream server as Lantern runs it (file storage, every
-// write synced, a duplicate window) with one stream, and a client.
+// write synced unless an option says otherwise, a duplicate window) with
+// one stream, and a client.
 type rawStream struct {
 	js      jetstream.JetStream
 	stream  jetstream.Stream
 	payload []byte
 }
 
-func newRawStream(b *testing.B) rawStream {
+func newRawStream(b *testing.B, opts ...natstest.Option) rawStream {
 	b.Helper()
-	srv := natstest.RunServer(b)
+	srv := natstest.RunServer(b, opts...)
 	js, err := jetstream.New(srv.Connect(b), jetstream.WithPublishAsyncMaxPending(256))
 	if err != nil {
 		b.Fatal(err)
@@ -46,6 +49,12 @@ func newRawStream(b *testing.B) rawStream {
 	payload := make([]byte, rawMessageSize)
 	_, _ = rand.Read(payload)
 	return rawStream{js: js, stream: stream, payload: payload}
+}
+
+// syncOnTimer makes the server sync its store on make run's short timer
+// instead of after every write.
+func syncOnTimer(o *server.Options) {
+	o.SyncAlways, o.SyncInterval = false, natsembed.DefaultSyncInterval
 }
 
 // message is the nth message, with a Nats-Msg-Id as Lantern's relays send.

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
+	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/chaos"
@@ -152,6 +153,7 @@ func (s *suite) configuration(t *testing.T) chaos.Config {
 	if err := s.broker.NATS(ctx, s.nc, &cfg); err != nil {
 		t.Fatal(err)
 	}
+	cfg.NATSSync = natsembed.FormatSync(s.c.NATSSync)
 	if err := s.checker.Postgres(ctx, &cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -252,6 +254,8 @@ type run struct {
 	// lostBeforeRepair counts what F14's damage lost before Lantern's
 	// reconciliation.
 	lostBeforeRepair int
+	// cut counts the bytes F21 cut off the broker's message blocks.
+	cut int64
 }
 
 func (s *suite) newRun(t *testing.T, f fault) *run {

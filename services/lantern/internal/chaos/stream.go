@@ -205,12 +205,10 @@ func (b Broker) Idle(ctx context.Context) error {
 	return nil
 }
 
-// NATS fills the broker half of the configuration. Lantern's broker syncs
-// every write (natsembed's default, the `sync_interval: always` setting),
-// which the server does not report over the client protocol.
+// NATS fills the broker half of the configuration, but for its sync
+// interval, which the server does not report over the client protocol.
 func (b Broker) NATS(ctx context.Context, nc *nats.Conn, cfg *Config) error {
 	cfg.NATSVersion = nc.ConnectedServerVersion()
-	cfg.NATSSync = "always"
 	s, err := b.JS.Stream(ctx, bus.EventsStream)
 	if err != nil {
 		return fmt.Errorf("looking up stream %s: %w", bus.EventsStream, err)

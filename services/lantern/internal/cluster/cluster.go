@@ -79,6 +79,8 @@ type Cluster struct {
 	NATSAccount string
 	// NATSCA is the authority of the broker's certificate with TLS on.
 	NATSCA string
+	// NATSSync is the broker's sync interval; zero syncs every write.
+	NATSSync time.Duration
 	// natsConfig is the broker's configuration file.
 	natsConfig string
 	Pool       *pgxpool.Pool

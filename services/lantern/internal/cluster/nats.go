@@ -13,6 +13,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/devtls"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
+	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/natscmd"
 )
 
@@ -25,6 +26,13 @@ const natsProcess = "nats"
 // Lantern's code rather than the broker's internals (nats-server has known
 // benign reports when several clients create streams at once).
 func (c *Cluster) startNATS(tlsOn bool) {
+	// The broker syncs as make run's does: on a short timer unless
+	// LANTERN_NATS_SYNC_INTERVAL says otherwise.
+	syncInterval, err := natsembed.ParseSync(os.Getenv(natsembed.SyncEnv))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.NATSSync = syncInterval
 	store, err := os.MkdirTemp("", "lantern-cluster-nats-")
 	if err != nil {
 		c.t.Fatal(err)
@@ -89,7 +97,8 @@ func (c *Cluster) ConnectNATS(identity string, opts ...nats.Option) *nats.Conn {
 func (c *Cluster) StartNATS() {
 	c.t.Helper()
 	// The store key sits outside the store, as make run keeps it.
-	args := []string{"-port", strconv.Itoa(c.natsPort), "-store", c.NATSStore(), "-config", c.natsConfig, "-key-file", c.natsKey}
+	args := []string{"-port", strconv.Itoa(c.natsPort), "-store", c.NATSStore(), "-config", c.natsConfig, "-key-file", c.natsKey,
+		"-sync-interval", natsembed.FormatSync(c.NATSSync)}
 	c.startBinary(natsProcess, "lantern-nats", args, nil)
 	c.WaitFor(30*time.Second, func() error {
 		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", c.natsPort), time.Second)

@@ -153,7 +153,15 @@ func (s *stack) startBroker() error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(s.o.Out, "Starting embedded NATS JetStream (store in "+filepath.Join(s.o.StateDir, "nats")+", anonymous clients refused)…")
+	// The store syncs on a short timer unless LANTERN_NATS_SYNC_INTERVAL
+	// says always: PostgreSQL is the point of durability, and the outbox
+	// relays publish again what a crash may take from the broker.
+	syncInterval, err := natsembed.ParseSync(os.Getenv(natsembed.SyncEnv))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(s.o.Out, "Starting embedded NATS JetStream (store in "+filepath.Join(s.o.StateDir, "nats")+", sync "+
+		natsembed.FormatSync(syncInterval)+", anonymous clients refused)…")
 	// Supervised, so that a store that failed a write or filled up is
 	// brought back once the disk takes writes again.
 	// The store is encrypted with JetStream's own cipher; its key stays
@@ -163,7 +171,7 @@ func (s *stack) startBroker() error {
 		return err
 	}
 	srv, err := natsembed.StartSupervised(natsembed.Options{Host: "127.0.0.1", StoreDir: filepath.Join(s.o.StateDir, "nats"),
-		ConfigFile: conf, KeyFile: keyFile})
+		ConfigFile: conf, KeyFile: keyFile, SyncInterval: syncInterval})
 	if err != nil {
 		return fmt.Errorf("starting embedded NATS: %w", err)
 	}
