@@ -33,7 +33,7 @@ func TestChaos(t *testing.T) {
 }
 
 func catalogue(p profile) []fault {
-	return slices.Concat(baseFaults(p), networkFaults(p), diskFaults(p), corruptionFaults())
+	return slices.Concat(baseFaults(p), networkFaults(p), diskFaults(p), corruptionFaults(), powerLossFaults(p))
 }
 
 func baseFaults(p profile) []fault {

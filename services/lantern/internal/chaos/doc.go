@@ -1,6 +1,7 @@
 // Package chaos runs Lantern's fault suite (the faults keep the numbers F1
-// to F20 of Lantern's reliability test plan): a whole Lantern as separate
-// processes under a steady load of police notices, while the broker,
+// to F20 of Lantern's reliability test plan; F21 approximates its F11): a
+// whole Lantern as separate processes under a steady load of police
+// notices, while the broker,
 // PostgreSQL or a service is killed with SIGKILL, frozen with SIGSTOP or
 // made to crash at a named point, or the network between them degraded,
 // and then a check that nothing
@@ -45,6 +46,11 @@
 //     carry on.
 //   - F17: poison messages on sg.incident.reported, which must be
 //     dead-lettered with a reason without holding up later notices.
+//   - F21: a power cut approximated for a broker that syncs on a timer
+//     (LANTERN_NATS_SYNC_INTERVAL): the broker killed with SIGKILL and its
+//     message blocks cut back to their sizes one sync interval before the
+//     kill, then restarted; the outbox relays must publish again what the
+//     stream lost, with no reconciliation.
 //
 // TestCheckerCatchesBrokenRelay proves that the checks can fail: with the
 // services built with the lantern_broken_relay tag, whose relay does not

@@ -209,7 +209,7 @@ func (s Seconds) String() string { return fmt.Sprintf("%.2fs", float64(s)) }
 // NotTested lists what these runs do not cover, so that no figure is read
 // as covering it.
 var NotTested = []string{
-	"power loss or OS crash (un-fsynced writes lost): no LazyFS here, so F11 is NOT TESTED; only process crashes",
+	"power loss or OS crash (un-fsynced writes lost) as LazyFS would show it: no LazyFS here, so F11 is NOT TESTED; F21 approximates it for the broker alone (kill -9, message blocks cut back to their size one sync interval before), and PostgreSQL's un-fsynced writes are never dropped",
 	"multi-host partitions and a NATS cluster (F9): one R1 broker on loopback",
 	"PostgreSQL page corruption (F14's heap-page bit flip with checksums on); only the broker's files are damaged",
 	"I/O errors and full disks as the kernel reports them from a failing device: strace injects the errors at the system call, a tmpfs fills",

@@ -11,10 +11,16 @@ import (
 // "duplicates".
 const LogPubAckDuplicates = "stream already held re-published events"
 
+// LogRestored is logged by an outbox relay that published events again
+// after the broker may have lost them, with the number the stream stored
+// anew (it had lost them) in "restored".
+const LogRestored = "the broker had lost published events; published them again from the outbox"
+
 // LogTally counts, in a service's JSON log, the re-published events the
-// stream recognised as duplicates.
+// stream recognised as duplicates and those it had lost.
 type LogTally struct {
 	PubAckDuplicates int
+	Restored         int
 }
 
 // TallyLog reads a service's log. Lines that are not JSON, such as a
@@ -31,12 +37,16 @@ func TallyLog(log string) LogTally {
 		var entry struct {
 			Msg        string `json:"msg"`
 			Duplicates int    `json:"duplicates"`
+			Restored   int    `json:"restored"`
 		}
 		if json.Unmarshal(line, &entry) != nil {
 			continue
 		}
-		if entry.Msg == LogPubAckDuplicates {
+		switch entry.Msg {
+		case LogPubAckDuplicates:
 			t.PubAckDuplicates += entry.Duplicates
+		case LogRestored:
+			t.Restored += entry.Restored
 		}
 	}
 	return t
@@ -44,5 +54,5 @@ func TallyLog(log string) LogTally {
 
 // Minus is the tally since an earlier one.
 func (t LogTally) Minus(earlier LogTally) LogTally {
-	return LogTally{PubAckDuplicates: t.PubAckDuplicates - earlier.PubAckDuplicates}
+	return LogTally{PubAckDuplicates: t.PubAckDuplicates - earlier.PubAckDuplicates, Restored: t.Restored - earlier.Restored}
 }
