@@ -92,7 +92,7 @@ type Relay struct {
 
 // Defaults of a new relay.
 const (
-	DefaultBatch      = 512
+	DefaultBatch      = 256
 	DefaultMaxPending = 256
 	DefaultLease      = 10 * time.Second
 	DefaultAckTimeout = 30 * time.Second

@@ -11,6 +11,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/bench"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cluster"
@@ -124,6 +125,28 @@ func BenchmarkRawPostgresInsert(b *testing.B) {
 			results.Add("raw PostgreSQL insert, 100 rows per commit", rate, "rows/s")
 		}
 	})
+}
+
+// BenchmarkRelay measures one outbox relay alone: relayRows events of
+// about a kilobyte committed to an outbox, then drained by RelayOnce
+// rounds into an in-process broker that syncs every write, and again into
+// one that syncs on make run's timer.
+func BenchmarkRelay(b *testing.B) {
+	for _, tc := range []struct {
+		name, label string
+		opts        []natstest.Option
+	}{
+		{"sync-always", "sync always", nil},
+		{"sync-interval", "sync_interval " + natsembed.DefaultSyncInterval.String(), []natstest.Option{syncOnTimer}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for range b.N {
+				rate := relayRate(b, tc.opts...)
+				b.ReportMetric(rate, "events/s")
+				results.Add("outbox relay alone, "+tc.label, rate, "events/s")
+			}
+		})
+	}
 }
 
 // BenchmarkSteadyRates feeds live incidents at fixed rates: 20 a second for
