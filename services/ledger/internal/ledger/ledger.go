@@ -6,6 +6,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -18,6 +19,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
+	"github.com/lantern-safeguarding/lantern/services/ledger/ingest"
 	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
 	"github.com/lantern-safeguarding/lantern/services/ledger/retention"
 )
@@ -103,19 +105,14 @@ func (l *Ledger) Handle(ctx context.Context, e cloudevent.Event) error {
 	return nil
 }
 
-// seal returns e with its data's personal fields sealed under its
-// incident's key. An incident already shredded gets no new key: its late
-// event is kept with those fields removed (sealed.SealFields).
+// seal returns e with its personal fields sealed, as every ledger write
+// path seals them (ingest.Seal).
 func (l *Ledger) seal(ctx context.Context, e cloudevent.Event) (cloudevent.Event, error) {
-	if len(e.Data()) == 0 {
-		return e, nil
+	out, err := ingest.Seal(ctx, l.sealer, e)
+	if err != nil && !errors.Is(err, ingest.ErrData) {
+		return e, err
 	}
-	data, err := l.sealer.SealFields(ctx, cloudevent.IncidentID(e), e.Data())
 	if err != nil {
-		return e, fmt.Errorf("sealing event %s: %w", e.ID(), err)
-	}
-	out := e.Clone()
-	if err := out.SetData(e.DataContentType(), data); err != nil {
 		return e, bus.Permanent(err)
 	}
 	return out, nil
