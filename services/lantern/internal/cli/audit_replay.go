@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -72,18 +73,17 @@ func replay(ctx context.Context, s *session, o replayOptions, out, errOut io.Wri
 		return err
 	}
 	defer target.Close()
-	facts, read, err := readFacts(ctx, s, o, errOut)
-	if err != nil {
+	start := time.Now()
+	if err := rebuild(ctx, s, o, target, out, errOut); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Replayed %d events from the %s (%d used by the projections).\n", read, o.from, len(facts))
-	if err := writeProjections(ctx, target, projection.Project(facts)); err != nil {
-		return err
-	}
+	rebuilt := time.Since(start)
 	got, err := projection.DigestDatabase(ctx, target)
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "Rebuilt the projections in %s and digested them in %s.\n", rebuilt.Round(time.Millisecond),
+		(time.Since(start) - rebuilt).Round(time.Millisecond))
 	fmt.Fprintf(out, "\nReplayed digest:\n%s", got)
 	if o.noCompare {
 		return nil
@@ -91,11 +91,21 @@ func replay(ctx context.Context, s *session, o replayOptions, out, errOut io.Wri
 	return compareWithLive(ctx, s.pool, got, out)
 }
 
-func readFacts(ctx context.Context, s *session, o replayOptions, errOut io.Writer) ([]projection.Fact, int64, error) {
-	if o.from == "ledger" {
-		return ledgerFacts(ctx, s.pool, errOut)
+// rebuild writes the projections the events imply into target, in one
+// transaction, and says how many events it read.
+func rebuild(ctx context.Context, s *session, o replayOptions, target *pgxpool.Pool, out, errOut io.Writer) error {
+	if err := projection.Migrate(ctx, target); err != nil {
+		return err
 	}
-	return streamFacts(ctx, o.nats, errOut)
+	if o.from == "ledger" {
+		return pgdb.InTx(ctx, target, func(tx pgx.Tx) error { return rebuildFromLedger(ctx, s.pool, tx, out, errOut) })
+	}
+	facts, read, err := streamFacts(ctx, o.nats, errOut)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Replayed %d events from the stream (%d used by the projections).\n", read, len(facts))
+	return pgdb.InTx(ctx, target, func(tx pgx.Tx) error { return projection.Write(ctx, tx, projection.Project(facts)) })
 }
 
 // verifyBeforeReplay checks the ledger's hash chain before it is replayed:
@@ -138,32 +148,21 @@ func openEmptyTarget(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-func writeProjections(ctx context.Context, pool *pgxpool.Pool, set projection.Set) error {
-	if err := projection.Migrate(ctx, pool); err != nil {
-		return err
-	}
-	return pgdb.InTx(ctx, pool, func(tx pgx.Tx) error { return projection.Write(ctx, tx, set) })
-}
-
-// ledgerFacts reads every ledger entry in order, with a progress bar.
-func ledgerFacts(ctx context.Context, pool *pgxpool.Pool, errOut io.Writer) ([]projection.Fact, int64, error) {
+// rebuildFromLedger streams every ledger entry up to the head into tx,
+// with a progress bar.
+func rebuildFromLedger(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, out, errOut io.Writer) error {
 	head, err := auditlog.ReadHead(ctx, pool)
 	if err != nil {
-		return nil, 0, err
+		return err
 	}
 	bar := newProgress(errOut, "replaying ledger", head.Seq, clock.System)
-	var facts []projection.Fact
-	var n int64
-	err = auditlog.ScanEntries(ctx, pool, 0, head.Seq, func(e auditlog.Entry) error {
-		if f, ok := projection.FactOfEntry(e); ok {
-			facts = append(facts, f)
-		}
-		n++
-		bar.set(n)
-		return nil
-	})
+	got, err := projection.Rebuild(ctx, pool, tx, head.Seq, bar.set)
 	bar.finish()
-	return facts, n, err
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Replayed %d events from the ledger (%d used by the projections).\n", got.Read, got.Used)
+	return nil
 }
 
 // compareWithLive prints whether the replay reached the live state, and

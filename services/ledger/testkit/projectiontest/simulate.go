@@ -16,10 +16,19 @@ import (
 // without an override, and at-risk warnings. The same arguments always
 // give the same events.
 func Simulate(t testing.TB, count int, start time.Time, seed uint64) []*Incident {
+	return SimulateRange(t, 1, count, start, 37*time.Minute, seed)
+}
+
+// SimulateRange builds incidents numbered first to first+count-1, the one
+// numbered n reported at start plus (n-first) times every, with the mix
+// Simulate draws from seed. Ranges of one long history built in pieces
+// never share an id, so a bulk load can make a year of incidents a few
+// hundred at a time.
+func SimulateRange(t testing.TB, first, count int, start time.Time, every time.Duration, seed uint64) []*Incident {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	out := make([]*Incident, 0, count)
 	for i := range count {
-		out = append(out, simulateOne(t, r, i+1, start.Add(time.Duration(i)*37*time.Minute)))
+		out = append(out, simulateOne(t, r, first+i, start.Add(time.Duration(i)*every)))
 	}
 	return out
 }
