@@ -70,6 +70,7 @@ func (p *phase) run(b *testing.B, c *cluster.Cluster) {
 	ctx := context.Background()
 	since := time.Now()
 	cpuBefore := bench.ReadCPU()
+	bench.ResetPeaks()
 	stopPerf := perfRecord(b, p.name)
 	stopWaits := bench.SampleWaits(ctx, c.Pool, 50*time.Millisecond)
 	stats, err := bench.Feed(ctx, c.BaseURL, cluster.PoliceToken, p.gen, p.plan)
@@ -83,6 +84,7 @@ func (p *phase) run(b *testing.B, c *cluster.Cluster) {
 	p.waits = stopWaits()
 	stopPerf()
 	p.cpu = bench.ReadCPU().Since(cpuBefore)
+	notePeaks(p.name, bench.ReadPeaks())
 	outcomes, err := bench.ReadOutcomes(ctx, c.Pool, since)
 	if err != nil {
 		b.Fatal(err)

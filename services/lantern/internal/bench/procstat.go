@@ -29,30 +29,19 @@ type procStat struct {
 // ReadCPU takes a snapshot. Processes that have exited are not counted, so
 // compare snapshots taken while the same processes run.
 func ReadCPU() CPU {
-	stats := readProcs()
-	children := map[int][]procStat{}
-	var self procStat
-	for _, s := range stats {
-		children[s.ppid] = append(children[s.ppid], s)
-		if s.pid == os.Getpid() {
-			self = s
-		}
-	}
 	out := CPU{}
-	var walk func(procStat)
-	walk = func(s procStat) {
+	for _, s := range family() {
 		name := s.command
 		if s.pid == os.Getpid() {
-			name = "load generator and NATS (this process)"
+			name = selfName
 		}
 		out[name] += s.cpu
-		for _, c := range children[s.pid] {
-			walk(c)
-		}
 	}
-	walk(self)
 	return out
 }
+
+// selfName is what the figures call the benchmark's own process.
+const selfName = "load generator and NATS (this process)"
 
 // Since returns the CPU used between an earlier snapshot and this one.
 func (c CPU) Since(before CPU) CPU {
