@@ -10,24 +10,22 @@ type incidentCounts struct {
 	incidents, children, present, voice, unborn, dashHigh, repeatParties int
 }
 
-func (b *builder) countIncidents(incidents []projection.Incident) incidentCounts {
-	var c incidentCounts
-	for _, in := range incidents {
-		at := in.ReceivedAt
-		if !b.inRange(&at) {
-			continue
-		}
-		c.incidents++
-		c.children += len(in.ChildIDs)
-		c.present += in.ChildrenPresent
-		c.voice += in.ChildrenWithVoice
-		c.unborn += boolInt(in.UnbornVictim)
-		c.dashHigh += boolInt(in.DASHLevel == ppn.DASHHigh)
-		// The figure on the notice counts earlier incidents; with this
-		// one, two earlier make the three of the repeat threshold.
-		c.repeatParties += boolInt(in.SamePartiesIncidents12m >= 2)
+// countIncident counts one incident, if it was received in range.
+func (b *builder) countIncident(in projection.Incident) {
+	at := in.ReceivedAt
+	if !b.inRange(&at) {
+		return
 	}
-	return c
+	c := &b.incidents
+	c.incidents++
+	c.children += len(in.ChildIDs)
+	c.present += in.ChildrenPresent
+	c.voice += in.ChildrenWithVoice
+	c.unborn += boolInt(in.UnbornVictim)
+	c.dashHigh += boolInt(in.DASHLevel == ppn.DASHHigh)
+	// The figure on the notice counts earlier incidents; with this
+	// one, two earlier make the three of the repeat threshold.
+	c.repeatParties += boolInt(in.SamePartiesIncidents12m >= 2)
 }
 
 func boolInt(b bool) int {
@@ -37,12 +35,10 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// addIncidents adds each theme's indicators.
-func (b *builder) addIncidents(s projection.Set) {
-	c := b.countIncidents(s.Incidents)
+// addIndicators adds each theme's indicators from the counts.
+func (b *builder) addIndicators() {
+	c, notes, tri := b.incidents, b.notices, b.decisions
 	b.totals.Incidents = c.incidents
-	notes := b.noticeCounts(s.Notifications)
-	tri := b.triageCounts(s.Triage)
 	b.sections[0].Indicators = []Indicator{
 		count("Incidents reported", "1", c.incidents),
 		count("Children named on the notices", "1", c.children),
@@ -70,35 +66,31 @@ func (b *builder) addIncidents(s projection.Set) {
 
 type noticeCounts struct{ maternity, idva, marac, probation, repeat int }
 
-func (b *builder) noticeCounts(notes []projection.Notification) noticeCounts {
-	var c noticeCounts
-	for _, n := range notes {
-		if !b.inRange(n.RequestedAt) {
-			continue
-		}
-		c.maternity += boolInt(n.RuleID == "R13")
-		c.idva += boolInt(n.RuleID == "R16" && n.RecipientKind == "idva")
-		c.marac += boolInt(n.RuleID == "R16" && n.RecipientKind == "marac")
-		c.probation += boolInt(n.RuleID == "R15")
-		c.repeat += boolInt(n.Repeat)
+// countNotice counts one notice, if it was requested in range.
+func (b *builder) countNotice(n projection.Notification) {
+	if !b.inRange(n.RequestedAt) {
+		return
 	}
-	return c
+	c := &b.notices
+	c.maternity += boolInt(n.RuleID == "R13")
+	c.idva += boolInt(n.RuleID == "R16" && n.RecipientKind == "idva")
+	c.marac += boolInt(n.RuleID == "R16" && n.RecipientKind == "marac")
+	c.probation += boolInt(n.RuleID == "R15")
+	c.repeat += boolInt(n.Repeat)
 }
 
 type triageCounts struct{ decisions, overridden, withReason int }
 
-func (b *builder) triageCounts(ts []projection.Triage) triageCounts {
-	var c triageCounts
-	for _, t := range ts {
-		at := t.DecidedAt
-		if !b.inRange(&at) {
-			continue
-		}
-		c.decisions++
-		c.overridden += boolInt(t.Overridden)
-		c.withReason += boolInt(t.Overridden && t.ReasonGiven)
+// countTriage counts one triage decision, if it was made in range.
+func (b *builder) countTriage(t projection.Triage) {
+	at := t.DecidedAt
+	if !b.inRange(&at) {
+		return
 	}
-	return c
+	c := &b.decisions
+	c.decisions++
+	c.overridden += boolInt(t.Overridden)
+	c.withReason += boolInt(t.Overridden && t.ReasonGiven)
 }
 
 // leadershipIndicators summarise the whole period for theme 5.

@@ -133,16 +133,36 @@ var method = []string{
 	"The report holds identifiers, times and counts only: no names or notice content.",
 }
 
-// Compute builds the report from projection rows.
+// Compute builds the report from projection rows: those LoadRange reads
+// for the report's days. Load gives the same report without holding the
+// rows.
 func Compute(s projection.Set, o Options) Report {
-	b := newBuilder(s, o)
-	for _, n := range s.Notifications {
-		if b.inRange(n.RequestedAt) {
-			b.addNotification(n)
-		}
+	b := newBuilder(o)
+	for _, br := range s.Breaches {
+		b.recorded[br.NotificationID] = append(b.recorded[br.NotificationID], br)
 	}
-	b.addIncidents(s)
+	for _, tr := range s.Triage {
+		b.triage[tr.NotificationID] = append(b.triage[tr.NotificationID], tr)
+	}
+	for _, n := range s.Notifications {
+		b.add(n)
+	}
+	for _, in := range s.Incidents {
+		b.countIncident(in)
+	}
+	for _, t := range s.Triage {
+		b.countTriage(t)
+	}
 	return b.finish()
+}
+
+// add counts one notification: in its row if requested in range, and in
+// the notice indicators.
+func (b *builder) add(n projection.Notification) {
+	if b.inRange(n.RequestedAt) {
+		b.addNotification(n)
+	}
+	b.countNotice(n)
 }
 
 // builder accumulates rows and breaches.
@@ -155,17 +175,15 @@ type builder struct {
 	sections []ThemeSection
 	months   map[string]*MonthTotal
 	totals   Totals
+	// The counts behind the themes' indicators.
+	incidents incidentCounts
+	notices   noticeCounts
+	decisions triageCounts
 }
 
-func newBuilder(s projection.Set, o Options) *builder {
+func newBuilder(o Options) *builder {
 	b := &builder{o: o, rows: map[string]*Row{}, recorded: map[string][]projection.Breach{},
 		triage: map[string][]projection.Triage{}, months: map[string]*MonthTotal{}}
-	for _, br := range s.Breaches {
-		b.recorded[br.NotificationID] = append(b.recorded[br.NotificationID], br)
-	}
-	for _, tr := range s.Triage {
-		b.triage[tr.NotificationID] = append(b.triage[tr.NotificationID], tr)
-	}
 	for _, th := range themes {
 		b.sections = append(b.sections, ThemeSection{Theme: th, Indicators: []Indicator{}, Rows: []Row{}, Breaches: []Breach{}})
 	}
@@ -336,6 +354,7 @@ func firstDecision(ts []projection.Triage) *projection.Triage {
 // breaches under their themes.
 func (b *builder) finish() Report {
 	rep := Report{From: b.o.From.String(), To: b.o.To.String(), AsOf: b.o.AsOf.UTC(), Method: method}
+	b.addIndicators()
 	for _, r := range b.sortedRows() {
 		b.fileRow(r)
 	}
@@ -405,8 +424,13 @@ func compareRules(a, b string) int {
 	return cmp.Compare(a, b)
 }
 
+// compareBreaches orders the breach list by deadline; the later keys only
+// settle ties, so that the list's order never depends on the order the
+// rows were read in.
 func compareBreaches(x, y Breach) int {
-	return cmp.Or(projection.CompareTimes(x.DueAt, y.DueAt), cmp.Compare(x.NotificationID, y.NotificationID), cmp.Compare(x.Step, y.Step))
+	return cmp.Or(projection.CompareTimes(x.DueAt, y.DueAt), cmp.Compare(x.NotificationID, y.NotificationID), cmp.Compare(x.Step, y.Step),
+		cmp.Compare(x.IncidentID, y.IncidentID), compareRules(x.RuleID, y.RuleID), cmp.Compare(x.RecipientKind, y.RecipientKind),
+		cmp.Compare(x.Reason, y.Reason), projection.CompareTimes(x.DoneAt, y.DoneAt))
 }
 
 func share(n, of int) *float64 {
