@@ -51,7 +51,7 @@ func projectedIncidents(entries []auditlog.Entry) []string {
 func refreshIncidents(ctx context.Context, tx pgx.Tx, ids []string) error {
 	var facts []Fact
 	err := auditlog.EntriesOfIncidents(ctx, tx, ids, func(e auditlog.Entry) error {
-		if f, ok := FactOfEntry(e); ok {
+		if f, ok := FastFactOfEntry(e); ok {
 			facts = append(facts, f)
 		}
 		return nil
