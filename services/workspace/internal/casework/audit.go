@@ -101,22 +101,17 @@ func (s *Service) AuditReport(ctx context.Context, c Caller, p Period) (timeline
 // without the ledger's sequence numbers: each step's event id names its
 // ledger entry.
 func (s *Service) AuditTimeline(ctx context.Context, c Caller, incidentID string) (projection.Timeline, error) {
-	en := idEntry("", incidentID)
-	if err := s.permit(ctx, c, authz.ReadAuditTimeline, en); err != nil {
+	en, err := s.entryFor(ctx, c, authz.ReadAuditTimeline, accesslog.ResourceIncidentTimeline, "", incidentID)
+	if err != nil {
 		return projection.Timeline{}, err
-	}
-	en.Resource = accesslog.ResourceIncidentTimeline
-	if en.IncidentID == "" {
-		en.Refusal = events.RefusalNotFound
-		return projection.Timeline{}, s.refuse(ctx, c, authz.ReadAuditTimeline, en)
 	}
 	rows, err := projection.LoadIncident(ctx, s.pool, en.IncidentID)
 	if err != nil {
 		return projection.Timeline{}, auditReadError("reading the incident's audit record", err)
 	}
 	if len(rows.Steps) == 0 {
-		en.IncidentID, en.Refusal = "", events.RefusalNotFound
-		return projection.Timeline{}, s.refuse(ctx, c, authz.ReadAuditTimeline, en)
+		en.IncidentID = ""
+		return projection.Timeline{}, s.refuseAs(ctx, c, authz.ReadAuditTimeline, en, events.RefusalNotFound)
 	}
 	tl := projection.BuildTimeline(en.IncidentID, rows, nil)
 	en.Purpose = purposes[authz.ReadAuditTimeline]

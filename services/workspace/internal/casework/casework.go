@@ -181,6 +181,28 @@ func validID(id string) bool {
 	return err == nil && u.String() == strings.ToLower(id)
 }
 
+// entryFor starts the record of a read of one resource by its id: the
+// read is refused, and the refusal recorded, when the caller's role may
+// never take action a, or as not found when the id given is not one.
+func (s *Service) entryFor(ctx context.Context, c Caller, a authz.Action, resource, notificationID, incidentID string) (accesslog.Entry, error) {
+	en := idEntry(notificationID, incidentID)
+	if err := s.permit(ctx, c, a, en); err != nil {
+		return en, err
+	}
+	en.Resource = resource
+	if en.NotificationID == "" && en.IncidentID == "" {
+		return en, s.refuseAs(ctx, c, a, en, events.RefusalNotFound)
+	}
+	return en, nil
+}
+
+// refuseAs records the refusal of en for reason and returns what the
+// caller answers with.
+func (s *Service) refuseAs(ctx context.Context, c Caller, a authz.Action, en accesslog.Entry, reason string) error {
+	en.Refusal = reason
+	return s.refuse(ctx, c, a, en)
+}
+
 // idEntry names the record a request asked for, when its id is well formed.
 func idEntry(notificationID, incidentID string) accesslog.Entry {
 	var en accesslog.Entry

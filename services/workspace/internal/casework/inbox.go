@@ -76,32 +76,24 @@ func (s *Service) read(ctx context.Context, c Caller, a authz.Action, resource, 
 // ownNotice finds a delivered notice addressed to the caller's
 // organisation, recording a refusal when it is not there to be had.
 func (s *Service) ownNotice(ctx context.Context, c Caller, a authz.Action, notificationID string) (store.Notice, error) {
-	en := idEntry(notificationID, "")
-	if err := s.permit(ctx, c, a, en); err != nil {
+	en, err := s.entryFor(ctx, c, a, accesslog.ResourceNotice, notificationID, "")
+	if err != nil {
 		return store.Notice{}, err
-	}
-	en.Resource = accesslog.ResourceNotice
-	if en.NotificationID == "" {
-		en.Refusal = events.RefusalNotFound
-		return store.Notice{}, s.refuse(ctx, c, a, en)
 	}
 	n, err := store.NoticeByID(ctx, s.pool, en.NotificationID)
 	if errors.Is(err, store.ErrNotFound) {
-		en.Refusal = events.RefusalNotFound
-		return store.Notice{}, s.refuse(ctx, c, a, en)
+		return store.Notice{}, s.refuseAs(ctx, c, a, en, events.RefusalNotFound)
 	}
 	if err != nil {
 		return store.Notice{}, err
 	}
 	en.IncidentID = n.IncidentID
 	if authz.Decide(c.User, a, &n.Recipient) != authz.Allow {
-		en.Refusal = events.RefusalOrganisation
-		return store.Notice{}, s.refuse(ctx, c, a, en)
+		return store.Notice{}, s.refuseAs(ctx, c, a, en, events.RefusalOrganisation)
 	}
 	if n.DeliveredAt == nil {
 		// Not in the recipient's inbox yet: to them it does not exist.
-		en.Refusal = events.RefusalNotFound
-		return store.Notice{}, s.refuse(ctx, c, a, en)
+		return store.Notice{}, s.refuseAs(ctx, c, a, en, events.RefusalNotFound)
 	}
 	return n, nil
 }

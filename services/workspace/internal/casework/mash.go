@@ -93,14 +93,9 @@ func (s *Service) historyItem(ctx context.Context, e store.EarlierIncident) (His
 // mashNotice finds the delivered MASH notice of an incident addressed to
 // the caller's organisation, recording a refusal when there is none.
 func (s *Service) mashNotice(ctx context.Context, c Caller, a authz.Action, incidentID string) (store.Notice, error) {
-	en := idEntry("", incidentID)
-	if err := s.permit(ctx, c, a, en); err != nil {
+	en, err := s.entryFor(ctx, c, a, accesslog.ResourceIncident, "", incidentID)
+	if err != nil {
 		return store.Notice{}, err
-	}
-	en.Resource = accesslog.ResourceIncident
-	if en.IncidentID == "" {
-		en.Refusal = events.RefusalNotFound
-		return store.Notice{}, s.refuse(ctx, c, a, en)
 	}
 	list, err := store.MASHNoticesForIncident(ctx, s.pool, en.IncidentID)
 	if err != nil {
