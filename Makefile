@@ -62,7 +62,7 @@ test: ## run every module's tests with the race detector, then each fuzz target 
 
 chaos: ## run the long fault suite (kill -9, SIGSTOP, crash points, network, disk and corruption faults, a 10-minute restart storm) and print its figures; T=F5 runs one fault, T=F8/blackhole one variant
 	cd services/lantern && LANTERN_CHAOS=long go test -count=1 -timeout 60m -v -run 'TestChaos/$(T)' ./internal/chaos/
-	cd services/lantern && LANTERN_CHAOS=long go test -count=1 -timeout 10m -v ./internal/natscluster/
+	cd services/lantern && LANTERN_CHAOS=long go test -count=1 -timeout 40m -v ./internal/natscluster/
 .PHONY: chaos
 
 FUZZ_TIME ?= 5s

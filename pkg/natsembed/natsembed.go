@@ -150,7 +150,11 @@ func serverOptions(opts Options) (*server.Options, error) {
 			return nil, fmt.Errorf("starting embedded NATS server: %w", err)
 		}
 	}
-	so.ServerName = "lantern-embedded"
+	// A configuration that names its server keeps that name: the members
+	// of a cluster must each have their own.
+	if so.ServerName == "" {
+		so.ServerName = "lantern-embedded"
+	}
 	so.Host, so.Port = host, port
 	if opts.SyncInterval < 0 || opts.SyncInterval > MaxSyncInterval {
 		return nil, fmt.Errorf("starting embedded NATS server: sync interval %s outside 0 (always) to %s", opts.SyncInterval, MaxSyncInterval)

@@ -3,6 +3,8 @@ package natsembed_test
 import (
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -209,3 +211,22 @@ func (l *recordingLogger) Fatalf(format string, v ...any)  { l.add(format, v...)
 func (l *recordingLogger) Errorf(format string, v ...any)  { l.add(format, v...) }
 func (l *recordingLogger) Debugf(format string, v ...any)  { l.add(format, v...) }
 func (l *recordingLogger) Tracef(format string, v ...any)  { l.add(format, v...) }
+
+// A cluster's members each need a name of their own: a configuration
+// that names its server keeps that name, one that does not gets the
+// embedded default.
+func TestConfigNamesTheServer(t *testing.T) {
+	t.Parallel()
+	conf := filepath.Join(t.TempDir(), "server.conf")
+	if err := os.WriteFile(conf, []byte("server_name: nats-2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	named := start(t, natsembed.Options{StoreDir: t.TempDir(), ConfigFile: conf})
+	unnamed := start(t, natsembed.Options{StoreDir: t.TempDir()})
+	if got := named.Name(); got != "nats-2" {
+		t.Errorf("the configured server is named %q, want nats-2", got)
+	}
+	if got := unnamed.Name(); got != "lantern-embedded" {
+		t.Errorf("the unconfigured server is named %q, want lantern-embedded", got)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
@@ -110,8 +111,13 @@ func (s *Submission) FirstSent() time.Time {
 // off with jitter, until it knows the outcome or RetryFor has passed.
 type Client struct {
 	BaseURL string
-	Token   string
-	HTTP    *http.Client
+	// BaseURLs, when set, replaces BaseURL with several entry points
+	// (gateways of one Lantern): each notice starts at the next one and
+	// each retry moves on to the one after, as a police system with a
+	// list of addresses would.
+	BaseURLs []string
+	Token    string
+	HTTP     *http.Client
 	// RetryFor bounds how long one notice is retried.
 	RetryFor time.Duration
 	// Backoff is the first pause between attempts; it doubles up to
@@ -119,6 +125,9 @@ type Client struct {
 	Backoff, MaxBackoff time.Duration
 	// Rand jitters the backoff; it must be safe for concurrent use.
 	Rand func() float64
+
+	// turn picks the entry point of the next notice.
+	turn atomic.Uint64
 }
 
 // Submit posts n until its outcome is known or the retry time runs out.
@@ -129,8 +138,9 @@ func (c *Client) Submit(ctx context.Context, n Notice) *Submission {
 	// One ambiguous attempt leaves the outcome open until a later answer
 	// settles it: a refusal afterwards does not prove nothing was stored.
 	s.Outcome = Fail
-	for {
-		a, incidentID := c.attempt(ctx, n)
+	first := c.turn.Add(1)
+	for try := first; ; try++ {
+		a, incidentID := c.attempt(ctx, c.baseURL(try), n)
 		s.Attempts = append(s.Attempts, a)
 		s.Status = a.Status
 		switch a.Verdict() {
@@ -160,9 +170,17 @@ func (c *Client) jitter(d time.Duration) time.Duration {
 	return d/2 + time.Duration(r*float64(d/2))
 }
 
-func (c *Client) attempt(ctx context.Context, n Notice) (Attempt, string) {
+// baseURL is the entry point of the try'th attempt.
+func (c *Client) baseURL(try uint64) string {
+	if len(c.BaseURLs) == 0 {
+		return c.BaseURL
+	}
+	return c.BaseURLs[try%uint64(len(c.BaseURLs))]
+}
+
+func (c *Client) attempt(ctx context.Context, base string, n Notice) (Attempt, string) {
 	a := Attempt{Start: time.Now()}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+"/v1/incidents", bytes.NewReader(n.Body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/incidents", bytes.NewReader(n.Body))
 	if err != nil {
 		a.Problem = err.Error()
 		a.Duration = time.Since(a.Start)

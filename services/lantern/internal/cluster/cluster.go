@@ -59,6 +59,11 @@ type Options struct {
 	// TLS runs the broker with TLS only (tls:// and LANTERN_NATS_CA), its
 	// certificate from a development authority.
 	TLS bool
+	// NATSNodes, when more than one, runs that many brokers as one
+	// JetStream cluster, each a process of its own with Lantern's
+	// accounts, and provisions the streams at that many replicas. It
+	// cannot be combined with Proxied or TLS.
+	NATSNodes int
 	// BuildTags builds the services with these Go build tags (comma
 	// separated), into a folder of their own: for deliberately broken
 	// builds that prove a check can fail.
@@ -108,6 +113,14 @@ type Cluster struct {
 	// disk move.
 	natsKey string
 	proxies *Proxies
+	// natsNodes are the members of a JetStream cluster (Options.NATSNodes),
+	// and routeLinks the proxies their routes pass through.
+	natsNodes  []*natsNode
+	routeLinks []routeLink
+	// replicaEnv is each replica's own environment (its listeners), and
+	// replicaHTTP its public listener, by name#n.
+	replicaEnv  map[string][]string
+	replicaHTTP map[string]string
 }
 
 // Root is the project's root folder.
@@ -119,11 +132,18 @@ func Root() string {
 // New starts a cluster and stops it when the test ends.
 func New(t testing.TB, o Options) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, procs: map[string]*proc{}, binDir: mustBuild(t, o.BuildTags)}
+	c := &Cluster{t: t, procs: map[string]*proc{}, replicaEnv: map[string][]string{}, replicaHTTP: map[string]string{}, binDir: mustBuild(t, o.BuildTags)}
 	roles := c.roles(o.OwnPostgres)
 	c.startDatabase(o.OwnPostgres)
 	c.provisionRoles(roles)
-	c.startNATS(o.TLS)
+	if o.NATSNodes > 1 {
+		if o.Proxied || o.TLS {
+			t.Fatal("a cluster of brokers runs without service proxies and without TLS")
+		}
+		c.startNATSCluster(o.NATSNodes)
+	} else {
+		c.startNATS(o.TLS)
+	}
 	c.configure(o.Env)
 	if o.Proxied {
 		c.startProxies()

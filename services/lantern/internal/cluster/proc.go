@@ -192,11 +192,30 @@ func (c *Cluster) stopAll() {
 }
 
 // StartReplica launches another process of the named service, known to
-// the cluster as name#n, on listeners of its own: replicas share the
-// service's durable consumers, outbox and database.
-func (c *Cluster) StartReplica(name string, n int) string {
+// the cluster as name#n, on listeners of its own, with extraEnv added:
+// replicas share the service's durable consumers, outbox and database. A
+// replica started before starts again on the same listeners.
+func (c *Cluster) StartReplica(name string, n int, extraEnv ...string) string {
 	c.t.Helper()
 	key := fmt.Sprintf("%s#%d", name, n)
+	c.mu.Lock()
+	own, known := c.replicaEnv[key]
+	c.mu.Unlock()
+	if !known {
+		own = c.replicaListeners(key, name)
+	}
+	own = append(own, extraEnv...)
+	c.mu.Lock()
+	c.replicaEnv[key] = own
+	c.mu.Unlock()
+	env := append(append(c.Env(), c.serviceEnv(name)...), c.linkEnv(name)...)
+	c.startBinary(key, name, nil, append(env, own...))
+	return key
+}
+
+// replicaListeners places a replica's admin and public listeners on ports
+// of their own and remembers the public one.
+func (c *Cluster) replicaListeners(key, name string) []string {
 	var own []string
 	for _, s := range topology.Services {
 		if s.Name != name {
@@ -204,11 +223,20 @@ func (c *Cluster) StartReplica(name string, n int) string {
 		}
 		ports := FreePorts(c.t, 2)
 		own = append(own, fmt.Sprintf("%s=127.0.0.1:%d", s.AdminEnv, ports[0]))
-		if s.HTTPEnv != "" && name != "gateway" {
-			own = append(own, fmt.Sprintf("%s=127.0.0.1:%d", s.HTTPEnv, ports[1]))
+		if s.HTTPEnv != "" {
+			addr := fmt.Sprintf("127.0.0.1:%d", ports[1])
+			own = append(own, s.HTTPEnv+"="+addr)
+			c.mu.Lock()
+			c.replicaHTTP[key] = addr
+			c.mu.Unlock()
 		}
 	}
-	env := append(append(c.Env(), c.serviceEnv(name)...), c.linkEnv(name)...)
-	c.startBinary(key, name, nil, append(env, own...))
-	return key
+	return own
+}
+
+// ReplicaHTTP is where the replica known as key serves its public API.
+func (c *Cluster) ReplicaHTTP(key string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.replicaHTTP[key]
 }

@@ -46,15 +46,11 @@ type Proxies struct {
 	upstream map[string]string
 }
 
-// startProxies runs the fault proxy process and waits for its API.
+// startProxies runs the fault proxy process with a proxy for every
+// service's links.
 func (c *Cluster) startProxies() {
 	c.t.Helper()
-	port := FreePorts(c.t, 1)[0]
-	// Toxiproxy logs every connection at info; only trouble matters here.
-	c.startBinary(proxyProcess, toxiproxyBinary, []string{"-host", "127.0.0.1", "-port", fmt.Sprint(port)},
-		[]string{"LOG_LEVEL=warn"})
-	client := toxiproxy.NewClient(fmt.Sprintf("127.0.0.1:%d", port))
-	c.WaitFor(30*time.Second, func() error { _, err := client.Proxies(); return err })
+	client := c.startToxiproxy()
 	nats, err := hostPort(c.NATSURL)
 	if err != nil {
 		c.t.Fatal(err)
@@ -65,6 +61,18 @@ func (c *Cluster) startProxies() {
 	}
 	c.proxies = &Proxies{Client: client, links: map[string]Link{},
 		upstream: map[string]string{UpstreamNATS: nats, UpstreamPostgres: pg}}
+}
+
+// startToxiproxy runs the fault proxy process and waits for its API.
+func (c *Cluster) startToxiproxy() *toxiproxy.Client {
+	c.t.Helper()
+	port := FreePorts(c.t, 1)[0]
+	// Toxiproxy logs every connection at info; only trouble matters here.
+	c.startBinary(proxyProcess, toxiproxyBinary, []string{"-host", "127.0.0.1", "-port", fmt.Sprint(port)},
+		[]string{"LOG_LEVEL=warn"})
+	client := toxiproxy.NewClient(fmt.Sprintf("127.0.0.1:%d", port))
+	c.WaitFor(30*time.Second, func() error { _, err := client.Proxies(); return err })
+	return client
 }
 
 func hostPort(raw string) (string, error) {

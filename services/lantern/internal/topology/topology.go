@@ -111,11 +111,30 @@ func (l Layout) Env() []string {
 		}
 		env = append(env, s.AdminEnv+"="+l.Admin[s.Name])
 	}
+	return append(env, "GATEWAY_ROUTES="+l.Routes())
+}
+
+// Routes is the gateway's GATEWAY_ROUTES for this layout.
+func (l Layout) Routes() string {
 	var rs []string
 	for _, r := range routes {
 		rs = append(rs, r.pattern+"=http://"+l.HTTP[r.service])
 	}
-	return append(env, "GATEWAY_ROUTES="+strings.Join(rs, ";"))
+	return strings.Join(rs, ";")
+}
+
+// WithHTTP is a copy of the layout with the named service's public
+// listener at addr: a second gateway's routes to a second intake.
+func (l Layout) WithHTTP(name, addr string) Layout {
+	out := Layout{HTTP: map[string]string{}, Admin: map[string]string{}}
+	for k, v := range l.HTTP {
+		out.HTTP[k] = v
+	}
+	for k, v := range l.Admin {
+		out.Admin[k] = v
+	}
+	out.HTTP[name] = addr
+	return out
 }
 
 // ReadyURL is the readiness check of the named service.
