@@ -210,12 +210,12 @@ func (s Seconds) String() string { return fmt.Sprintf("%.2fs", float64(s)) }
 // as covering it.
 var NotTested = []string{
 	"power loss or OS crash (un-fsynced writes lost) as LazyFS would show it: no LazyFS here, so F11 is NOT TESTED; F21 approximates it for the broker alone (kill -9, message blocks cut back to their size one sync interval before), and PostgreSQL's un-fsynced writes are never dropped",
-	"multi-host partitions and a NATS cluster (F9): one R1 broker on loopback",
+	"multi-host partitions and a NATS cluster (F9) in this suite: one R1 broker on loopback; internal/natscluster partitions a three-server cluster on loopback",
 	"PostgreSQL page corruption (F14's heap-page bit flip with checksums on); only the broker's files are damaged",
 	"I/O errors and full disks as the kernel reports them from a failing device: strace injects the errors at the system call, a tmpfs fills",
 	"network faults between the test's observers and the stores: only the services' links go through Toxiproxy",
 	"clock faults (F19) and credential faults (F18)",
-	"replicas > 1 and more than one process per service",
+	"replicas > 1 and more than one process per service in this suite (internal/e2e runs two of every service through kills)",
 }
 
 // Phases of a run, for latencies.

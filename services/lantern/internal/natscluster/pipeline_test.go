@@ -142,8 +142,8 @@ func (r *pipelineRun) advanced(what string, from time.Time) time.Duration {
 	return r.since(what, from, func() bool { s := r.seq(); return s > base+5 })
 }
 
-// caughtUp reports whether the events stream has a leader and every
-// replica is current.
+// caughtUp reports whether the events stream has a leader and both other
+// replicas are current with nothing left to apply: no lasting split.
 func (r *pipelineRun) caughtUp() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -153,7 +153,7 @@ func (r *pipelineRun) caughtUp() bool {
 	}
 	peers := s.CachedInfo().Cluster.Replicas
 	for _, p := range peers {
-		if !p.Current || p.Offline {
+		if !p.Current || p.Offline || p.Lag != 0 {
 			return false
 		}
 	}
