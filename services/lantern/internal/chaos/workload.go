@@ -2,8 +2,12 @@ package chaos
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"sync"
 	"time"
+
+	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 )
 
 // Workload offers notices at a steady rate from a few concurrent clients,
@@ -117,4 +121,24 @@ func (w *Workload) Snapshot() []*Submission {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]*Submission(nil), w.subs...)
+}
+
+// NewFeed is a steady feed for a test outside the fault suite: notices
+// generated from the reference data in refDir, each with a police
+// reference starting with tag, offered at rate a second from four
+// clients through the given entry points in turn, each notice retried
+// with its key for up to three minutes. It does nothing until Start.
+func NewFeed(refDir, tag string, entryPoints []string, token string, rate float64) (*Workload, error) {
+	ref, err := refdata.Load(refDir)
+	if err != nil {
+		return nil, err
+	}
+	seed := uint64(time.Now().UnixNano())
+	gen, err := NewGenerator(ref, fmt.Sprintf("%s-%06x", tag, seed&0xffffff), seed, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	client := &Client{BaseURLs: entryPoints, Token: token, HTTP: &http.Client{Timeout: 15 * time.Second},
+		RetryFor: 3 * time.Minute, Backoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second, Rand: LockedRand(seed)}
+	return NewWorkload(gen, client, rate, 4), nil
 }

@@ -100,8 +100,14 @@ func (c *Cluster) StartNATS() {
 	args := []string{"-port", strconv.Itoa(c.natsPort), "-store", c.NATSStore(), "-config", c.natsConfig, "-key-file", c.natsKey,
 		"-sync-interval", natsembed.FormatSync(c.NATSSync)}
 	c.startBinary(natsProcess, "lantern-nats", args, nil)
+	c.waitListening(c.natsPort)
+}
+
+// waitListening waits until a broker accepts connections on port.
+func (c *Cluster) waitListening(port int) {
+	c.t.Helper()
 	c.WaitFor(30*time.Second, func() error {
-		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", c.natsPort), time.Second)
+		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
 		if err != nil {
 			return err
 		}

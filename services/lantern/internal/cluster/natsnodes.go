@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -138,13 +137,7 @@ func (c *Cluster) StartNATSNode(name string) {
 	}
 	args := []string{"-port", strconv.Itoa(node.port), "-store", node.store, "-config", node.config, "-key-file", node.key}
 	c.startBinary(name, "lantern-nats", args, nil)
-	c.WaitFor(30*time.Second, func() error {
-		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", node.port), time.Second)
-		if err != nil {
-			return err
-		}
-		return conn.Close()
-	})
+	c.waitListening(node.port)
 }
 
 // Partition cuts the named member off from every other: each route

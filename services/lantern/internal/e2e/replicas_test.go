@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
-	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/chaos"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cluster"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/topology"
@@ -77,7 +75,7 @@ func TestTwoReplicasOfEveryServiceSurviveKills(t *testing.T) {
 		t.Fatal(err)
 	}
 	checker := &chaos.Checker{Pool: c.Pool}
-	load := replicaFeed(t, c, []string{c.BaseURL, "http://" + c.ReplicaHTTP(gateway2)})
+	load := replicaFeed(t, []string{c.BaseURL, "http://" + c.ReplicaHTTP(gateway2)})
 	m := meter{t: t, load: load, checker: checker}
 	load.Start()
 	var table strings.Builder
@@ -118,20 +116,12 @@ func TestTwoReplicasOfEveryServiceSurviveKills(t *testing.T) {
 }
 
 // replicaFeed offers notices at a steady rate through the given gateways.
-func replicaFeed(t *testing.T, c *cluster.Cluster, gateways []string) *chaos.Workload {
+func replicaFeed(t *testing.T, gateways []string) *chaos.Workload {
 	t.Helper()
-	ref, err := refdata.Load(filepath.Join(cluster.Root(), "reference"))
+	load, err := chaos.NewFeed(filepath.Join(cluster.Root(), "reference"), "replicas", gateways, cluster.PoliceToken, 1.5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seed := uint64(time.Now().UnixNano())
-	gen, err := chaos.NewGenerator(ref, fmt.Sprintf("replicas-%06x", seed&0xffffff), seed, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := &chaos.Client{BaseURLs: gateways, Token: cluster.PoliceToken, HTTP: &http.Client{Timeout: 15 * time.Second},
-		RetryFor: 3 * time.Minute, Backoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second, Rand: chaos.LockedRand(seed)}
-	load := chaos.NewWorkload(gen, client, 1.5, 4)
 	t.Cleanup(func() { load.Abort(); _, _ = load.Stop() })
 	return load
 }

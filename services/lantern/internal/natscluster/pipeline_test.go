@@ -2,8 +2,6 @@ package natscluster_test
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,7 +10,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
-	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/chaos"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cluster"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/topology"
@@ -58,21 +55,12 @@ func startPipeline(t *testing.T, tag string) *pipelineRun {
 	}
 	r := &pipelineRun{t: t, c: c, js: js, broker: chaos.Broker{JS: js}, checker: &chaos.Checker{Pool: c.Pool}}
 	r.checkReplicas(3)
-	ref, err := refdata.Load(filepath.Join(cluster.Root(), "reference"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed := uint64(time.Now().UnixNano())
-	gen, err := chaos.NewGenerator(ref, fmt.Sprintf("%s-%06x", tag, seed&0xffffff), seed, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := &chaos.Client{BaseURL: c.BaseURL, Token: cluster.PoliceToken, HTTP: &http.Client{Timeout: 15 * time.Second},
-		RetryFor: 3 * time.Minute, Backoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second, Rand: chaos.LockedRand(seed)}
 	// A rate two cores keep up with while running three brokers, every
 	// service and PostgreSQL: faster, and the figures would measure the
 	// backlog of a saturated machine rather than the faults.
-	r.load = chaos.NewWorkload(gen, client, 1, 4)
+	if r.load, err = chaos.NewFeed(filepath.Join(cluster.Root(), "reference"), tag, []string{c.BaseURL}, cluster.PoliceToken, 1); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { r.load.Abort(); _, _ = r.load.Stop() })
 	return r
 }
