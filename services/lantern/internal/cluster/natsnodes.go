@@ -14,6 +14,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
+	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/natscmd"
 )
 
@@ -135,7 +136,10 @@ func (c *Cluster) StartNATSNode(name string) {
 	if node == nil {
 		c.t.Fatalf("no broker %s", name)
 	}
-	args := []string{"-port", strconv.Itoa(node.port), "-store", node.store, "-config", node.config, "-key-file", node.key}
+	// Every member syncs every write, as the reliability plan runs a
+	// replicated stream: a quorum's acknowledgement is then on two disks.
+	args := []string{"-port", strconv.Itoa(node.port), "-store", node.store, "-config", node.config, "-key-file", node.key,
+		"-sync-interval", natsembed.FormatSync(0)}
 	c.startBinary(name, "lantern-nats", args, nil)
 	c.waitListening(node.port)
 }
