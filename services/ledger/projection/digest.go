@@ -74,6 +74,7 @@ func DigestOf(s Set) Digest {
 		hashRows(inboxTable, s.Inbox),
 		hashRows(triageTable, s.Triage),
 		hashRows(breachesTable, s.Breaches),
+		hashRows(channelsTable, s.Channels),
 	})
 }
 
@@ -92,6 +93,7 @@ func DigestDatabase(ctx context.Context, q Querier) (Digest, error) {
 		func() error { return add(hashTable(ctx, q, inboxTable)) },
 		func() error { return add(hashTable(ctx, q, triageTable)) },
 		func() error { return add(hashTable(ctx, q, breachesTable)) },
+		func() error { return add(hashTable(ctx, q, channelsTable)) },
 	)
 	if err != nil {
 		return Digest{}, err

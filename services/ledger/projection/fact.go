@@ -35,9 +35,12 @@ type Fact struct {
 	Repeat                           bool
 	Step                             string // at_risk and breached
 	Reason                           string // failed
-	RAG, DefaultRAG, Decision        string // triage
-	RAGReasonGiven                   bool
-	Incident                         *Incident // reported
+	// Channels are the outbound channels that accepted a delivered
+	// notice.
+	Channels                  []events.ChannelReceipt
+	RAG, DefaultRAG, Decision string // triage
+	RAGReasonGiven            bool
+	Incident                  *Incident // reported
 }
 
 // Recipient is the organisation a notification is for.
@@ -145,6 +148,7 @@ func readDelivered(f *Fact, data []byte, unmarshal decoder) error {
 		return err
 	}
 	f.NotificationID, f.Recipient, f.At, f.DueAt = d.NotificationID, recipientOf(d.Recipient), norm(d.DeliveredAt), normPtr(&d.DueAt)
+	f.Channels = d.Channels
 	return nil
 }
 

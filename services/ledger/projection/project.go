@@ -17,6 +17,21 @@ type Set struct {
 	Inbox         []InboxItem
 	Triage        []Triage
 	Breaches      []Breach
+	Channels      []Channel
+}
+
+// Channel is one outbound channel's acceptance of a delivered notice, as
+// notification.delivered lists them: which channel carried the notice to
+// its recipient and when.
+type Channel struct {
+	IncidentID     string
+	NotificationID string
+	// Channel is email, notify_email, notify_sms or webhook.
+	Channel    string
+	AcceptedAt time.Time
+	// ProviderID is the provider's id for the message (a Message-ID,
+	// Notify's id, the webhook id).
+	ProviderID string
 }
 
 // Incident is what the report counts about one incident.
@@ -189,6 +204,7 @@ func (s *Set) add(o Set) {
 	s.Inbox = append(s.Inbox, o.Inbox...)
 	s.Triage = append(s.Triage, o.Triage...)
 	s.Breaches = append(s.Breaches, o.Breaches...)
+	s.Channels = append(s.Channels, o.Channels...)
 }
 
 // projectIncident derives the rows of one incident from its facts, in
@@ -196,6 +212,7 @@ func (s *Set) add(o Set) {
 func projectIncident(facts []Fact) Set {
 	var s Set
 	notes := map[string]*Notification{}
+	carried := map[string]Fact{}
 	for _, f := range facts {
 		s.Steps = append(s.Steps, stepOf(f))
 		switch f.Type {
@@ -210,6 +227,11 @@ func projectIncident(facts []Fact) Set {
 			s.Triage = append(s.Triage, triageOf(f))
 		case events.SLABreached:
 			s.Breaches = append(s.Breaches, breachOf(f))
+		case events.NotificationDelivered:
+			// The first delivery counts, as for delivered_at.
+			if first, ok := carried[f.NotificationID]; !ok || f.At.Before(first.At) {
+				carried[f.NotificationID] = f
+			}
 		}
 		if f.NotificationID != "" && f.Type != events.TriageDecided {
 			applyNotification(notes, f)
@@ -220,6 +242,12 @@ func projectIncident(facts []Fact) Set {
 		s.Notifications = append(s.Notifications, *n)
 		if n.DeliveredAt != nil {
 			s.Inbox = append(s.Inbox, inboxOf(n))
+		}
+	}
+	for _, f := range carried {
+		for _, c := range f.Channels {
+			s.Channels = append(s.Channels, Channel{IncidentID: f.IncidentID, NotificationID: f.NotificationID,
+				Channel: c.Channel, AcceptedAt: norm(c.AcceptedAt), ProviderID: c.ProviderID})
 		}
 	}
 	return s
@@ -352,4 +380,8 @@ func (s *Set) Sort() {
 	})
 	slices.SortFunc(s.Triage, func(a, b Triage) int { return cmp.Compare(a.EventID, b.EventID) })
 	slices.SortFunc(s.Breaches, func(a, b Breach) int { return cmp.Compare(a.EventID, b.EventID) })
+	slices.SortFunc(s.Channels, func(a, b Channel) int {
+		return cmp.Or(cmp.Compare(a.NotificationID, b.NotificationID), cmp.Compare(a.Channel, b.Channel),
+			cmp.Compare(a.ProviderID, b.ProviderID), cmp.Compare(a.IncidentID, b.IncidentID))
+	})
 }

@@ -84,6 +84,50 @@ func TestProjectOneIncident(t *testing.T) {
 	}
 }
 
+// TestTimelineShowsTheChannelsThatCarriedADelivery: a school notice told
+// by e-mail before its deadline and by webhook after it, whose delivered
+// step and notification both list the two, each marked on time or not.
+func TestTimelineShowsTheChannelsThatCarriedADelivery(t *testing.T) {
+	id, school := pt.IncidentID(1), pt.NotificationID(1, 2)
+	due := t0.Add(8 * time.Hour)
+	email := events.ChannelReceipt{Channel: "email", AcceptedAt: t0.Add(7*time.Hour + 51*time.Minute), ProviderID: "<" + school + "@lantern.test>"}
+	hook := events.ChannelReceipt{Channel: "webhook", AcceptedAt: due.Add(time.Minute), ProviderID: school}
+	in := pt.NewIncident(t, id).Reported(t0, "medium", false, pt.Child{ID: "C-1"}).
+		Requested(pt.Request{NotificationID: school, RuleID: "R8", Kind: events.KindSchool, RecipientID: "118234",
+			RecipientName: "Example Primary", ChildIDs: []string{"C-1"}, At: t0.Add(time.Second), Due: due}).
+		DeliveredBy(school, due.Add(time.Minute), email, hook)
+	set := projection.Project(factsOf(t, in.Events()))
+	wantRows := []projection.Channel{
+		{IncidentID: id, NotificationID: school, Channel: "email", AcceptedAt: email.AcceptedAt, ProviderID: email.ProviderID},
+		{IncidentID: id, NotificationID: school, Channel: "webhook", AcceptedAt: hook.AcceptedAt, ProviderID: hook.ProviderID},
+	}
+	if diff := cmp.Diff(wantRows, set.Channels); diff != "" {
+		t.Errorf("channel rows (-want +got):\n%s", diff)
+	}
+	tl := projection.BuildTimeline(id, set, nil)
+	want := []projection.ChannelMark{
+		{Channel: "email", AcceptedAt: email.AcceptedAt, ProviderID: email.ProviderID, OnTime: true},
+		{Channel: "webhook", AcceptedAt: hook.AcceptedAt, ProviderID: hook.ProviderID, OnTime: false},
+	}
+	var delivered []projection.ChannelMark
+	for _, st := range tl.Steps {
+		if st.Type == string(events.NotificationDelivered) {
+			delivered = st.Channels
+		} else if len(st.Channels) != 0 {
+			t.Errorf("step %s lists channels", st.Type)
+		}
+	}
+	if diff := cmp.Diff(want, delivered); diff != "" {
+		t.Errorf("delivered step's channels (-want +got):\n%s", diff)
+	}
+	if len(tl.Children) != 1 || len(tl.Children[0].Notifications) != 1 {
+		t.Fatalf("timeline children = %+v", tl.Children)
+	}
+	if diff := cmp.Diff(want, tl.Children[0].Notifications[0].Channels); diff != "" {
+		t.Errorf("notification's channels (-want +got):\n%s", diff)
+	}
+}
+
 // TestProjectIgnoresOrderAndRepeats shuffles and repeats the events of many
 // incidents, as a stream read after redeliveries might, and checks the
 // projection is unchanged.

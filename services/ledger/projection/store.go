@@ -42,7 +42,7 @@ func ReplaceIncident(ctx context.Context, w Writer, incidentID string, s Set) er
 }
 
 // tableNames lists the projection tables in digest order.
-var tableNames = []string{"incidents", "steps", "notifications", "inbox", "triage", "breaches"}
+var tableNames = []string{"incidents", "steps", "notifications", "inbox", "triage", "breaches", "channels"}
 
 // Write inserts every row of s.
 func Write(ctx context.Context, w Writer, s Set) error {
@@ -53,6 +53,7 @@ func Write(ctx context.Context, w Writer, s Set) error {
 		copyRows(ctx, w, inboxTable, s.Inbox),
 		copyRows(ctx, w, triageTable, s.Triage),
 		copyRows(ctx, w, breachesTable, s.Breaches),
+		copyRows(ctx, w, channelsTable, s.Channels),
 	)
 }
 
@@ -101,6 +102,7 @@ func LoadWhere(ctx context.Context, q Querier, where string, args []any) (Set, e
 		loadInto(ctx, q, inboxTable, where, args, &s.Inbox),
 		loadInto(ctx, q, triageTable, where, args, &s.Triage),
 		loadInto(ctx, q, breachesTable, where, args, &s.Breaches),
+		loadInto(ctx, q, channelsTable, where, args, &s.Channels),
 	)
 	return s, err
 }

@@ -96,3 +96,12 @@ var breachesTable = table[Breach]{
 			&r.DueAt, &r.ObservedAt}
 	},
 }
+
+var channelsTable = table[Channel]{
+	name:    "channels",
+	columns: []string{"incident_id", "notification_id", "channel", "accepted_at", "provider_id"},
+	key:     []string{"notification_id", "channel", "provider_id", "incident_id"},
+	fields: func(r *Channel) []any {
+		return []any{&r.IncidentID, &r.NotificationID, &r.Channel, &r.AcceptedAt, &r.ProviderID}
+	},
+}

@@ -31,16 +31,28 @@ type ChildTimeline struct {
 
 // NotificationTimeline is one notification's deadline and steps.
 type NotificationTimeline struct {
-	NotificationID string         `json:"notification_id"`
-	RuleID         string         `json:"rule_id"`
-	Recipient      Recipient      `json:"recipient"`
-	DueAt          *time.Time     `json:"due_at"`
-	WatchedStep    string         `json:"watched_step"`
-	Outcome        string         `json:"outcome"`
-	Delivered      *Milestone     `json:"delivered,omitempty"`
-	Acknowledged   *Milestone     `json:"acknowledged,omitempty"`
-	FailedAt       *time.Time     `json:"failed_at,omitempty"`
-	Steps          []TimelineStep `json:"steps"`
+	NotificationID string     `json:"notification_id"`
+	RuleID         string     `json:"rule_id"`
+	Recipient      Recipient  `json:"recipient"`
+	DueAt          *time.Time `json:"due_at"`
+	WatchedStep    string     `json:"watched_step"`
+	Outcome        string     `json:"outcome"`
+	Delivered      *Milestone `json:"delivered,omitempty"`
+	Acknowledged   *Milestone `json:"acknowledged,omitempty"`
+	FailedAt       *time.Time `json:"failed_at,omitempty"`
+	// Channels are the outbound channels that carried the notice and
+	// when each accepted it; empty when only the inbox did.
+	Channels []ChannelMark  `json:"channels"`
+	Steps    []TimelineStep `json:"steps"`
+}
+
+// ChannelMark is one outbound channel's acceptance of a notice (e-mail,
+// GOV.UK Notify, webhook) and whether it was by the notice's deadline.
+type ChannelMark struct {
+	Channel    string    `json:"channel"`
+	AcceptedAt time.Time `json:"accepted_at"`
+	ProviderID string    `json:"provider_id"`
+	OnTime     bool      `json:"on_time"`
 }
 
 // Milestone is when a step happened and whether that was by the deadline.
@@ -68,6 +80,8 @@ type TimelineStep struct {
 	// Met says, for a delivery or acknowledgement, whether it happened
 	// at or before its notification's deadline.
 	Met *bool `json:"met,omitempty"`
+	// Channels are, for a delivery, the channels that carried it.
+	Channels []ChannelMark `json:"channels,omitempty"`
 }
 
 // BuildTimeline arranges the rows of one incident. seqs maps event ids to
@@ -79,16 +93,33 @@ func BuildTimeline(incidentID string, s Set, seqs map[string]int64) Timeline {
 	for _, n := range s.Notifications {
 		notes[n.NotificationID] = n
 	}
+	carried := channelsByNotice(s.Channels, notes)
 	for _, st := range s.Steps {
-		tl.Steps = append(tl.Steps, timelineStep(st, notes, seqs))
+		step := timelineStep(st, notes, seqs)
+		if st.Type == string(events.NotificationDelivered) {
+			step.Channels = carried[st.NotificationID]
+		}
+		tl.Steps = append(tl.Steps, step)
 	}
 	var childIDs []string
 	if len(s.Incidents) > 0 {
 		at := s.Incidents[0].ReceivedAt
 		tl.ReportedAt, childIDs = &at, s.Incidents[0].ChildIDs
 	}
-	tl.Children, tl.Household = groupByChild(childIDs, s.Notifications, tl.Steps)
+	tl.Children, tl.Household = groupByChild(childIDs, s.Notifications, tl.Steps, carried)
 	return tl
+}
+
+// channelsByNotice marks each notice's channels on time or not against its
+// deadline, in the canonical order.
+func channelsByNotice(rows []Channel, notes map[string]Notification) map[string][]ChannelMark {
+	out := map[string][]ChannelMark{}
+	for _, c := range rows {
+		due := notes[c.NotificationID].DueAt
+		out[c.NotificationID] = append(out[c.NotificationID], ChannelMark{Channel: c.Channel, AcceptedAt: c.AcceptedAt,
+			ProviderID: c.ProviderID, OnTime: due == nil || !c.AcceptedAt.After(*due)})
+	}
+	return out
 }
 
 func timelineStep(st Step, notes map[string]Notification, seqs map[string]int64) TimelineStep {
@@ -116,12 +147,13 @@ func timelineStep(st Step, notes map[string]Notification, seqs map[string]int64)
 // groupByChild files each notification under every child it names, in the
 // order the notice lists the children, then any child only a notification
 // names; notifications that name no child go to the household.
-func groupByChild(childIDs []string, notes []Notification, steps []TimelineStep) ([]ChildTimeline, []NotificationTimeline) {
+func groupByChild(childIDs []string, notes []Notification, steps []TimelineStep, carried map[string][]ChannelMark) ([]ChildTimeline, []NotificationTimeline) {
 	order := slices.Clone(childIDs)
 	byChild := map[string][]NotificationTimeline{}
 	household := []NotificationTimeline{}
 	for _, n := range sortedByRequest(notes) {
 		nt := notificationTimeline(n, steps)
+		nt.Channels = append([]ChannelMark{}, carried[n.NotificationID]...)
 		if len(n.ChildIDs) == 0 {
 			household = append(household, nt)
 		}

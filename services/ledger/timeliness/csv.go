@@ -15,7 +15,8 @@ var csvHeader = []string{"record", "theme", "theme_name", "rule_id", "recipient_
 	"count", "on_time", "late", "overdue", "failed", "pending", "share_on_time",
 	"median_to_deliver_s", "p90_to_deliver_s", "median_to_acknowledge_s", "p90_to_acknowledge_s",
 	"median_to_decide_s", "p90_to_decide_s",
-	"incident_id", "notification_id", "recipient_name", "due_at", "done_at", "recorded", "reason"}
+	"incident_id", "notification_id", "recipient_name", "due_at", "done_at", "recorded", "reason",
+	"channel", "median_to_accept_s", "p90_to_accept_s"}
 
 // WriteCSV writes the report's figures and breaches as CSV.
 func WriteCSV(w io.Writer, r Report) error {
@@ -31,6 +32,9 @@ func WriteCSV(w io.Writer, r Report) error {
 			_ = cw.Write(breachRecord(th.Theme, b))
 		}
 	}
+	for _, c := range r.Channels {
+		_ = cw.Write(channelRecord(c))
+	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("writing CSV: %w", err)
@@ -43,7 +47,16 @@ func figureRecord(th Theme, r Row) []string {
 		itoa(r.Count), itoa(r.OnTime), itoa(r.Late), itoa(r.Overdue), itoa(r.Failed), itoa(r.Pending),
 		number(r.ShareOnTime), number(r.ToDeliver.Median), number(r.ToDeliver.P90), number(r.ToAcknowledge.Median),
 		number(r.ToAcknowledge.P90), number(r.ToDecide.Median), number(r.ToDecide.P90),
-		"", "", "", "", "", "", ""}
+		"", "", "", "", "", "", "", "", "", ""}
+	return neutralise(rec)
+}
+
+// channelRecord is one channel's figures: the count, on time and share
+// columns, and the channel's own columns at the end.
+func channelRecord(c ChannelTotal) []string {
+	rec := make([]string, len(csvHeader))
+	rec[0], rec[7], rec[8], rec[13] = "channel", itoa(c.Notices), itoa(c.OnTime), number(c.ShareOnTime)
+	copy(rec[27:], []string{c.Channel, number(c.ToAccept.Median), number(c.ToAccept.P90)})
 	return neutralise(rec)
 }
 

@@ -15,7 +15,25 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"percent":  percent,
 	"duration": seconds,
 	"when":     whenPtr,
+	"channel":  ChannelName,
 }).Parse(htmlSource))
+
+// ChannelName says in words what carried a notice.
+func ChannelName(channel string) string {
+	switch channel {
+	case "inbox":
+		return "Lantern inbox"
+	case "email":
+		return "E-mail"
+	case "notify_email":
+		return "GOV.UK Notify e-mail"
+	case "notify_sms":
+		return "GOV.UK Notify text message"
+	case "webhook":
+		return "Webhook to the recipient's system"
+	}
+	return channel
+}
 
 // WriteHTML writes the report as one self-contained page: its styles and
 // charts (SVG) are inline and it loads nothing, so it can be mailed to a

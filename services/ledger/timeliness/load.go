@@ -85,13 +85,15 @@ func (b *builder) loadNotices(ctx context.Context, q projection.Querier, from, t
 	rows, err := q.Query(ctx, `SELECT n.notification_id, n.incident_id, n.rule_id, n.recipient_kind, n.recipient_name,
 		n.repeat, n.requested_at, n.due_at, n.watched_step, n.delivered_at, n.acknowledged_at, n.acknowledged_by,
 		n.failed_at, n.failure_reason,
-		br.ids, br.steps, br.dues, br.observed, tr.ids, tr.decided
+		br.ids, br.steps, br.dues, br.observed, tr.ids, tr.decided, ch.channels, ch.accepted
 		FROM audit.notifications n
 		LEFT JOIN LATERAL (SELECT array_agg(event_id) ids, array_agg(step) steps, array_agg(due_at) dues,
 			array_agg(observed_at) observed FROM audit.breaches
 			WHERE incident_id = n.incident_id AND notification_id = n.notification_id) br ON true
 		LEFT JOIN LATERAL (SELECT array_agg(event_id) ids, array_agg(decided_at) decided FROM audit.triage
 			WHERE incident_id = n.incident_id AND notification_id = n.notification_id) tr ON true
+		LEFT JOIN LATERAL (SELECT array_agg(channel) channels, array_agg(accepted_at) accepted FROM audit.channels
+			WHERE incident_id = n.incident_id AND notification_id = n.notification_id) ch ON true
 		WHERE n.requested_at >= $1 AND n.requested_at < $2`, from, to)
 	if err != nil {
 		return fmt.Errorf("reading notices: %w", err)
@@ -99,21 +101,25 @@ func (b *builder) loadNotices(ctx context.Context, q projection.Querier, from, t
 	var n projection.Notification
 	var br breachArrays
 	var tr triageArrays
+	var ch channelArrays
 	dest := []any{&n.NotificationID, &n.IncidentID, &n.RuleID, &n.RecipientKind, &n.RecipientName, &n.Repeat,
 		&n.RequestedAt, &n.DueAt, &n.WatchedStep, &n.DeliveredAt, &n.AcknowledgedAt, &n.AcknowledgedBy,
-		&n.FailedAt, &n.FailureReason, &br.ids, &br.steps, &br.dues, &br.observed, &tr.ids, &tr.decided}
+		&n.FailedAt, &n.FailureReason, &br.ids, &br.steps, &br.dues, &br.observed, &tr.ids, &tr.decided,
+		&ch.channels, &ch.accepted}
 	return each(rows, "notices", dest, func() {
 		for _, t := range []**time.Time{&n.RequestedAt, &n.DueAt, &n.DeliveredAt, &n.AcknowledgedAt, &n.FailedAt} {
 			*t = utc(*t)
 		}
 		b.recorded[n.NotificationID] = br.breaches(n)
 		b.triage[n.NotificationID] = tr.decisions(n)
+		b.carried[n.NotificationID] = ch.rows(n)
 		b.add(n)
 		delete(b.recorded, n.NotificationID)
 		delete(b.triage, n.NotificationID)
+		delete(b.carried, n.NotificationID)
 		// The builder keeps n's times: the next row must not be
 		// scanned into them.
-		n, br, tr = projection.Notification{}, breachArrays{}, triageArrays{}
+		n, br, tr, ch = projection.Notification{}, breachArrays{}, triageArrays{}, channelArrays{}
 	})
 }
 
@@ -130,6 +136,22 @@ func (a breachArrays) breaches(n projection.Notification) []projection.Breach {
 			Step: a.steps[i], DueAt: utc(a.dues[i]), ObservedAt: *utc(a.observed[i])}
 	}
 	slices.SortFunc(out, func(x, y projection.Breach) int { return cmp.Compare(x.EventID, y.EventID) })
+	return out
+}
+
+type channelArrays struct {
+	channels []string
+	accepted []time.Time
+}
+
+// rows are the channels that carried n; the report reads each channel's
+// first acceptance, so their order does not matter.
+func (a channelArrays) rows(n projection.Notification) []projection.Channel {
+	out := make([]projection.Channel, len(a.channels))
+	for i := range a.channels {
+		out[i] = projection.Channel{NotificationID: n.NotificationID, IncidentID: n.IncidentID, Channel: a.channels[i],
+			AcceptedAt: a.accepted[i].UTC()}
+	}
 	return out
 }
 

@@ -38,7 +38,7 @@ func TestHTMLIsSelfContained(t *testing.T) {
 	golden.Check(t, "report.html.golden", b.Bytes())
 }
 
-func TestCSVHasFiguresAndBreaches(t *testing.T) {
+func TestCSVHasFiguresBreachesAndChannels(t *testing.T) {
 	var b bytes.Buffer
 	if err := timeliness.WriteCSV(&b, report(t)); err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestCSVHasFiguresAndBreaches(t *testing.T) {
 			t.Errorf("record has %d fields, header %d", len(r), len(records[0]))
 		}
 	}
-	if diff := cmp.Diff(map[string]int{"figures": 5, "breach": 5}, kinds); diff != "" {
+	if diff := cmp.Diff(map[string]int{"figures": 5, "breach": 5, "channel": 3}, kinds); diff != "" {
 		t.Errorf("records by kind (-want +got):\n%s", diff)
 	}
 	golden.Check(t, "report.csv.golden", b.Bytes())

@@ -41,6 +41,27 @@ type Report struct {
 	Totals Totals         `json:"totals"`
 	Months []MonthTotal   `json:"months"`
 	Themes []ThemeSection `json:"themes"`
+	// Channels are the period's deliveries by the channel that carried
+	// them: the inbox first, then each outbound channel that carried any.
+	Channels []ChannelTotal `json:"channels"`
+}
+
+// ChannelTotal is how the notices of the period were carried by one
+// channel: how many it carried and how many it had accepted by the
+// notice's deadline.
+type ChannelTotal struct {
+	// Channel is inbox, email, notify_email, notify_sms or webhook.
+	Channel string `json:"channel"`
+	// Notices counts the delivered notices the channel carried.
+	Notices int `json:"notices"`
+	// OnTime counts those it accepted at or before the deadline; for
+	// the inbox, those delivered (every channel accepted) by then.
+	OnTime      int      `json:"on_time"`
+	ShareOnTime *float64 `json:"share_on_time"`
+	// ToAccept runs from Lantern's decision to tell the recipient to the
+	// channel's first acceptance.
+	ToAccept Stats `json:"to_accept"`
+	waits    []time.Duration
 }
 
 // Totals are the whole period's figures.
@@ -130,6 +151,7 @@ var method = []string{
 	"Times to deliver and to acknowledge run from Lantern's decision to tell the recipient; time to triage runs from the MASH receiving the notice.",
 	"Median and 90th percentile interpolate between the closest ranks, as a spreadsheet's PERCENTILE.INC does.",
 	"Triage is on time unless the escalation service recorded a triage breach.",
+	"Channels: a notice is delivered once it is in the inbox and every channel configured for its recipient (e-mail, GOV.UK Notify, webhook) has accepted it. Each channel's row counts the delivered notices it carried and those it accepted by the deadline, at its first acceptance when it went to several addresses; the inbox row counts every delivered notice, on time when delivered by the deadline.",
 	"The report holds identifiers, times and counts only: no names or notice content.",
 }
 
@@ -138,6 +160,9 @@ var method = []string{
 // rows.
 func Compute(s projection.Set, o Options) Report {
 	b := newBuilder(o)
+	for _, c := range s.Channels {
+		b.carried[c.NotificationID] = append(b.carried[c.NotificationID], c)
+	}
 	for _, br := range s.Breaches {
 		b.recorded[br.NotificationID] = append(b.recorded[br.NotificationID], br)
 	}
@@ -179,11 +204,14 @@ type builder struct {
 	incidents incidentCounts
 	notices   noticeCounts
 	decisions triageCounts
+	carried  map[string][]projection.Channel
+	channels map[string]*ChannelTotal
 }
 
 func newBuilder(o Options) *builder {
 	b := &builder{o: o, rows: map[string]*Row{}, recorded: map[string][]projection.Breach{},
-		triage: map[string][]projection.Triage{}, months: map[string]*MonthTotal{}}
+		triage: map[string][]projection.Triage{}, months: map[string]*MonthTotal{},
+		carried: map[string][]projection.Channel{}, channels: map[string]*ChannelTotal{}}
 	for _, th := range themes {
 		b.sections = append(b.sections, ThemeSection{Theme: th, Indicators: []Indicator{}, Rows: []Row{}, Breaches: []Breach{}})
 	}
@@ -222,6 +250,7 @@ func (b *builder) addNotification(n projection.Notification) {
 		r.acknowledged = append(r.acknowledged, n.AcknowledgedAt.Sub(*n.RequestedAt))
 	}
 	b.classify(r, n, theme)
+	b.addChannels(n)
 	b.addOtherRecorded(n, theme)
 	if n.RecipientKind == string(events.KindMASH) {
 		b.addTriage(n)
@@ -367,7 +396,69 @@ func (b *builder) finish() Report {
 	b.totals.ShareOnTime = share(b.totals.OnTime, b.totals.Decided)
 	b.sections[4].Indicators = leadershipIndicators(b.totals)
 	rep.Totals, rep.Months, rep.Themes = b.totals, b.sortedMonths(), b.sections
+	rep.Channels = b.sortedChannels()
 	return rep
+}
+
+// addChannels counts a delivered notice under the inbox and under each
+// channel that carried it, at that channel's first acceptance.
+func (b *builder) addChannels(n projection.Notification) {
+	if n.DeliveredAt == nil {
+		return
+	}
+	b.addChannel("inbox", n, *n.DeliveredAt)
+	first := map[string]time.Time{}
+	var order []string
+	for _, c := range b.carried[n.NotificationID] {
+		at, seen := first[c.Channel]
+		if !seen {
+			order = append(order, c.Channel)
+		}
+		if !seen || c.AcceptedAt.Before(at) {
+			first[c.Channel] = c.AcceptedAt
+		}
+	}
+	for _, ch := range order {
+		b.addChannel(ch, n, first[ch])
+	}
+}
+
+func (b *builder) addChannel(name string, n projection.Notification, at time.Time) {
+	t, ok := b.channels[name]
+	if !ok {
+		t = &ChannelTotal{Channel: name}
+		b.channels[name] = t
+	}
+	t.Notices++
+	if n.DueAt == nil || !at.After(*n.DueAt) {
+		t.OnTime++
+	}
+	t.waits = append(t.waits, at.Sub(*n.RequestedAt))
+}
+
+// channelOrder is the order channels are listed in: the inbox, then e-mail,
+// Notify and webhooks; a channel not named here comes after, by name.
+var channelOrder = []string{"inbox", "email", "notify_email", "notify_sms", "webhook"}
+
+func (b *builder) sortedChannels() []ChannelTotal {
+	out := []ChannelTotal{}
+	if _, ok := b.channels["inbox"]; !ok {
+		b.channels["inbox"] = &ChannelTotal{Channel: "inbox"}
+	}
+	rank := func(name string) int {
+		if i := slices.Index(channelOrder, name); i >= 0 {
+			return i
+		}
+		return len(channelOrder)
+	}
+	for _, t := range b.channels {
+		t.ShareOnTime, t.ToAccept = share(t.OnTime, t.Notices), statsOf(t.waits)
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(x, y ChannelTotal) int {
+		return cmp.Or(cmp.Compare(rank(x.Channel), rank(y.Channel)), cmp.Compare(x.Channel, y.Channel))
+	})
+	return out
 }
 
 func (b *builder) fileRow(r *Row) {

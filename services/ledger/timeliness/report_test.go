@@ -60,7 +60,14 @@ func fixture(t *testing.T) projection.Set {
 		}
 		in.Requested(pt.Request{NotificationID: id, RuleID: "R8", Kind: events.KindSchool, RecipientID: "118234",
 			RecipientName: "Example Primary", ChildIDs: []string{"C-1"}, At: at, Due: at.Add(10 * time.Hour)})
-		in.Delivered(id, at.Add(time.Duration(i+1)*time.Minute))
+		// Each school notice is told by e-mail as it is delivered, the
+		// first by the school's webhook too.
+		delivered := at.Add(time.Duration(i+1) * time.Minute)
+		carried := []events.ChannelReceipt{{Channel: "email", AcceptedAt: delivered, ProviderID: "<" + id + "@lantern.test>"}}
+		if i == 0 {
+			carried = append(carried, events.ChannelReceipt{Channel: "webhook", AcceptedAt: delivered.Add(-time.Second), ProviderID: id})
+		}
+		in.DeliveredBy(id, delivered, carried...)
 		switch {
 		case ack > 0:
 			in.Acknowledged(id, "dsl-1", at.Add(hours(ack)))
@@ -71,7 +78,8 @@ func fixture(t *testing.T) projection.Set {
 	p1, p2 := pt.NotificationID(1, 30), pt.NotificationID(1, 31)
 	pAt := nov.Add(240 * time.Hour)
 	in.Requested(pt.Request{NotificationID: p1, RuleID: "R15", Kind: events.KindProbation, RecipientID: "KSS",
-		RecipientName: "Kent probation", At: pAt, Due: pAt.Add(4 * time.Hour)}).Delivered(p1, pAt.Add(5*time.Hour))
+		RecipientName: "Kent probation", At: pAt, Due: pAt.Add(4 * time.Hour)}).
+		DeliveredBy(p1, pAt.Add(5*time.Hour), events.ChannelReceipt{Channel: "email", AcceptedAt: pAt.Add(5 * time.Hour), ProviderID: "<" + p1 + "@lantern.test>"})
 	in.Requested(pt.Request{NotificationID: p2, RuleID: "R15", Kind: events.KindProbation, RecipientID: "KSS",
 		RecipientName: "Kent probation", At: pAt.Add(time.Minute), Due: pAt.Add(4 * time.Hour)}).
 		Failed(p2, "endpoint refused", pAt.Add(2*time.Hour)).Breached(p2, events.StepDelivery, pAt.Add(4*time.Hour+time.Minute))
@@ -105,6 +113,29 @@ func stats(n int, median, p90 float64) timeliness.Stats {
 }
 
 var approx = cmp.Options{cmpopts.EquateApprox(0, 1e-9), cmpopts.IgnoreUnexported(timeliness.Row{})}
+
+func TestChannelFiguresMatchTheHandWorkedFixture(t *testing.T) {
+	// Delivered notices in range: four MASH, six school, one probation
+	// (late) and one health visiting; the school's are told by e-mail as
+	// they are delivered (after 1 to 6 minutes), the late probation
+	// notice's e-mail 5 hours after the request, and the first school
+	// notice by webhook after 59 seconds.
+	want := []timeliness.ChannelTotal{
+		{Channel: "inbox", Notices: 12, OnTime: 11, ShareOnTime: f(11.0 / 12)},
+		{Channel: "email", Notices: 7, OnTime: 6, ShareOnTime: f(6.0 / 7), ToAccept: stats(7, 240, 7416)},
+		{Channel: "webhook", Notices: 1, OnTime: 1, ShareOnTime: f(1), ToAccept: stats(1, 59, 59)},
+	}
+	got := report(t).Channels
+	if diff := cmp.Diff(want, got, approx, cmpopts.IgnoreUnexported(timeliness.ChannelTotal{}),
+		cmpopts.IgnoreFields(timeliness.ChannelTotal{}, "ToAccept")); diff != "" {
+		t.Errorf("channels (-want +got):\n%s", diff)
+	}
+	for i := 1; i < len(want) && i < len(got); i++ {
+		if diff := cmp.Diff(want[i].ToAccept, got[i].ToAccept, approx); diff != "" {
+			t.Errorf("%s time to accept (-want +got):\n%s", want[i].Channel, diff)
+		}
+	}
+}
 
 func TestReportFiguresMatchTheHandWorkedFixture(t *testing.T) {
 	rep := report(t)

@@ -46,7 +46,8 @@ func sampleIncident(t *testing.T) *pt.Incident {
 		Requested(pt.Request{NotificationID: mw, RuleID: "R13", Kind: events.KindMidwifery, RecipientID: "MW-1",
 			RecipientName: "Medway maternity safeguarding", At: t0.Add(7 * time.Second), Due: t0.Add(4 * time.Hour)}).
 		Delivered(mash, t0.Add(9*time.Second)).
-		Delivered(school, t0.Add(10*time.Second)).
+		DeliveredBy(school, t0.Add(10*time.Second), events.ChannelReceipt{Channel: "email", AcceptedAt: t0.Add(10 * time.Second),
+			ProviderID: "<" + school + "@lantern.test>"}).
 		Delivered(mw, t0.Add(11*time.Second)).
 		Triaged(mash, events.RAGRed, events.RAGAmber, "unborn child", "mash-worker-7", t0.Add(2*time.Hour)).
 		Requested(pt.Request{NotificationID: hv, RuleID: "R11", Kind: events.KindHealthVisiting, RecipientID: "HV-ME",

@@ -45,13 +45,23 @@ func writeTimelineText(w io.Writer, tl projection.Timeline) error {
 
 func writeSteps(w io.Writer, steps []projection.TimelineStep) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tTIME\tSTEP\tACTOR\tRULE\tRECIPIENT\tCHILDREN\tDEADLINE\tMET")
+	fmt.Fprintln(tw, "SEQ\tTIME\tSTEP\tACTOR\tRULE\tRECIPIENT\tCHILDREN\tDEADLINE\tMET\tCHANNELS")
 	for _, s := range steps {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Seq, londonTime(s.At), stepName(s), s.Actor,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Seq, londonTime(s.At), stepName(s), s.Actor,
 			dash(s.RuleID), recipient(s.RecipientKind, s.RecipientID), dash(strings.Join(s.ChildIDs, ",")),
-			londonPtr(s.DueAt), metText(s))
+			londonPtr(s.DueAt), metText(s), channelsText(s.Channels))
 	}
 	return tw.Flush()
+}
+
+// channelsText lists the channels that carried a delivery, each with the
+// time it accepted: "email 06:31:00 GMT, webhook 06:31:02 GMT".
+func channelsText(cs []projection.ChannelMark) string {
+	parts := make([]string, 0, len(cs))
+	for _, c := range cs {
+		parts = append(parts, c.Channel+" "+c.AcceptedAt.In(calendar.London).Format("15:04:05 MST"))
+	}
+	return dash(strings.Join(parts, ", "))
 }
 
 // stepName shortens org.lantern.notification.delivered.v1 to
@@ -99,6 +109,10 @@ func writeNotifications(w io.Writer, notes []projection.NotificationTimeline) {
 		fmt.Fprintf(w, "  %s to %s %s (%s): deadline %s, met by %s: %s\n", n.RuleID, n.Recipient.Kind, n.Recipient.ID,
 			n.Recipient.Name, londonPtr(n.DueAt), n.WatchedStep, n.Outcome)
 		fmt.Fprintf(w, "    delivered     %s\n", milestoneText(n.Delivered, n.DueAt))
+		for _, c := range n.Channels {
+			fmt.Fprintf(w, "    told by       %s at %s, %s (%s)\n", timeliness.ChannelName(c.Channel),
+				londonTime(c.AcceptedAt), onTimeText(c.OnTime), c.ProviderID)
+		}
 		fmt.Fprintf(w, "    acknowledged  %s\n", milestoneText(n.Acknowledged, n.DueAt))
 		if n.FailedAt != nil {
 			fmt.Fprintf(w, "    failed        %s\n", londonTime(*n.FailedAt))
@@ -116,6 +130,13 @@ func writeNotifications(w io.Writer, notes []projection.NotificationTimeline) {
 var slaLabels = map[string]string{
 	string(events.SLAAtRisk):   "at risk",
 	string(events.SLABreached): "breached",
+}
+
+func onTimeText(onTime bool) string {
+	if onTime {
+		return "on time"
+	}
+	return "after the deadline"
 }
 
 func milestoneText(m *projection.Milestone, due *time.Time) string {

@@ -142,9 +142,15 @@ func (in *Incident) note(id string) events.NotificationRequestedData {
 
 // Delivered adds notification.delivered at at.
 func (in *Incident) Delivered(id string, at time.Time) *Incident {
+	return in.DeliveredBy(id, at)
+}
+
+// DeliveredBy adds notification.delivered at at, carried besides the inbox
+// by the channels given.
+func (in *Incident) DeliveredBy(id string, at time.Time, channels ...events.ChannelReceipt) *Incident {
 	n := in.note(id)
 	data := events.NotificationDeliveredData{NotificationID: id, IncidentID: in.ID, Recipient: n.Recipient,
-		DeliveredAt: at, Channel: "inbox", DueAt: n.DueAt}
+		DeliveredAt: at, Channel: "inbox", DueAt: n.DueAt, Channels: channels}
 	in.add(cloudevent.DeriveID("delivered", id), events.NotificationDelivered, events.SourceDelivery, id,
 		"service:delivery", at, n.Recipient.Kind, data)
 	return in

@@ -68,7 +68,9 @@ func simulateSchool(in *Incident, r *rand.Rand, id string, at time.Time) {
 	due := at.Add(10 * time.Hour)
 	in.Requested(Request{NotificationID: id, RuleID: "R8", Kind: events.KindSchool, RecipientID: "118234",
 		RecipientName: "Example Primary School", ChildIDs: []string{"C-1"}, At: at.Add(6 * time.Second), Due: due})
-	in.Delivered(id, at.Add(time.Duration(15+r.IntN(60))*time.Second))
+	// The school is told by e-mail too: the delivery lists the channel.
+	delivered := at.Add(time.Duration(15+r.IntN(60)) * time.Second)
+	in.DeliveredBy(id, delivered, events.ChannelReceipt{Channel: "email", AcceptedAt: delivered, ProviderID: "<" + id + "@lantern.test>"})
 	switch r.IntN(4) {
 	case 0, 1:
 		in.Acknowledged(id, "dsl-1", due.Add(-time.Duration(1+r.IntN(300))*time.Minute))
