@@ -204,8 +204,8 @@ type builder struct {
 	incidents incidentCounts
 	notices   noticeCounts
 	decisions triageCounts
-	carried  map[string][]projection.Channel
-	channels map[string]*ChannelTotal
+	carried   map[string][]projection.Channel
+	channels  map[string]*ChannelTotal
 }
 
 func newBuilder(o Options) *builder {
