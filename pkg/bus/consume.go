@@ -74,6 +74,9 @@ type ConsumerSpec struct {
 	// Bound, if set, is told true once the consumer is declared and
 	// receiving, and false when Consume returns, for readiness checks.
 	Bound func(bound bool)
+	// Batch, when its DB is set, applies up to Batch.Size messages in one
+	// PostgreSQL transaction.
+	Batch Batch
 	// Provisioned says the consumer is declared by the provisioning step
 	// (Provision), as it is wherever services have their own credentials:
 	// Consume binds to it, waiting until it exists, and takes its ack wait,
@@ -91,6 +94,12 @@ func (s *ConsumerSpec) setDefaults() {
 	if len(s.Backoff) == 0 {
 		s.Backoff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute}
 	}
+	switch {
+	case s.Batch.DB == nil:
+		s.Batch.Size = 1
+	case s.Batch.Size <= 0:
+		s.Batch.Size = DefaultBatchSize
+	}
 }
 
 // Headers added to a dead-lettered message.
@@ -102,8 +111,10 @@ const (
 	HeaderDLQDeliveries = "Lantern-Dlq-Deliveries"
 )
 
-// Consume runs h for every message matching spec until ctx ends, then drains:
-// messages already fetched are handled and acknowledged before it returns.
+// Consume runs h for every message matching spec until ctx ends, then
+// stops: the messages it has fetched are handled and acknowledged before it
+// returns. With spec.Batch.DB set it applies up to spec.Batch.Size
+// messages in one transaction (see Batch); otherwise one at a time.
 func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, h Handler, log *zap.Logger) error {
 	spec.setDefaults()
 	if err := WaitForStreams(ctx, js); err != nil {
@@ -114,31 +125,69 @@ func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, h H
 		return err
 	}
 	w := &worker{js: js, spec: spec, handle: h, log: log.With(zap.String("consumer", spec.Durable))}
-	// Messages are handled one at a time, so fetching ahead gains nothing,
-	// and a message fetched ahead waits in this process with its ack wait
-	// running: behind a slow or stalled handler it is redelivered without
-	// having been tried, and enough such redeliveries pass MaxDeliver and
-	// dead-letter a message that never failed. Fetching one at a time keeps
-	// each delivery an attempt.
-	cc, err := cons.Consume(w.process, jetstream.PullMaxMessages(1), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		w.log.Warn("consume error", zap.Error(err))
-	}))
-	if err != nil {
-		return fmt.Errorf("starting consumer %s: %w", spec.Durable, err)
-	}
-	w.log.Info("consuming", zap.Strings("subjects", spec.Subjects))
+	w.log.Info("consuming", zap.Strings("subjects", spec.Subjects), zap.Int("batch", spec.Batch.Size))
 	if spec.Bound != nil {
 		spec.Bound(true)
 		defer spec.Bound(false)
 	}
-	<-ctx.Done()
-	cc.Drain()
-	select {
-	case <-cc.Closed():
-	case <-time.After(spec.AckWait):
-		w.log.Warn("drain timed out; unacknowledged messages will be redelivered")
-	}
+	w.run(ctx, cons)
 	return nil
+}
+
+// fetchWait is how long one fetch waits for a first message: it bounds how
+// long a stopping consumer takes to notice.
+const fetchWait = time.Second
+
+// run fetches and handles batches until ctx ends. It fetches only what it
+// is about to handle, and the next batch only once the last is settled: a
+// message fetched ahead would wait in this process with its ack wait
+// running, be redelivered behind a slow handler without having been tried,
+// and enough such redeliveries would pass MaxDeliver and dead-letter a
+// message that never failed. Fetching after settling also keeps the
+// messages of one incident in stream order across batches.
+func (w *worker) run(ctx context.Context, cons jetstream.Consumer) {
+	for ctx.Err() == nil {
+		msgs, err := w.fetch(cons)
+		if err != nil {
+			w.log.Warn("fetch error", zap.Error(err))
+			select {
+			case <-ctx.Done():
+			case <-time.After(connectRetryBackoff):
+			}
+		}
+		if len(msgs) > 0 {
+			w.process(msgs)
+		}
+	}
+}
+
+// fetch waits up to fetchWait for one message, then takes whatever else is
+// waiting, up to the batch size, without waiting for more: a lightly loaded
+// consumer handles each message the moment it arrives, and a busy one
+// handles what has queued up in one go.
+func (w *worker) fetch(cons jetstream.Consumer) ([]jetstream.Msg, error) {
+	first, err := cons.Fetch(1, jetstream.FetchMaxWait(fetchWait))
+	if err != nil {
+		return nil, err
+	}
+	msgs := drain(first)
+	if len(msgs) == 0 || w.spec.Batch.Size <= 1 {
+		return msgs, first.Error()
+	}
+	more, err := cons.FetchNoWait(w.spec.Batch.Size - 1)
+	if err != nil {
+		// What was fetched is handled; the rest waits for the next fetch.
+		return msgs, nil
+	}
+	return append(msgs, drain(more)...), nil
+}
+
+func drain(b jetstream.MessageBatch) []jetstream.Msg {
+	var out []jetstream.Msg
+	for m := range b.Messages() {
+		out = append(out, m)
+	}
+	return out
 }
 
 type worker struct {
@@ -148,15 +197,43 @@ type worker struct {
 	log    *zap.Logger
 }
 
-func (w *worker) process(msg jetstream.Msg) {
-	// Handlers finish even while the service is stopping: the drain waits
-	// for them, and an interrupted handler would only be redone.
+// process handles one fetched batch.
+func (w *worker) process(msgs []jetstream.Msg) {
+	// Handlers finish even while the service is stopping: an interrupted
+	// handler would only be redone.
 	ctx, cancel := context.WithTimeout(context.Background(), w.spec.AckWait)
 	defer cancel()
+	var items []*item
+	for _, msg := range msgs {
+		if it, ok := w.receive(ctx, msg); ok {
+			items = append(items, it)
+		}
+	}
+	held := map[string]bool{}
+	if w.spec.Batch.DB == nil {
+		for _, it := range items {
+			w.single(ctx, it, held)
+		}
+		return
+	}
+	w.apply(ctx, items, held)
+}
+
+// item is one readable message of a batch.
+type item struct {
+	msg      jetstream.Msg
+	meta     *jetstream.MsgMetadata
+	event    cloudevent.Event
+	incident string
+}
+
+// receive reads msg as an event, or dead-letters it at once if it is
+// unreadable or has used up its deliveries.
+func (w *worker) receive(ctx context.Context, msg jetstream.Msg) (*item, bool) {
 	meta, err := msg.Metadata()
 	if err != nil {
 		w.log.Error("message without metadata", zap.Error(err))
-		return
+		return nil, false
 	}
 	faults.Crash(faults.ConsumeAfterReceive)
 	e, err := cloudevent.FromMsg(msg.Headers(), msg.Data())
@@ -169,27 +246,85 @@ func (w *worker) process(msg jetstream.Msg) {
 		}
 		w.deadLetter(ctx, msg, meta, DeadLetter{Event: readable, Attempts: meta.NumDelivered - 1,
 			Reason: fmt.Sprintf("gave up after %d deliveries", meta.NumDelivered-1)})
-		return
+		return nil, false
 	}
 	if err != nil {
 		w.deadLetter(ctx, msg, meta, DeadLetter{Reason: err.Error()})
-		return
+		return nil, false
 	}
-	w.handleEvent(ctx, msg, meta, e)
+	return &item{msg: msg, meta: meta, event: e, incident: cloudevent.IncidentID(e)}, true
 }
 
-func (w *worker) handleEvent(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, e cloudevent.Event) {
-	ctx = context.WithValue(WithSubject(ctx, msg.Subject()), deliveryKey{}, meta.NumDelivered)
-	err := w.handle(ctx, e)
-	switch {
-	case err == nil:
+// context is ctx as the handler of it sees it.
+func (it *item) context(ctx context.Context) context.Context {
+	return context.WithValue(WithSubject(ctx, it.msg.Subject()), deliveryKey{}, it.meta.NumDelivered)
+}
+
+// single handles it alone, committing in the handler's own transaction,
+// unless an earlier message of its incident in the same batch is to be
+// retried (held).
+func (w *worker) single(ctx context.Context, it *item, held map[string]bool) {
+	if w.holds(held, it) {
+		w.settle(ctx, it, errHeld)
+		return
+	}
+	err := w.handle(it.context(ctx), it.event)
+	if err == nil {
 		faults.Crash(faults.ConsumeBeforeAck)
-		if err := msg.DoubleAck(ctx); err != nil {
-			// The effects are committed; a redelivery will be recognised.
-			w.log.Warn("ack failed", zap.String("event_id", e.ID()), zap.Error(err))
+		w.ack(ctx, []*item{it})
+		return
+	}
+	if w.retries(it, err) && it.incident != "" {
+		held[it.incident] = true
+	}
+	w.settle(ctx, it, err)
+}
+
+// errHeld stands for a message not tried because an earlier message of its
+// incident in the same batch failed and will be retried: applying it first
+// would apply the incident's events out of order.
+var errHeld = errors.New("held behind an earlier event of its incident that will be retried")
+
+// holds reports whether it must wait for an earlier message of its
+// incident. A message on its last delivery is never held: being held is
+// no reason to dead-letter it.
+func (w *worker) holds(held map[string]bool, it *item) bool {
+	return it.incident != "" && held[it.incident] && it.meta.NumDelivered < uint64(w.spec.MaxDeliver)
+}
+
+// retries reports whether err leads to a redelivery rather than a dead
+// letter.
+func (w *worker) retries(it *item, err error) bool {
+	return err != nil && !IsRefusal(err) && !IsPermanent(err) && it.meta.NumDelivered < uint64(w.spec.MaxDeliver)
+}
+
+// ack acknowledges items whose effects are committed. Each ack is sent at
+// once and the last waits for the server's confirmation: the server takes
+// a connection's acks in order, so the confirmation covers them all.
+func (w *worker) ack(ctx context.Context, items []*item) {
+	for i, it := range items {
+		var err error
+		if i == len(items)-1 {
+			err = it.msg.DoubleAck(ctx)
+		} else {
+			err = it.msg.Ack()
 		}
+		if err != nil {
+			// The effects are committed; a redelivery will be recognised.
+			w.log.Warn("ack failed", zap.String("event_id", it.event.ID()), zap.Error(err))
+		}
+	}
+}
+
+// settle deals with a message whose handler failed: a dead letter, or a
+// redelivery after the backoff.
+func (w *worker) settle(ctx context.Context, it *item, err error) {
+	msg, meta, e := it.msg, it.meta, it.event
+	switch {
 	case IsRefusal(err):
 		w.deadLetter(ctx, msg, meta, DeadLetter{Event: &e, Attempts: meta.NumDelivered, Reason: err.Error(), Refused: true})
+	case errors.Is(err, errHeld):
+		_ = msg.NakWithDelay(w.backoff(meta.NumDelivered))
 	case IsPermanent(err) || meta.NumDelivered >= uint64(w.spec.MaxDeliver):
 		w.deadLetter(ctx, msg, meta, DeadLetter{Event: &e, Attempts: meta.NumDelivered, Reason: err.Error()})
 	default:

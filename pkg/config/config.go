@@ -129,14 +129,26 @@ func (s Shutdown) Validate() error {
 type Consumer struct {
 	// AckWait bounds how long a crashed consumer delays an event.
 	AckWait time.Duration `env:"LANTERN_ACK_WAIT, default=30s"`
+	// Batch is the most messages applied in one PostgreSQL transaction
+	// (bus.Batch); 1 applies each in its own, 0 means bus's default. A
+	// batch must be handled well within the ack wait.
+	Batch int `env:"LANTERN_CONSUMER_BATCH, default=128"`
 }
 
-// Validate reports an ack wait too short to handle an event in.
+// maxBatch keeps a batch within the consumer's MaxAckPending.
+const maxBatch = 1000
+
+// Validate reports an ack wait too short to handle an event in, and a batch
+// size above 1000.
 func (c Consumer) Validate() error {
+	var errs []error
 	if c.AckWait < time.Second {
-		return errors.New("LANTERN_ACK_WAIT must be at least 1s")
+		errs = append(errs, errors.New("LANTERN_ACK_WAIT must be at least 1s"))
 	}
-	return nil
+	if c.Batch < 0 || c.Batch > maxBatch {
+		errs = append(errs, fmt.Errorf("LANTERN_CONSUMER_BATCH must be between 1 and %d", maxBatch))
+	}
+	return errors.Join(errs...)
 }
 
 // Reference is the reference data folder and how often it is checked for

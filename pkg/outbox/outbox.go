@@ -108,12 +108,17 @@ func (s *Store) InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) er
 		return fn(tx)
 	})
 	if err == nil && tx.enqueued {
-		select {
-		case s.wake <- struct{}{}:
-		default: // the relay has a wake-up waiting already
-		}
+		// Inside a batch (pgdb.Shared) the commit is still to come.
+		pgdb.AfterCommit(ctx, s.wakeRelay)
 	}
 	return err
+}
+
+func (s *Store) wakeRelay() {
+	select {
+	case s.wake <- struct{}{}:
+	default: // the relay has a wake-up waiting already
+	}
 }
 
 // wakingTx is a transaction run by Store.InTx: it remembers that an event
@@ -212,6 +217,15 @@ func (s *Store) Claim(ctx context.Context, tx pgx.Tx, consumer, eventID string) 
 		return false, fmt.Errorf("claiming event %s: %w", eventID, err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// Seen returns which of ids consumer has applied already, in one query:
+// a batch consumer (bus.Batch) skips those without running their
+// handlers. It only saves work; each handler still claims its event.
+func (s *Store) Seen(consumer string) func(ctx context.Context, q pgdb.Querier, ids []string) (map[string]bool, error) {
+	return func(ctx context.Context, q pgdb.Querier, ids []string) (map[string]bool, error) {
+		return pgdb.SeenIDs(ctx, q, `SELECT event_id FROM `+s.inbox+` WHERE consumer = $2 AND event_id = ANY($1)`, ids, consumer)
+	}
 }
 
 // Pending counts events not yet published, for health and progress reports.

@@ -84,7 +84,16 @@ func refusedForGood(err error) bool {
 // InTx runs fn in a transaction and commits it if fn returns nil. The commit
 // is the point at which an effect becomes durable: callers acknowledge
 // messages or answer requests only after InTx returns nil.
+//
+// When ctx carries a Shared transaction begun on pool (a batch of consumed
+// messages), fn runs in it and nothing is committed yet: the batch commits
+// once all its handlers have run, and a function that fails spoils the
+// whole batch, which its consumer then applies again in smaller parts.
 func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	if s := joined(ctx, pool); s != nil {
+		s.wrote = true
+		return fn(s.tx)
+	}
 	tx, err := pool.BeginTx(ctx, pgx.TxOptions{})
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)

@@ -224,9 +224,19 @@ func (s *Sealer) dataKey(ctx context.Context, incidentID string, create bool) ([
 	if err != nil {
 		return nil, err
 	}
-	s.cache.mu.Lock()
-	s.cache.keys[incidentID] = cachedKey{key: key, expires: now.Add(cacheTTL)}
-	s.cache.mu.Unlock()
+	remember := func() {
+		s.cache.mu.Lock()
+		s.cache.keys[incidentID] = cachedKey{key: key, expires: now.Add(cacheTTL)}
+		s.cache.mu.Unlock()
+	}
+	if s.q != querier(s.pool) && pgdb.SharedOf(ctx) != nil {
+		// Read or made in a batch's transaction, the key may exist only
+		// in it: cached now, it would outlive a batch rolled back and
+		// seal the batch's next attempt under a key never stored.
+		pgdb.AfterCommit(ctx, remember)
+		return key, nil
+	}
+	remember()
 	return key, nil
 }
 

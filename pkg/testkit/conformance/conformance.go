@@ -11,8 +11,10 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
@@ -45,6 +48,10 @@ type Consumer struct {
 	// Invalid turns a valid message into one the consumer must refuse.
 	// Nil means the default: the same event with data its schema refuses.
 	Invalid func(Message) Message
+	// Batch is the consumer's batching as its service configures it
+	// (bus.Batch): the suite applies batches of fixtures in one shared
+	// transaction each, as the bus does.
+	Batch bus.Batch
 }
 
 // Setup builds a consumer on a database of its own.
@@ -64,6 +71,11 @@ func Run(t *testing.T, setup Setup, fixtures []Message) {
 	})
 	t.Run("an event that fails validation is refused as Permanent and changes nothing", func(t *testing.T) {
 		if err := CheckInvalid(t.Context(), setup(t), fixtures); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Run("events applied in batches, each with a poison message and a duplicate, are each applied once", func(t *testing.T) {
+		if err := CheckBatches(t.Context(), setup(t), fixtures, uint64(time.Now().UnixNano())); err != nil {
 			t.Error(err)
 		}
 	})
@@ -143,6 +155,134 @@ func CheckInvalid(ctx context.Context, c Consumer, fixtures []Message) error {
 		return fmt.Errorf("refused events changed the stored state: digest %s became %s", before, after)
 	}
 	return nil
+}
+
+// batchSize is the size of the suite's batches: several incidents' events
+// in each.
+const batchSize = 16
+
+// CheckBatches applies the fixtures in batches, each batch in one shared
+// transaction (pgdb.Shared) as bus.Batch applies them, with an invalid
+// version of the batch's first event in its middle and its first event again
+// at its end. Each invalid event must be refused as Permanent, wherever it
+// is refused. Delivering every fixture again afterwards, one at a time and
+// then in batches shuffled by seed, must change nothing: a batch that lost
+// an event, or applied one twice, would show.
+func CheckBatches(ctx context.Context, c Consumer, fixtures []Message, seed uint64) error {
+	if c.Batch.DB == nil {
+		return errors.New("the consumer names no Batch.DB: its handlers cannot be checked in batches")
+	}
+	msgs := matching(c.Subjects, fixtures)
+	if len(msgs) == 0 {
+		return fmt.Errorf("no fixture matches the consumer's subjects %v", c.Subjects)
+	}
+	empty, err := c.Digest(ctx)
+	if err != nil {
+		return err
+	}
+	invalid := c.Invalid
+	if invalid == nil {
+		invalid = InvalidData
+	}
+	for start := 0; start < len(msgs); start += batchSize {
+		part := msgs[start:min(start+batchSize, len(msgs))]
+		batch := slices.Concat(part[:len(part)/2], []Message{invalid(part[0])}, part[len(part)/2:], part[:1])
+		refused, err := applyBatch(ctx, c, batch)
+		if err != nil {
+			return fmt.Errorf("batch at fixture %d: %w", start, err)
+		}
+		if !refused[len(part)/2] {
+			return fmt.Errorf("batch at fixture %d: the invalid %s was not refused as Permanent", start, part[0].Event.Type())
+		}
+	}
+	before, err := c.Digest(ctx)
+	if err != nil {
+		return err
+	}
+	if before == empty {
+		return fmt.Errorf("applying %d events in batches stored nothing", len(msgs))
+	}
+	for _, m := range msgs {
+		if err := deliver(ctx, c.Handler, m); err != nil {
+			return fmt.Errorf("delivering again after the batches: %w", err)
+		}
+	}
+	if after, err := c.Digest(ctx); err != nil || after != before {
+		return fmt.Errorf("delivering one at a time after the batches changed the stored state (digest %s became %s, %v): "+
+			"a batch lost or doubled an event", before, after, err)
+	}
+	again := slices.Clone(msgs)
+	rand.New(rand.NewPCG(seed, seed>>1)).Shuffle(len(again), func(i, j int) { again[i], again[j] = again[j], again[i] })
+	for start := 0; start < len(again); start += batchSize {
+		if _, err := applyBatch(ctx, c, again[start:min(start+batchSize, len(again))]); err != nil {
+			return fmt.Errorf("redelivery in batches (seed %d): %w", seed, err)
+		}
+	}
+	if after, err := c.Digest(ctx); err != nil || after != before {
+		return fmt.Errorf("redelivering in batches (seed %d) changed the stored state: digest %s became %s (%v)", seed, before, after, err)
+	}
+	return nil
+}
+
+// applyBatch applies batch in one shared transaction, as the bus does: a
+// message the consumer has applied before (Batch.Seen) or earlier in the
+// batch is skipped, a handler refusing its event before writing leaves the
+// transaction to the others, and one failing after writing spoils it, so
+// that the batch is applied one message at a time instead. It reports
+// which messages were refused as Permanent.
+func applyBatch(ctx context.Context, c Consumer, batch []Message) (map[int]bool, error) {
+	refused := map[int]bool{}
+	sh, err := pgdb.Begin(ctx, c.Batch.DB)
+	if err != nil {
+		return nil, err
+	}
+	bctx := sh.Context(ctx)
+	seen := map[string]bool{}
+	if c.Batch.Seen != nil {
+		ids := make([]string, len(batch))
+		for i, m := range batch {
+			ids[i] = m.Event.ID()
+		}
+		if seen, err = c.Batch.Seen(bctx, sh.Tx(), ids); err != nil {
+			sh.Rollback(ctx)
+			return nil, fmt.Errorf("finding applied events: %w", err)
+		}
+	}
+	for i, m := range batch {
+		if seen[m.Event.ID()] {
+			continue
+		}
+		sh.Wrote()
+		err := c.Handler(bus.WithSubject(bctx, m.Subject), m.Event)
+		switch {
+		case err == nil:
+			seen[m.Event.ID()] = true
+		case bus.IsPermanent(err) && !sh.Wrote() && !sh.Failed():
+			refused[i] = true
+		default:
+			sh.Rollback(ctx)
+			return applySingly(ctx, c, batch)
+		}
+	}
+	if err := sh.Commit(ctx); err != nil {
+		return applySingly(ctx, c, batch)
+	}
+	return refused, nil
+}
+
+func applySingly(ctx context.Context, c Consumer, batch []Message) (map[int]bool, error) {
+	refused := map[int]bool{}
+	for i, m := range batch {
+		err := deliver(ctx, c.Handler, m)
+		if bus.IsPermanent(err) {
+			refused[i] = true
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return refused, nil
 }
 
 // InvalidData is m's event under a new id with data its schema refuses: an

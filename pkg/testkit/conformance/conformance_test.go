@@ -40,7 +40,8 @@ func deliveries(t *testing.T, idempotent bool) conformance.Consumer {
 	bus.On(m, events.NotificationDelivered, func(ctx context.Context, e cloudevent.Event, d events.NotificationDeliveredData) error {
 		return record(ctx, pool, e.ID(), d.NotificationID, idempotent)
 	})
-	return conformance.Consumer{Handler: m.Handle, Subjects: m.Subjects(), Digest: conformance.SchemaDigest(pool, "probe")}
+	return conformance.Consumer{Handler: m.Handle, Subjects: m.Subjects(), Digest: conformance.SchemaDigest(pool, "probe"),
+		Batch: bus.Batch{DB: pool}}
 }
 
 func record(ctx context.Context, pool *pgxpool.Pool, eventID, notificationID string, idempotent bool) error {

@@ -45,43 +45,108 @@ func EntryOf(e cloudevent.Event, natsSubject string, recordedAt time.Time) (Entr
 // Append adds e to the chain inside tx and returns it with its sequence
 // number and hashes. An event whose id is already in the ledger is not
 // added again: Append returns the stored entry and false.
+//
+// Inside a batch (pgdb.Shared) the head is locked and read by the batch's
+// first append only, later appends chain on from it in memory, and the
+// head row is moved once, just before the batch commits: a batch of any
+// size reads and writes the head once.
 func Append(ctx context.Context, tx pgx.Tx, e Entry) (Entry, bool, error) {
-	// Locking the head first serialises appends, so that the check for an
-	// earlier twin below cannot race with another append of the same event.
-	var head Head
-	if err := tx.QueryRow(ctx, `SELECT seq, hash FROM ledger.head FOR UPDATE`).Scan(&head.Seq, &head.Hash); err != nil {
-		return Entry{}, false, fmt.Errorf("locking ledger head: %w", err)
-	}
-	var seq int64
-	err := tx.QueryRow(ctx, `SELECT seq FROM ledger.entries WHERE event_id = $1`, e.EventID).Scan(&seq)
-	if err == nil {
-		e.Seq = seq
-		return e, false, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return Entry{}, false, fmt.Errorf("checking ledger for event %s: %w", e.EventID, err)
-	}
-	e.Seq, e.PrevHash = head.Seq+1, head.Hash
-	e.Hash = ChainHash(e.PrevHash, e.Seq, e.Event)
-	if err := insert(ctx, tx, e); err != nil {
+	c, err := chainOf(ctx, tx)
+	if err != nil {
 		return Entry{}, false, err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE ledger.head SET seq = $1, hash = $2`, e.Seq, e.Hash); err != nil {
-		return Entry{}, false, fmt.Errorf("moving ledger head: %w", err)
+	e.Seq, e.PrevHash = c.head.Seq+1, c.head.Hash
+	e.Hash = ChainHash(e.PrevHash, e.Seq, e.Event)
+	added, err := insert(ctx, tx, e)
+	if err != nil {
+		return Entry{}, false, err
+	}
+	if !added {
+		// The head is locked, so the earlier twin is committed, or in this
+		// transaction: either way it is there to read.
+		if err := tx.QueryRow(ctx, `SELECT seq FROM ledger.entries WHERE event_id = $1`, e.EventID).Scan(&e.Seq); err != nil {
+			return Entry{}, false, fmt.Errorf("checking ledger for event %s: %w", e.EventID, err)
+		}
+		e.PrevHash, e.Hash = nil, nil
+		return e, false, nil
+	}
+	c.head = Head{Seq: e.Seq, Hash: e.Hash}
+	if !c.batched {
+		return e, true, moveHead(ctx, tx, c.head)
 	}
 	return e, true, nil
 }
 
-func insert(ctx context.Context, tx pgx.Tx, e Entry) error {
-	_, err := tx.Exec(ctx, `INSERT INTO ledger.entries (seq, event_id, event_type, nats_subject, incident_id, subject,
+// chain is the head as appends in one transaction have moved it.
+type chain struct {
+	head    Head
+	batched bool
+}
+
+type chainKey struct{}
+
+// chainOf locks and reads the head, once per batch inside one. Locking the
+// head first serialises appends, so that no other append of the same event
+// can race with this one.
+func chainOf(ctx context.Context, tx pgx.Tx) (*chain, error) {
+	sh := pgdb.SharedOf(ctx)
+	if sh == nil || sh.Tx() != tx {
+		h, err := lockHead(ctx, tx)
+		return &chain{head: h}, err
+	}
+	c, err := sh.Value(chainKey{}, func() (any, error) {
+		h, err := lockHead(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		c := &chain{head: h, batched: true}
+		sh.BeforeCommit(func(ctx context.Context, tx pgx.Tx) error {
+			if c.head.Seq == h.Seq {
+				return nil
+			}
+			return moveHead(ctx, tx, c.head)
+		})
+		return c, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c.(*chain), nil
+}
+
+func lockHead(ctx context.Context, tx pgx.Tx) (Head, error) {
+	var head Head
+	if err := tx.QueryRow(ctx, `SELECT seq, hash FROM ledger.head FOR UPDATE`).Scan(&head.Seq, &head.Hash); err != nil {
+		return Head{}, fmt.Errorf("locking ledger head: %w", err)
+	}
+	return head, nil
+}
+
+func moveHead(ctx context.Context, tx pgx.Tx, h Head) error {
+	if _, err := tx.Exec(ctx, `UPDATE ledger.head SET seq = $1, hash = $2`, h.Seq, h.Hash); err != nil {
+		return fmt.Errorf("moving ledger head: %w", err)
+	}
+	return nil
+}
+
+// insert stores e, and reports false if an entry of the same event is
+// there already.
+func insert(ctx context.Context, tx pgx.Tx, e Entry) (bool, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO ledger.entries (seq, event_id, event_type, nats_subject, incident_id, subject,
 		actor, source, event_time, recorded_at, event, prev_hash, hash)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (event_id) DO NOTHING`,
 		e.Seq, e.EventID, e.EventType, e.NATSSubject, e.IncidentID, e.Subject, e.Actor, e.Source,
 		e.EventTime, e.RecordedAt, e.Event, e.PrevHash, e.Hash)
 	if err != nil {
-		return fmt.Errorf("appending entry %d: %w", e.Seq, err)
+		return false, fmt.Errorf("appending entry %d: %w", e.Seq, err)
 	}
-	return nil
+	return tag.RowsAffected() == 1, nil
+}
+
+// Seen returns which of ids the ledger holds, in one query, for the
+// ledger's batch consumer.
+func Seen(ctx context.Context, q Querier, ids []string) (map[string]bool, error) {
+	return pgdb.SeenIDs(ctx, q, `SELECT event_id FROM ledger.entries WHERE event_id = ANY($1)`, ids)
 }
 
 // ReadHead returns what the head row says.

@@ -3,6 +3,7 @@ package projection
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -115,6 +116,10 @@ func clearAll(ctx context.Context, q Querier) error {
 // refreshes its incident's projections and records how far they reach,
 // all inside tx. It is the ledger service's one write path, so that the
 // chain and the read models never disagree about which events exist.
+//
+// Inside a batch (pgdb.Shared) each incident the batch touched is
+// refreshed once, and the projections' reach recorded once, just before
+// the batch commits, rather than after every append.
 func AppendAndProject(ctx context.Context, tx pgx.Tx, entry auditlog.Entry) (auditlog.Entry, bool, error) {
 	entry, added, err := auditlog.Append(ctx, tx, entry)
 	if err != nil || !added {
@@ -122,12 +127,52 @@ func AppendAndProject(ctx context.Context, tx pgx.Tx, entry auditlog.Entry) (aud
 	}
 	// Events no projection reads (access records, which grow with every
 	// look at an incident) change no row, so they cost no refresh.
-	if _, projected := readers[events.Type(entry.EventType)]; projected {
+	_, projected := readers[events.Type(entry.EventType)]
+	if sh := pgdb.SharedOf(ctx); sh != nil && sh.Tx() == tx {
+		p, err := pendingOf(sh)
+		if err != nil {
+			return entry, false, err
+		}
+		p.seq = entry.Seq
+		if projected && !slices.Contains(p.incidents, entry.IncidentID) {
+			p.incidents = append(p.incidents, entry.IncidentID)
+		}
+		return entry, true, nil
+	}
+	if projected {
 		if err := RefreshIncident(ctx, tx, entry.IncidentID); err != nil {
 			return entry, false, err
 		}
 	}
 	return entry, true, SetProjectedSeq(ctx, tx, entry.Seq)
+}
+
+// pending is what a batch's appends leave for the projections to catch up
+// on before it commits.
+type pending struct {
+	incidents []string
+	seq       int64
+}
+
+type pendingKey struct{}
+
+func pendingOf(sh *pgdb.Shared) (*pending, error) {
+	v, err := sh.Value(pendingKey{}, func() (any, error) {
+		p := &pending{}
+		sh.BeforeCommit(func(ctx context.Context, tx pgx.Tx) error {
+			for _, id := range p.incidents {
+				if err := RefreshIncident(ctx, tx, id); err != nil {
+					return err
+				}
+			}
+			return SetProjectedSeq(ctx, tx, p.seq)
+		})
+		return p, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*pending), nil
 }
 
 // IncidentTimeline reads incidentID's entries from the ledger and arranges

@@ -37,7 +37,9 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	if err := env.Migrate(ctx, d.Migrate); err != nil {
 		return err
 	}
-	env.Consume(d.ConsumerSpec(cfg.Consumer.AckWait), d.Handle)
+	spec := d.ConsumerSpec(cfg.Consumer.AckWait)
+	spec.Batch = d.Batch(cfg.Consumer.Batch)
+	env.Consume(spec, d.Handle)
 	env.Relay(d.Outbox(), newDeliveryMetrics(env.Metrics).published)
 	env.Go("channels", func(ctx context.Context) error { return d.Dispatch(ctx, cfg.Channels.Poll) })
 	return nil

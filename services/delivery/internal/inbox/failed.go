@@ -25,6 +25,12 @@ func (d *Deliverer) ConsumerSpec(ackWait time.Duration) bus.ConsumerSpec {
 		OnDeadLetter: d.Failed}
 }
 
+// Batch lets the consumer put up to size notices (0: bus's default) into
+// their inboxes in one transaction.
+func (d *Deliverer) Batch(size int) bus.Batch {
+	return bus.Batch{Size: size, DB: d.pool, Seen: d.outbox.Seen(Consumer)}
+}
+
 // Failed is the consumer's dead-letter hook. For a notification.requested
 // that was not delivered it raises notification.failed through the outbox,
 // so that the ledger, the timeline and whoever watches deadlines learn that

@@ -113,6 +113,6 @@ func TestDeliveryConformsToTheConsumerSuite(t *testing.T) {
 	conformance.Run(t, func(t *testing.T) conformance.Consumer {
 		d, pool := setup(t)
 		return conformance.Consumer{Handler: d.Handle, Subjects: d.ConsumerSpec(0).Subjects,
-			Digest: conformance.SchemaDigest(pool, inbox.Schema)}
+			Digest: conformance.SchemaDigest(pool, inbox.Schema), Batch: d.Batch(0)}
 	}, conformance.Simulated(t, 6, 11))
 }

@@ -36,7 +36,9 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	if err := env.Migrate(ctx, esc.Migrate); err != nil {
 		return err
 	}
-	env.Consume(ConsumerSpec(cfg), esc.Handle)
+	spec := ConsumerSpec(cfg)
+	spec.Batch = esc.Batch(cfg.Consumer.Batch)
+	env.Consume(spec, esc.Handle)
 	env.Relay(esc.Outbox())
 	env.Metrics.MustRegister(newDeadlineMetrics(env.DB, ref.Current))
 	env.Watch("escalation contacts", cfg.Reference.Poll, book)

@@ -16,6 +16,13 @@ import (
 // the types its handlers take.
 func Subjects() []string { return (&Escalator{}).mux().Subjects() }
 
+// Batch lets the consumer apply up to size events (0: bus's default) in one
+// transaction. Each event still takes its incident's lock, held then until
+// the batch commits.
+func (x *Escalator) Batch(size int) bus.Batch {
+	return bus.Batch{Size: size, DB: x.pool, Seen: x.outbox.Seen(Consumer)}
+}
+
 // Handle is a bus.Handler for notification.requested, .delivered,
 // .acknowledged, .failed and triage.decided. It records the event's fact and plans
 // the notice's steps again in one transaction with the inbox claim, so a

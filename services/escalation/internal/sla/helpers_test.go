@@ -305,7 +305,7 @@ func TestEscalationConformsToTheConsumerSuite(t *testing.T) {
 	conformance.Run(t, func(t *testing.T) conformance.Consumer {
 		b := setup(t, time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC))
 		return conformance.Consumer{Handler: b.esc.Handle, Subjects: sla.Subjects(),
-			Digest: conformance.SchemaDigest(b.pool, sla.Schema)}
+			Digest: conformance.SchemaDigest(b.pool, sla.Schema), Batch: b.esc.Batch(0)}
 	}, conformance.Simulated(t, 6, 12))
 }
 

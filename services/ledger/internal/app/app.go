@@ -10,7 +10,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/metrics"
 	"github.com/lantern-safeguarding/lantern/pkg/oidcauth"
@@ -48,7 +47,7 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 	if _, err := env.Listen("ledger api", cfg.HTTPAddr, newAPI(cfg, l, env.Log).Handler()); err != nil {
 		return err
 	}
-	env.Consume(bus.ConsumerSpec{Durable: ledger.Consumer, Subjects: []string{bus.EventsSubjects}, AckWait: cfg.Consumer.AckWait}, l.Handle)
+	env.Consume(l.ConsumerSpec(cfg.Consumer), l.Handle)
 	env.Go("checkpointer", cp.Run)
 	return scheduleRetention(cfg, env, sealer)
 }

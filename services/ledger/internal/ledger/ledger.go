@@ -16,6 +16,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	"github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
@@ -100,9 +101,18 @@ func (l *Ledger) Handle(ctx context.Context, e cloudevent.Event) error {
 		return err
 	}
 	if added && l.appended != nil {
-		l.appended(entry.Seq)
+		// Inside a batch, once the batch has committed.
+		pgdb.AfterCommit(ctx, func() { l.appended(entry.Seq) })
 	}
 	return nil
+}
+
+// ConsumerSpec is the ledger's durable consumer: every event, applied in
+// batches of up to batch (0: bus's default), each batch's entries chained
+// on from one read of the head.
+func (l *Ledger) ConsumerSpec(c config.Consumer) bus.ConsumerSpec {
+	return bus.ConsumerSpec{Durable: Consumer, Subjects: []string{bus.EventsSubjects}, AckWait: c.AckWait,
+		Batch: bus.Batch{Size: c.Batch, DB: l.pool, Seen: auditlog.Seen}}
 }
 
 // seal returns e with its personal fields sealed, as every ledger write

@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,7 +12,9 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
+	"github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/conformance"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
@@ -83,7 +86,8 @@ func TestLedgerConformsToTheConsumerSuite(t *testing.T) {
 			t.Fatal(err)
 		}
 		return conformance.Consumer{Handler: l.Handle, Subjects: []string{bus.EventsSubjects},
-			Digest: conformance.SchemaDigest(pool, ledger.Schema, projection.Schema), Invalid: withoutIncident}
+			Digest: conformance.SchemaDigest(pool, ledger.Schema, projection.Schema), Invalid: withoutIncident,
+			Batch: l.ConsumerSpec(config.Consumer{}).Batch}
 	}, conformance.Simulated(t, 6, 14))
 }
 
@@ -92,4 +96,55 @@ func withoutIncident(m conformance.Message) conformance.Message {
 	e.SetID(cloudevent.DeriveID(m.Event.ID(), "no-incident"))
 	e.SetExtension(events.ExtIncidentID, nil)
 	return conformance.Message{Event: e, Subject: m.Subject}
+}
+
+// TestAppendsOfOneBatchChainOnFromOneHead applies a simulated month's
+// events in batches sharing a transaction each, as the ledger's consumer
+// does, and requires an unbroken chain with every event once, the head
+// where the last append left it and the projections up to it.
+func TestAppendsOfOneBatchChainOnFromOneHead(t *testing.T) {
+	t.Parallel()
+	_, pool := pt.NewDatabase(t)
+	l := ledger.New(pool, sealedtest.New(t, pool), clock.NewFake(t0), zaptest.NewLogger(t))
+	if err := l.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var told []int64
+	l.OnAppend(func(seq int64) { told = append(told, seq) })
+	msgs := conformance.Simulated(t, 8, 21)
+	const size = 25
+	for start := 0; start < len(msgs); start += size {
+		sh, err := pgdb.Begin(t.Context(), pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := sh.Context(t.Context())
+		part := msgs[start:min(start+size, len(msgs))]
+		for _, m := range slices.Concat(part, part[:1]) { // the batch's first event twice
+			if err := l.Handle(bus.WithSubject(ctx, m.Subject), m.Event); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(told) != start {
+			t.Fatalf("the checkpointer was told of %d appends before the batch committed, want %d", len(told), start)
+		}
+		if err := sh.Commit(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := auditlog.VerifyDatabase(t.Context(), pool, auditlog.VerifyOptions{})
+	if err != nil || res.Problem != nil {
+		t.Fatalf("the chain does not verify after batched appends: %v %v", err, res.Problem)
+	}
+	head, err := auditlog.ReadHead(t.Context(), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.Seq != int64(len(msgs)) || len(told) != len(msgs) || told[len(told)-1] != head.Seq {
+		t.Errorf("head at %d, %d appends told (last %v), after %d events (verified %+v)", head.Seq, len(told), told[len(told)-1:], len(msgs), res)
+	}
+	projected, err := projection.ProjectedSeq(t.Context(), pool)
+	if err != nil || projected != head.Seq {
+		t.Errorf("projections reach %d (%v), want the head, %d", projected, err, head.Seq)
+	}
 }

@@ -39,7 +39,9 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 		return err
 	}
 	h := NewHandler(pol.Current, ref.Current, st, routing.NewHasher(cfg.MatchKey), cloudevent.KeyedIDs(cfg.EventIDs.Key), env.Log)
-	env.Consume(ConsumerSpec(cfg), h.Handle)
+	spec := ConsumerSpec(cfg)
+	spec.Batch = st.Batch(cfg.Consumer.Batch)
+	env.Consume(spec, h.Handle)
 	env.Relay(st.Outbox())
 	env.Watch("routing policy", cfg.PolicyPoll, pol)
 	return nil

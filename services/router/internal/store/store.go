@@ -16,9 +16,11 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/lantern-safeguarding/lantern/pkg/bus"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/router/internal/policy"
@@ -47,6 +49,13 @@ func New(pool *pgxpool.Pool, sealer *sealed.Sealer) *Store {
 // Outbox is the router's outbox, for the relay.
 func (s *Store) Outbox() *outbox.Store { return s.outbox }
 
+// Batch lets the router's consumer route up to size incidents (0: bus's
+// default) in one transaction, in stream order, so that each incident's
+// history counts the ones routed before it in the batch.
+func (s *Store) Batch(size int) bus.Batch {
+	return bus.Batch{Size: size, DB: s.pool, Seen: s.outbox.Seen(routing.Consumer)}
+}
+
 // Migrate brings the schema up to date.
 func (s *Store) Migrate(ctx context.Context) error {
 	return s.outbox.MigrateService(ctx, s.pool, migrations.FS)
@@ -57,8 +66,15 @@ func (s *Store) Migrate(ctx context.Context) error {
 // child with an NHS number matches earlier records of that number, and
 // name-only records of a child whose NHS number was not known; a child
 // without one matches on name and date of birth alone.
+//
+// Inside a batch it reads in the batch's transaction, which holds the
+// incidents routed before this one in the batch.
 func (s *Store) History(ctx context.Context, q routing.HistoryQuery) (routing.History, error) {
-	return countHistory(ctx, s.pool, q)
+	db, ok := pgdb.Q(ctx, s.pool).(batchSender)
+	if !ok {
+		db = s.pool
+	}
+	return countHistory(ctx, db, q)
 }
 
 // batchSender is a pool or a transaction.
@@ -281,7 +297,7 @@ func (s *Store) Case(ctx context.Context, incidentID string) (routing.Case, bool
 		body  []byte
 		facts []byte
 	)
-	err := s.pool.QueryRow(ctx, `SELECT incident_id::text, received_at, default_rag, repeat_children, incident, facts
+	err := pgdb.Q(ctx, s.pool).QueryRow(ctx, `SELECT incident_id::text, received_at, default_rag, repeat_children, incident, facts
 		FROM router.cases WHERE incident_id = $1`, incidentID).Scan(&c.IncidentID, &c.ReceivedAt, &rag, &c.RepeatChildren, &body, &facts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return routing.Case{}, false, nil

@@ -47,6 +47,7 @@ var migrate = pgtest.WithPool(func(ctx context.Context, pool *pgxpool.Pool) erro
 // bundle is a router handler on a database of its own.
 type bundle struct {
 	pool    *pgxpool.Pool
+	store   *store.Store
 	handler *routing.Handler
 }
 
@@ -66,9 +67,10 @@ func setup(t *testing.T) bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
+	st := store.New(pool, sealedtest.New(t, pool))
 	h := app.NewHandler(func() *policy.Policy { return pol }, func() *refdata.Set { return ref },
-		store.New(pool, sealedtest.New(t, pool)), routing.NewHasher("test-secret"), cloudevent.KeyedIDs("router-test-event-id-key"), zaptest.NewLogger(t))
-	return bundle{pool: pool, handler: h}
+		st, routing.NewHasher("test-secret"), cloudevent.KeyedIDs("router-test-event-id-key"), zaptest.NewLogger(t))
+	return bundle{pool: pool, store: st, handler: h}
 }
 
 // Sentinels that must never be stored by the router.
@@ -364,6 +366,6 @@ func TestRouterConformsToTheConsumerSuite(t *testing.T) {
 	conformance.Run(t, func(t *testing.T) conformance.Consumer {
 		b := setup(t)
 		return conformance.Consumer{Handler: b.handler.Handle, Subjects: b.handler.Mux().Subjects(),
-			Digest: conformance.SchemaDigest(b.pool, store.Schema)}
+			Digest: conformance.SchemaDigest(b.pool, store.Schema), Batch: b.store.Batch(0)}
 	}, conformance.Simulated(t, 6, 13))
 }

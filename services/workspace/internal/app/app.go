@@ -144,7 +144,9 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 		return err
 	}
 	root = ws.Handler
-	env.Consume(consumerSpec(cfg.Consumer.AckWait), ws.Projector.Handle)
+	spec := consumerSpec(cfg.Consumer.AckWait)
+	spec.Batch = ws.Projector.Batch(cfg.Consumer.Batch)
+	env.Consume(spec, ws.Projector.Handle)
 	env.Relay(ws.Outbox)
 	return nil
 }

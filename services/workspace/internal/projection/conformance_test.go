@@ -26,6 +26,6 @@ func TestProjectionConformsToTheConsumerSuite(t *testing.T) {
 		t.Cleanup(pool.Close)
 		p := projection.New(pool, outbox.New(store.Schema), sealedtest.New(t, pool), []byte("conformance-match-key"))
 		return conformance.Consumer{Handler: p.Handle, Subjects: projection.Subjects(),
-			Digest: conformance.SchemaDigest(pool, store.Schema)}
+			Digest: conformance.SchemaDigest(pool, store.Schema), Batch: p.Batch(0)}
 	}, conformance.Simulated(t, 6, 15))
 }

@@ -84,6 +84,12 @@ func (p *Projector) mux() *bus.Mux {
 	return m
 }
 
+// Batch lets the consumer project up to size events (0: bus's default) in
+// one transaction.
+func (p *Projector) Batch(size int) bus.Batch {
+	return bus.Batch{Size: size, DB: p.pool, Seen: p.outbox.Seen(Consumer)}
+}
+
 // apply runs one event's change in a transaction that claims the event, so
 // that a redelivery changes nothing.
 func (p *Projector) apply(ctx context.Context, e cloudevent.Event, change func(tx pgx.Tx) error) error {
