@@ -282,3 +282,50 @@ func TestFileKEKCreatedByManyProcessesAtOnceIsOneKey(t *testing.T) {
 		}
 	}
 }
+
+// TestAKeyMadeInABatchRolledBackIsNotUsedAgain: a batch of consumed
+// messages (pgdb.Shared) that made an incident's key and was rolled back
+// must leave no trace of the key, or the batch's next attempt would seal
+// under a key that was never stored.
+func TestAKeyMadeInABatchRolledBackIsNotUsedAgain(t *testing.T) {
+	t.Parallel()
+	pool := newPool(t)
+	ring := sealed.NewKeyring(fileKEK(t))
+	s := sealed.New(pool, ring, clock.NewFake(t0))
+	secret := []byte("Canary Zebedee")
+
+	sh, err := pgdb.Begin(t.Context(), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := sh.Context(t.Context())
+	first, err := s.In(sh.Tx()).Seal(ctx, "inc-batch", "ppn", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second seal in the same batch uses the key the batch made.
+	again, err := s.In(sh.Tx()).Seal(ctx, "inc-batch", "ppn", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.In(sh.Tx()).Open(ctx, "inc-batch", "ppn", again); err != nil || !bytes.Equal(got, secret) {
+		t.Fatalf("opening in the batch = %q, %v", got, err)
+	}
+	sh.Rollback(t.Context())
+
+	// The retry, in a transaction that commits.
+	var retried []byte
+	if err := pgdb.InTx(t.Context(), pool, func(tx pgx.Tx) error {
+		retried, err = s.In(tx).Seal(t.Context(), "inc-batch", "ppn", secret)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := sealed.New(pool, ring, clock.NewFake(t0))
+	if got, err := fresh.Open(t.Context(), "inc-batch", "ppn", retried); err != nil || !bytes.Equal(got, secret) {
+		t.Fatalf("opening the retry's ciphertext with the stored key = %q, %v: it was sealed under the rolled-back key", got, err)
+	}
+	if _, err := fresh.Open(t.Context(), "inc-batch", "ppn", first); err == nil {
+		t.Error("the rolled-back batch's ciphertext opened: its key was stored")
+	}
+}

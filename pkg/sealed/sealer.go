@@ -214,6 +214,14 @@ func (s *Sealer) dataKey(ctx context.Context, incidentID string, create bool) ([
 	if ok && now.Before(c.expires) {
 		return c.key, nil
 	}
+	// Read or made in a batch's transaction, a key may exist only in it:
+	// cached for all, it would outlive a batch rolled back and seal the
+	// batch's next attempt under a key never stored. It is kept for the
+	// batch alone, and cached for all once the batch commits.
+	pending := s.batchKeys(ctx)
+	if key, ok := pending[incidentID]; ok {
+		return key, nil
+	}
 	key, err := s.loadKey(ctx, incidentID)
 	if errors.Is(err, pgx.ErrNoRows) && create {
 		key, err = s.createKey(ctx, incidentID)
@@ -229,16 +237,29 @@ func (s *Sealer) dataKey(ctx context.Context, incidentID string, create bool) ([
 		s.cache.keys[incidentID] = cachedKey{key: key, expires: now.Add(cacheTTL)}
 		s.cache.mu.Unlock()
 	}
-	if s.q != querier(s.pool) && pgdb.SharedOf(ctx) != nil {
-		// Read or made in a batch's transaction, the key may exist only
-		// in it: cached now, it would outlive a batch rolled back and
-		// seal the batch's next attempt under a key never stored.
+	if pending != nil {
+		pending[incidentID] = key
 		pgdb.AfterCommit(ctx, remember)
 		return key, nil
 	}
 	remember()
 	return key, nil
 }
+
+// batchKeys are the keys read in the batch transaction ctx carries, when
+// the sealer works in a transaction (In) rather than on the pool; nil
+// otherwise.
+func (s *Sealer) batchKeys(ctx context.Context) map[string][]byte {
+	sh := pgdb.SharedOf(ctx)
+	if sh == nil || s.q == querier(s.pool) {
+		return nil
+	}
+	v, _ := sh.Value(batchKeysKey{s.cache}, func() (any, error) { return map[string][]byte{}, nil })
+	return v.(map[string][]byte)
+}
+
+// batchKeysKey names a sealer's keys in one batch.
+type batchKeysKey struct{ cache *keyCache }
 
 func (s *Sealer) loadKey(ctx context.Context, incidentID string) ([]byte, error) {
 	var kekID string
