@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -334,4 +335,40 @@ func TestBatchSizeBoundsATransaction(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestABatchLongerThanTheAckWaitIsNotRedelivered: the messages waiting
+// their turn in a batch that takes longer than the ack wait (a slow
+// database) must not be redelivered meanwhile to another replica, which
+// would apply them at the same time and count a delivery against
+// MaxDeliver (here 1), dead-lettering them without their ever failing.
+func TestABatchLongerThanTheAckWaitIsNotRedelivered(t *testing.T) {
+	f, p := setup(t), newProbe(t)
+	var es []cloudevent.Event
+	for i := range 6 {
+		es = append(es, probeEvent(t, i, fmt.Sprintf("incident-%d", i), ""))
+	}
+	publishAll(t, f, es)
+	var dl deadLetters
+	applying := p.handler(nil)
+	spec := bus.ConsumerSpec{Durable: "slow-batch", Subjects: []string{"sg.>"}, AckWait: time.Second, MaxDeliver: 1,
+		Batch: p.batch(64), OnDeadLetter: dl.hook}
+	var handled atomic.Uint64
+	slow := func(ctx context.Context, e cloudevent.Event) error {
+		<-time.After(400 * time.Millisecond) // the slow database, not a wait for a condition
+		handled.Add(1)
+		return applying(ctx, e)
+	}
+	// Two replicas: a message redelivered while its batch runs goes to
+	// the idle one.
+	f.consume(t, spec, slow)
+	f.consume(t, spec, slow)
+	delivered := waitAllDeliveriesSettled(t, f, spec.Durable, handled.Load, uint64(len(es)))
+	if delivered != uint64(len(es)) {
+		t.Errorf("%d deliveries for %d messages: messages were redelivered while their batch ran", delivered, len(es))
+	}
+	if got := p.applied(t); !slices.Equal(got, ids(es)) {
+		t.Errorf("applied %v, want %v", got, ids(es))
+	}
+	assertDeadLetters(t, f, 0)
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -197,11 +199,20 @@ type worker struct {
 	log    *zap.Logger
 }
 
+// batchDeadline bounds how long a batch's handlers may take, in ack waits:
+// messages waiting their turn in a batch are kept from redelivery meanwhile
+// (keepAlive), so the bound is for a handler that hangs.
+const batchDeadline = 10
+
 // process handles one fetched batch.
 func (w *worker) process(msgs []jetstream.Msg) {
 	// Handlers finish even while the service is stopping: an interrupted
 	// handler would only be redone.
-	ctx, cancel := context.WithTimeout(context.Background(), w.spec.AckWait)
+	limit := w.spec.AckWait
+	if len(msgs) > 1 {
+		limit *= batchDeadline
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	var items []*item
 	for _, msg := range msgs {
@@ -209,6 +220,7 @@ func (w *worker) process(msgs []jetstream.Msg) {
 			items = append(items, it)
 		}
 	}
+	defer w.keepAlive(items)()
 	held := map[string]bool{}
 	if w.spec.Batch.DB == nil {
 		for _, it := range items {
@@ -219,12 +231,46 @@ func (w *worker) process(msgs []jetstream.Msg) {
 	w.apply(ctx, items, held)
 }
 
+// keepAlive tells the server, every third of the ack wait, that the
+// messages of a batch not yet settled are being worked on, until the
+// returned stop is called: a batch may take longer than the ack wait, and
+// a message redelivered while it waits its turn would be applied by
+// another replica at the same time, count a delivery it never had, and
+// could pass MaxDeliver without ever failing.
+func (w *worker) keepAlive(items []*item) (stop func()) {
+	if len(items) < 2 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(max(w.spec.AckWait/3, 10*time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				for _, it := range items {
+					if !it.settled.Load() {
+						_ = it.msg.InProgress()
+					}
+				}
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
 // item is one readable message of a batch.
 type item struct {
 	msg      jetstream.Msg
 	meta     *jetstream.MsgMetadata
 	event    cloudevent.Event
 	incident string
+	// settled is set once the message is acknowledged, retried or
+	// dead-lettered: it needs keeping alive no longer.
+	settled atomic.Bool
 }
 
 // receive reads msg as an event, or dead-letters it at once if it is
@@ -303,6 +349,7 @@ func (w *worker) retries(it *item, err error) bool {
 // a connection's acks in order, so the confirmation covers them all.
 func (w *worker) ack(ctx context.Context, items []*item) {
 	for i, it := range items {
+		it.settled.Store(true)
 		var err error
 		if i == len(items)-1 {
 			err = it.msg.DoubleAck(ctx)
@@ -319,6 +366,7 @@ func (w *worker) ack(ctx context.Context, items []*item) {
 // settle deals with a message whose handler failed: a dead letter, or a
 // redelivery after the backoff.
 func (w *worker) settle(ctx context.Context, it *item, err error) {
+	it.settled.Store(true)
 	msg, meta, e := it.msg, it.meta, it.event
 	switch {
 	case IsRefusal(err):
