@@ -74,8 +74,8 @@ fuzz: ## run each fuzz target for FUZZ_TIME (seed corpora live in testdata/fuzz)
 .PHONY: fuzz
 
 BENCH ?= .
-bench: ## measure Lantern end to end against this machine's raw JetStream and PostgreSQL (about 10 min; see docs/benchmarks.md)
-	@cd services/lantern && go test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 30m ./internal/bench/
+bench: ## measure Lantern end to end against this machine's raw JetStream and PostgreSQL, then a national year in the ledger (BENCH_NATIONAL_INCIDENTS, default 500,000; see docs/benchmarks.md)
+	@cd services/lantern && go test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 120m ./internal/bench/
 	@go test -run '^$$' -bench 'BenchmarkRuleEvaluation' -benchtime 3s ./services/router/internal/routing/
 .PHONY: bench
 
