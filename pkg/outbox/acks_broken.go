@@ -7,3 +7,8 @@ package outbox
 // as soon as their events are sent, before the broker acknowledges them,
 // so an event dropped on the way is lost for good.
 const awaitAcks = false
+
+// republishes is false in the broken build too: its relay never publishes
+// its horizon again, which would otherwise restore, after the reconnect
+// that ends a network fault, the events it lost.
+const republishes = false

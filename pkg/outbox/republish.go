@@ -156,6 +156,10 @@ func (r *Relay) republishDue(ctx context.Context) error {
 	if from.IsZero() {
 		return nil
 	}
+	if !republishes {
+		r.watch.done(from)
+		return nil
+	}
 	restored, duplicates, err := r.Republish(ctx, from)
 	if err != nil {
 		return err
