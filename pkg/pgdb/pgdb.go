@@ -83,7 +83,8 @@ func refusedForGood(err error) bool {
 
 // InTx runs fn in a transaction and commits it if fn returns nil. The commit
 // is the point at which an effect becomes durable: callers acknowledge
-// messages or answer requests only after InTx returns nil.
+// messages or answer requests only after InTx returns nil, and fn defers
+// whatever must wait for the commit with OnCommit.
 //
 // When ctx carries a Shared transaction begun on pool (a batch of consumed
 // messages), fn runs in it and nothing is committed yet: the batch commits
@@ -98,7 +99,10 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error 
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	st := track(tx)
+	err = fn(tx)
+	untrack(tx, st)
+	if err != nil {
 		if rbErr := tx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {
 			return fmt.Errorf("rolling back: %w (after %w)", rbErr, err)
 		}
@@ -107,6 +111,7 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error 
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("committing: %w", err)
 	}
+	st.committed()
 	return nil
 }
 

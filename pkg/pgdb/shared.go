@@ -25,8 +25,7 @@ type Shared struct {
 	tx     pgx.Tx
 	wrote  bool
 	before []func(ctx context.Context, tx pgx.Tx) error
-	after  []func()
-	values map[any]any
+	state  *txState // its AfterCommit steps and Values, as for InTx's
 }
 
 type sharedKey struct{}
@@ -37,7 +36,7 @@ func Begin(ctx context.Context, pool *pgxpool.Pool) (*Shared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("beginning transaction: %w", err)
 	}
-	return &Shared{pool: pool, tx: tx, values: map[any]any{}}, nil
+	return &Shared{pool: pool, tx: tx, state: track(tx)}, nil
 }
 
 // Context is ctx carrying s, for the handlers that are to join it.
@@ -74,14 +73,14 @@ func (s *Shared) Failed() bool {
 // it is asked for (and kept only if create succeeds): per-batch state,
 // gone with the transaction.
 func (s *Shared) Value(key any, create func() (any, error)) (any, error) {
-	if v, ok := s.values[key]; ok {
+	if v, ok := s.state.values[key]; ok {
 		return v, nil
 	}
 	v, err := create()
 	if err != nil {
 		return nil, err
 	}
-	s.values[key] = v
+	s.state.values[key] = v
 	return v, nil
 }
 
@@ -99,7 +98,7 @@ func (s *Shared) BeforeCommit(fn func(ctx context.Context, tx pgx.Tx) error) {
 // made) may run before its commit.
 func AfterCommit(ctx context.Context, fn func()) {
 	if s := SharedOf(ctx); s != nil {
-		s.after = append(s.after, fn)
+		s.state.after = append(s.state.after, fn)
 		return
 	}
 	fn()
@@ -115,12 +114,11 @@ func (s *Shared) Commit(ctx context.Context) error {
 			return err
 		}
 	}
+	untrack(s.tx, s.state)
 	if err := s.tx.Commit(ctx); err != nil {
 		return fmt.Errorf("committing: %w", err)
 	}
-	for _, fn := range s.after {
-		fn()
-	}
+	s.state.committed()
 	return nil
 }
 
@@ -128,8 +126,9 @@ func (s *Shared) Commit(ctx context.Context) error {
 func (s *Shared) Rollback(ctx context.Context) {
 	// A failed rollback closes the connection, which ends the
 	// transaction as surely: there is nothing left to undo.
+	untrack(s.tx, s.state)
 	_ = s.tx.Rollback(context.WithoutCancel(ctx))
-	s.before, s.after = nil, nil
+	s.before, s.state.after = nil, nil
 }
 
 // Q is what to read with on pool under ctx: the shared transaction when ctx

@@ -12,8 +12,9 @@ import (
 // a data key, and caches the keys, with one query to read those stored and
 // one statement to store the missing ones, inside tx. It is for callers
 // that seal many incidents' events in one transaction (a batch of the
-// ledger, a bulk load): the keys are then found in the cache, not looked up
-// one round trip at a time. A shredded incident gets no key, as with Seal.
+// ledger, a bulk load): the keys are then found in the transaction's keys
+// (and in the cache once it commits), not looked up one round trip at a
+// time. A shredded incident gets no key, as with Seal.
 func (s *Sealer) PrepareKeys(ctx context.Context, tx pgx.Tx, ids []string) error {
 	have, err := s.loadKeys(ctx, tx, ids)
 	if err != nil {
@@ -33,12 +34,7 @@ func (s *Sealer) PrepareKeys(ctx context.Context, tx pgx.Tx, ids []string) error
 			return err
 		}
 	}
-	expires := s.clock.Now().Add(cacheTTL)
-	s.cache.mu.Lock()
-	defer s.cache.mu.Unlock()
-	for id, key := range have {
-		s.cache.keys[id] = cachedKey{key: key, expires: expires}
-	}
+	s.In(tx).remember(have, s.clock.Now())
 	return nil
 }
 

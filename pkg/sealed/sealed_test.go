@@ -329,3 +329,52 @@ func TestAKeyMadeInABatchRolledBackIsNotUsedAgain(t *testing.T) {
 		t.Error("the rolled-back batch's ciphertext opened: its key was stored")
 	}
 }
+
+// TestAKeyMadeInATransactionRolledBackIsNotUsedAgain: a plain transaction
+// (pgdb.InTx, as intake stores a notice) that made an incident's key and
+// was rolled back must leave no trace of the key, or the next attempt
+// would seal under a key that was never stored.
+func TestAKeyMadeInATransactionRolledBackIsNotUsedAgain(t *testing.T) {
+	t.Parallel()
+	pool := newPool(t)
+	ring := sealed.NewKeyring(fileKEK(t))
+	s := sealed.New(pool, ring, clock.NewFake(t0))
+	secret := []byte("Canary Zebedee")
+	refused := errors.New("refused after sealing")
+
+	var first []byte
+	err := pgdb.InTx(t.Context(), pool, func(tx pgx.Tx) error {
+		in := s.In(tx)
+		var err error
+		if first, err = in.Seal(t.Context(), "inc-tx", "ppn", secret); err != nil {
+			return err
+		}
+		// A second seal in the same transaction uses the key it made.
+		again, err := in.Seal(t.Context(), "inc-tx", "ppn", secret)
+		if err != nil {
+			return err
+		}
+		if got, err := in.Open(t.Context(), "inc-tx", "ppn", again); err != nil || !bytes.Equal(got, secret) {
+			t.Errorf("opening in the transaction = %q, %v", got, err)
+		}
+		return refused
+	})
+	if !errors.Is(err, refused) {
+		t.Fatalf("the transaction returned %v, want it refused", err)
+	}
+
+	var retried []byte
+	if err := pgdb.InTx(t.Context(), pool, func(tx pgx.Tx) error {
+		retried, err = s.In(tx).Seal(t.Context(), "inc-tx", "ppn", secret)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := sealed.New(pool, ring, clock.NewFake(t0))
+	if got, err := fresh.Open(t.Context(), "inc-tx", "ppn", retried); err != nil || !bytes.Equal(got, secret) {
+		t.Fatalf("opening the retry's ciphertext with the stored key = %q, %v: it was sealed under the rolled-back key", got, err)
+	}
+	if _, err := fresh.Open(t.Context(), "inc-tx", "ppn", first); err == nil {
+		t.Error("the rolled-back transaction's ciphertext opened: its key was stored")
+	}
+}

@@ -87,6 +87,7 @@ const cacheTTL = 30 * time.Second
 type Sealer struct {
 	pool  *pgxpool.Pool
 	q     querier
+	tx    pgx.Tx // the transaction q is, when In made the sealer
 	ring  *Keyring
 	clock clock.Clock
 	cache *keyCache
@@ -103,6 +104,15 @@ type keyCache struct {
 	keys map[string]cachedKey
 }
 
+// put caches keys, read at now, for cacheTTL.
+func (c *keyCache) put(keys map[string][]byte, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, key := range keys {
+		c.keys[id] = cachedKey{key: key, expires: now.Add(cacheTTL)}
+	}
+}
+
 type cachedKey struct {
 	key     []byte
 	expires time.Time
@@ -117,10 +127,13 @@ func New(pool *pgxpool.Pool, ring *Keyring, clk clock.Clock) *Sealer {
 // In returns the sealer reading and making keys inside tx, for callers that
 // seal while they hold a transaction: a key looked up or made on another
 // pooled connection could wait for one the transaction's peers hold. A key
-// made in tx is stored only if tx commits.
+// made in tx is stored only if tx commits, and the keys read or made in
+// tx are cached for the process only then (pgdb.OnCommit); in a
+// transaction not begun by pgdb they are not cached at all.
 func (s *Sealer) In(tx pgx.Tx) *Sealer {
 	in := *s
 	in.q = tx
+	in.tx = tx
 	return &in
 }
 
@@ -214,11 +227,7 @@ func (s *Sealer) dataKey(ctx context.Context, incidentID string, create bool) ([
 	if ok && now.Before(c.expires) {
 		return c.key, nil
 	}
-	// Read or made in a batch's transaction, a key may exist only in it:
-	// cached for all, it would outlive a batch rolled back and seal the
-	// batch's next attempt under a key never stored. It is kept for the
-	// batch alone, and cached for all once the batch commits.
-	pending := s.batchKeys(ctx)
+	pending := s.txKeys()
 	if key, ok := pending[incidentID]; ok {
 		return key, nil
 	}
@@ -232,34 +241,43 @@ func (s *Sealer) dataKey(ctx context.Context, incidentID string, create bool) ([
 	if err != nil {
 		return nil, err
 	}
-	remember := func() {
-		s.cache.mu.Lock()
-		s.cache.keys[incidentID] = cachedKey{key: key, expires: now.Add(cacheTTL)}
-		s.cache.mu.Unlock()
-	}
-	if pending != nil {
-		pending[incidentID] = key
-		pgdb.AfterCommit(ctx, remember)
-		return key, nil
-	}
-	remember()
+	s.remember(map[string][]byte{incidentID: key}, now)
 	return key, nil
 }
 
-// batchKeys are the keys read in the batch transaction ctx carries, when
-// the sealer works in a transaction (In) rather than on the pool; nil
-// otherwise.
-func (s *Sealer) batchKeys(ctx context.Context) map[string][]byte {
-	sh := pgdb.SharedOf(ctx)
-	if sh == nil || s.q == querier(s.pool) {
-		return nil
+// remember caches keys read at now: at once when they were read on the
+// pool, and only once the transaction commits when read or made in one
+// (In). A key may exist only in its transaction: cached before the commit,
+// it would outlive a rollback and seal the next attempt under a key never
+// stored. Until then the transaction keeps its keys for itself.
+func (s *Sealer) remember(keys map[string][]byte, now time.Time) {
+	if s.tx == nil {
+		s.cache.put(keys, now)
+		return
 	}
-	v, _ := sh.Value(batchKeysKey{s.cache}, func() (any, error) { return map[string][]byte{}, nil })
-	return v.(map[string][]byte)
+	pending := s.txKeys()
+	if pending == nil {
+		return
+	}
+	for id, key := range keys {
+		pending[id] = key
+	}
+	pgdb.OnCommit(s.tx, func() { s.cache.put(keys, now) })
 }
 
-// batchKeysKey names a sealer's keys in one batch.
-type batchKeysKey struct{ cache *keyCache }
+// txKeys are the keys read or made in the sealer's transaction (In), kept
+// for it until it commits; nil on the pool or in a transaction pgdb did
+// not begin.
+func (s *Sealer) txKeys() map[string][]byte {
+	if s.tx == nil {
+		return nil
+	}
+	v, _ := pgdb.TxValue(s.tx, txKeysKey{s.cache}, func() any { return map[string][]byte{} }).(map[string][]byte)
+	return v
+}
+
+// txKeysKey names a sealer's keys in one transaction.
+type txKeysKey struct{ cache *keyCache }
 
 func (s *Sealer) loadKey(ctx context.Context, incidentID string) ([]byte, error) {
 	var kekID string
