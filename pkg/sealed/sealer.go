@@ -104,11 +104,35 @@ type keyCache struct {
 	keys map[string]cachedKey
 }
 
-// put caches keys, read at now, for cacheTTL.
+// maxCachedKeys bounds the cache of a long-running process, which meets
+// a new incident with every notice: far more than the incidents busy
+// within one cacheTTL, and a few hundred kilobytes.
+const maxCachedKeys = 4096
+
+// put caches keys, read at now, for cacheTTL. A full cache drops the keys
+// expired, then whichever others it must to be a quarter empty, so that
+// it is swept once per many keys, not for each: a dropped key costs one
+// lookup when next used.
 func (c *keyCache) put(keys map[string][]byte, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.keys)+len(keys) > maxCachedKeys {
+		for id, k := range c.keys {
+			if !now.Before(k.expires) {
+				delete(c.keys, id)
+			}
+		}
+		for id := range c.keys {
+			if len(c.keys)+len(keys) <= maxCachedKeys*3/4 {
+				break
+			}
+			delete(c.keys, id)
+		}
+	}
 	for id, key := range keys {
+		if len(c.keys) >= maxCachedKeys {
+			return
+		}
 		c.keys[id] = cachedKey{key: key, expires: now.Add(cacheTTL)}
 	}
 }
