@@ -17,11 +17,15 @@ func AppendBatch(ctx context.Context, tx pgx.Tx, entries []Entry) ([]Entry, erro
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	var head Head
-	if err := tx.QueryRow(ctx, `SELECT seq, hash FROM ledger.head FOR UPDATE`).Scan(&head.Seq, &head.Hash); err != nil {
-		return nil, fmt.Errorf("locking ledger head: %w", err)
+	head, err := lockHead(ctx, tx)
+	if err != nil {
+		return nil, err
 	}
-	known, err := storedIDs(ctx, tx, entries)
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = e.EventID
+	}
+	known, err := Seen(ctx, tx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -31,8 +35,7 @@ func AppendBatch(ctx context.Context, tx pgx.Tx, entries []Entry) ([]Entry, erro
 			continue
 		}
 		known[e.EventID] = true
-		e.Seq, e.PrevHash = head.Seq+1, head.Hash
-		e.Hash = ChainHash(e.PrevHash, e.Seq, e.Event)
+		e = head.next(e)
 		head = Head{Seq: e.Seq, Hash: e.Hash}
 		added = append(added, e)
 	}
@@ -42,31 +45,7 @@ func AppendBatch(ctx context.Context, tx pgx.Tx, entries []Entry) ([]Entry, erro
 	if err := copyEntries(ctx, tx, added); err != nil {
 		return nil, err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE ledger.head SET seq = $1, hash = $2`, head.Seq, head.Hash); err != nil {
-		return nil, fmt.Errorf("moving ledger head: %w", err)
-	}
-	return added, nil
-}
-
-// storedIDs returns which of the entries' event ids the ledger holds.
-func storedIDs(ctx context.Context, tx pgx.Tx, entries []Entry) (map[string]bool, error) {
-	ids := make([]string, len(entries))
-	for i, e := range entries {
-		ids[i] = e.EventID
-	}
-	rows, err := tx.Query(ctx, `SELECT event_id FROM ledger.entries WHERE event_id = ANY($1)`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("checking ledger for the batch's events: %w", err)
-	}
-	stored, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("checking ledger for the batch's events: %w", err)
-	}
-	known := make(map[string]bool, len(entries))
-	for _, id := range stored {
-		known[id] = true
-	}
-	return known, nil
+	return added, moveHead(ctx, tx, head)
 }
 
 var entryColumnNames = []string{"seq", "event_id", "event_type", "nats_subject", "incident_id", "subject",

@@ -55,8 +55,7 @@ func Append(ctx context.Context, tx pgx.Tx, e Entry) (Entry, bool, error) {
 	if err != nil {
 		return Entry{}, false, err
 	}
-	e.Seq, e.PrevHash = c.head.Seq+1, c.head.Hash
-	e.Hash = ChainHash(e.PrevHash, e.Seq, e.Event)
+	e = c.head.next(e)
 	added, err := insert(ctx, tx, e)
 	if err != nil {
 		return Entry{}, false, err
@@ -112,6 +111,14 @@ func chainOf(ctx context.Context, tx pgx.Tx) (*chain, error) {
 		return nil, err
 	}
 	return c.(*chain), nil
+}
+
+// next returns e chained on after h: the sequence number after h's and
+// the hash over h's. Every append path chains entries with it.
+func (h Head) next(e Entry) Entry {
+	e.Seq, e.PrevHash = h.Seq+1, h.Hash
+	e.Hash = ChainHash(e.PrevHash, e.Seq, e.Event)
+	return e
 }
 
 func lockHead(ctx context.Context, tx pgx.Tx) (Head, error) {
