@@ -81,14 +81,5 @@ func plain(env envelope) bool {
 
 // fastFactsOfEntries is FactsOfEntries with FastFactOfEntry.
 func fastFactsOfEntries(entries []auditlog.Entry) (facts []Fact, unreadable int) {
-	for _, e := range entries {
-		f, ok := FastFactOfEntry(e)
-		switch {
-		case ok:
-			facts = append(facts, f)
-		case f.EventID != "":
-			unreadable++
-		}
-	}
-	return facts, unreadable
+	return factsOfEntries(entries, FastFactOfEntry)
 }

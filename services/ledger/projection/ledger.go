@@ -18,8 +18,14 @@ import (
 // fatal: the ledger keeps whatever it was sent, and a replay skips the same
 // events.
 func FactsOfEntries(entries []auditlog.Entry) (facts []Fact, unreadable int) {
+	return factsOfEntries(entries, FactOfEntry)
+}
+
+// factsOfEntries reduces entries with decode, FactOfEntry or
+// FastFactOfEntry.
+func factsOfEntries(entries []auditlog.Entry, decode func(auditlog.Entry) (Fact, bool)) (facts []Fact, unreadable int) {
 	for _, e := range entries {
-		f, ok := FactOfEntry(e)
+		f, ok := decode(e)
 		switch {
 		case ok:
 			facts = append(facts, f)
@@ -48,12 +54,7 @@ func FactOfEntry(e auditlog.Entry) (Fact, bool) {
 // inside tx, so that the projection changes in the same transaction as the
 // append that caused it.
 func RefreshIncident(ctx context.Context, tx pgx.Tx, incidentID string) error {
-	entries, err := auditlog.IncidentEntries(ctx, tx, incidentID)
-	if err != nil {
-		return fmt.Errorf("refreshing projections: %w", err)
-	}
-	facts, _ := FactsOfEntries(entries)
-	return ReplaceIncident(ctx, tx, incidentID, Project(facts))
+	return refreshIncidents(ctx, tx, []string{incidentID})
 }
 
 // CatchUp brings the projection tables up to the ledger's head, one
@@ -160,8 +161,8 @@ func pendingOf(sh *pgdb.Shared) (*pending, error) {
 	v, err := sh.Value(pendingKey{}, func() (any, error) {
 		p := &pending{}
 		sh.BeforeCommit(func(ctx context.Context, tx pgx.Tx) error {
-			for _, id := range p.incidents {
-				if err := RefreshIncident(ctx, tx, id); err != nil {
+			if len(p.incidents) > 0 {
+				if err := refreshIncidents(ctx, tx, p.incidents); err != nil {
 					return err
 				}
 			}

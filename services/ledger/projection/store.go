@@ -30,12 +30,12 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	return pgdb.Migrate(ctx, pool, Schema, migrations.FS)
 }
 
-// ReplaceIncident makes the stored rows of incidentID exactly those in s,
-// which must hold that incident's rows only.
-func ReplaceIncident(ctx context.Context, w Writer, incidentID string, s Set) error {
+// replaceIncidents makes the stored rows of ids exactly those in s, which
+// must hold those incidents' rows only.
+func replaceIncidents(ctx context.Context, w Writer, ids []string, s Set) error {
 	for _, name := range tableNames {
-		if _, err := w.Exec(ctx, `DELETE FROM audit.`+name+` WHERE incident_id = $1`, incidentID); err != nil {
-			return fmt.Errorf("clearing %s of incident: %w", name, err)
+		if _, err := w.Exec(ctx, `DELETE FROM audit.`+name+` WHERE incident_id = ANY($1)`, ids); err != nil {
+			return fmt.Errorf("clearing %s of incidents: %w", name, err)
 		}
 	}
 	return Write(ctx, w, s)
