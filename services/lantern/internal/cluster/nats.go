@@ -80,16 +80,29 @@ func (c *Cluster) Provision() {
 // to read sg.>), reconnecting for as long as the test runs.
 func (c *Cluster) ConnectNATS(identity string, opts ...nats.Option) *nats.Conn {
 	c.t.Helper()
+	return c.connectNATS(c.NATSURL, identity, opts...)
+}
+
+func (c *Cluster) connectNATS(url, identity string, opts ...nats.Option) *nats.Conn {
+	c.t.Helper()
 	auth, err := natsauth.ClientOptions(identity, c.CredsDir, c.NATSCA)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	nc, err := nats.Connect(c.NATSURL, append(append(auth, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond)), opts...)...)
+	nc, err := nats.Connect(url, append(append(auth, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond)), opts...)...)
 	if err != nil {
 		c.t.Fatalf("connecting to the cluster's NATS as %s: %v", identity, err)
 	}
 	c.t.Cleanup(nc.Close)
 	return nc
+}
+
+// ConnectNATSNode connects as identity to the named member of the
+// broker cluster and to no other: not to the rest of the cluster's URLs,
+// nor to servers it is told of. Its reconnects go back to that member.
+func (c *Cluster) ConnectNATSNode(identity, name string) *nats.Conn {
+	c.t.Helper()
+	return c.connectNATS(c.natsNode(name).url(), identity, nats.IgnoreDiscoveredServers())
 }
 
 // StartNATS (re)starts the broker process on its port and store, so that

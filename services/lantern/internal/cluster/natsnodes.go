@@ -94,7 +94,7 @@ func (c *Cluster) startNATSCluster(n int) {
 			c.t.Fatal(err)
 		}
 		c.natsNodes = append(c.natsNodes, node)
-		urls = append(urls, fmt.Sprintf("nats://127.0.0.1:%d", node.port))
+		urls = append(urls, node.url())
 	}
 	for _, name := range names {
 		c.StartNATSNode(name)
@@ -124,18 +124,25 @@ func (c *Cluster) NATSNodes() []string {
 	return names
 }
 
+// url is the member's client address.
+func (n *natsNode) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.port) }
+
+// natsNode is the named member of the broker cluster.
+func (c *Cluster) natsNode(name string) *natsNode {
+	c.t.Helper()
+	for _, n := range c.natsNodes {
+		if n.name == name {
+			return n
+		}
+	}
+	c.t.Fatalf("no broker %s", name)
+	return nil
+}
+
 // StartNATSNode (re)starts the named member on its port, store and key.
 func (c *Cluster) StartNATSNode(name string) {
 	c.t.Helper()
-	var node *natsNode
-	for _, n := range c.natsNodes {
-		if n.name == name {
-			node = n
-		}
-	}
-	if node == nil {
-		c.t.Fatalf("no broker %s", name)
-	}
+	node := c.natsNode(name)
 	// Every member syncs every write, as the reliability plan runs a
 	// replicated stream: a quorum's acknowledgement is then on two disks.
 	args := []string{"-port", strconv.Itoa(node.port), "-store", node.store, "-config", node.config, "-key-file", node.key,
