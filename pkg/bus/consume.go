@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/faults"
 )
@@ -152,10 +153,7 @@ func (w *worker) run(ctx context.Context, cons jetstream.Consumer) {
 		msgs, err := w.fetch(cons)
 		if err != nil {
 			w.log.Warn("fetch error", zap.Error(err))
-			select {
-			case <-ctx.Done():
-			case <-time.After(connectRetryBackoff):
-			}
+			clock.Sleep(ctx, connectRetryBackoff)
 		}
 		if len(msgs) > 0 {
 			w.process(msgs)

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/faults"
 )
 
@@ -150,7 +151,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		if err := r.listenAndRelay(ctx); err != nil && ctx.Err() == nil {
 			r.recordRound(err)
 			r.log.Warn("relay interrupted; restarting", zap.Error(err))
-			sleep(ctx, time.Second)
+			clock.Sleep(ctx, time.Second)
 		}
 	}
 	return nil
@@ -433,13 +434,6 @@ func (r *Relay) reportPublished(rows []pendingRow, results []result) {
 		// The stream recognised these by Nats-Msg-Id: an earlier run of
 		// the relay published them but did not live to mark them sent.
 		r.log.Info("stream already held re-published events", zap.Int("duplicates", duplicates))
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
 	}
 }
 
