@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -239,25 +238,13 @@ func (w *worker) keepAlive(items []*item) (stop func()) {
 	if len(items) < 2 {
 		return func() {}
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(max(w.spec.AckWait/3, 10*time.Millisecond))
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				for _, it := range items {
-					if !it.settled.Load() {
-						_ = it.msg.InProgress()
-					}
-				}
+	return clock.Every(max(w.spec.AckWait/3, 10*time.Millisecond), func() {
+		for _, it := range items {
+			if !it.settled.Load() {
+				_ = it.msg.InProgress()
 			}
 		}
 	})
-	return func() { close(done); wg.Wait() }
 }
 
 // item is one readable message of a batch.

@@ -2,6 +2,7 @@ package clock
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -20,4 +21,26 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// Every calls fn every d of real time, on a goroutine of its own, until
+// the returned stop is called, which returns once fn is no longer
+// running: for chores that keep real time (keeping messages from
+// redelivery, a progress line), never for a deadline.
+func Every(d time.Duration, fn func()) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(d)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				fn()
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }

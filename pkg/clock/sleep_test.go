@@ -2,6 +2,7 @@ package clock_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,5 +19,28 @@ func TestSleepEndsWithItsContext(t *testing.T) {
 	cancel()
 	if clock.Sleep(ctx, time.Hour) || clock.Sleep(ctx, 0) {
 		t.Error("a wait on an ended context reported it live")
+	}
+}
+
+// TestEveryCallsUntilStopped: fn is called again and again, and stop
+// returns with fn no longer running.
+func TestEveryCallsUntilStopped(t *testing.T) {
+	var calls, running atomic.Int32
+	twice := make(chan struct{})
+	stop := clock.Every(time.Millisecond, func() {
+		running.Store(1)
+		defer running.Store(0)
+		if calls.Add(1) == 2 {
+			close(twice)
+		}
+	})
+	select {
+	case <-twice:
+	case <-t.Context().Done():
+		t.Fatal("fn was not called twice")
+	}
+	stop()
+	if running.Load() != 0 {
+		t.Error("stop returned while fn was running")
 	}
 }

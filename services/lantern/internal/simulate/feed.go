@@ -153,23 +153,9 @@ func reportProgress(stats *Stats, w io.Writer) func() {
 	if w == nil {
 		return func() {}
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				fmt.Fprintln(w, stats.progressLine())
-			}
-		}
-	})
+	stop := clock.Every(time.Second, func() { fmt.Fprintln(w, stats.progressLine()) })
 	return func() {
-		close(done)
-		wg.Wait()
+		stop()
 		fmt.Fprintln(w, stats.progressLine())
 	}
 }
