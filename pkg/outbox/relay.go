@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -264,7 +265,7 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 	for i, row := range rows {
 		all = append(all, row.seq)
 		if results[i].err != nil {
-			failure = cmpOr(failure, results[i].err)
+			failure = cmp.Or(failure, results[i].err)
 			continue
 		}
 		acked = append(acked, row.seq)
@@ -278,13 +279,6 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 	}
 	r.reportPublished(rows, results)
 	return len(acked), failure
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // claim leases up to Batch unpublished rows that no other relay holds, in
@@ -323,7 +317,7 @@ func (r *Relay) scanRows(ctx context.Context, rows pgx.Rows) ([]pendingRow, erro
 		}
 		var err error
 		if row.event, err = r.store.decode(ctx, body); err != nil {
-			bad = cmpOr(bad, fmt.Errorf("outbox row %d holds a bad event: %w", row.seq, err))
+			bad = cmp.Or(bad, fmt.Errorf("outbox row %d holds a bad event: %w", row.seq, err))
 		}
 		out = append(out, row)
 	}
