@@ -218,14 +218,9 @@ func (w *worker) process(msgs []jetstream.Msg) {
 		}
 	}
 	defer w.keepAlive(items)()
-	held := map[string]bool{}
-	if w.spec.Batch.DB == nil {
-		for _, it := range items {
-			w.single(ctx, it, held)
-		}
-		return
-	}
-	w.apply(ctx, items, held)
+	// Without a Batch.DB the size is 1 (setDefaults): apply handles each
+	// message on its own.
+	w.apply(ctx, items, map[string]bool{})
 }
 
 // keepAlive tells the server, every third of the ack wait, that the
