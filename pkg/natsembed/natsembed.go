@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"time"
 
@@ -58,6 +59,9 @@ func ParseSync(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// SyncFromEnv is ParseSync of the SyncEnv setting.
+func SyncFromEnv() (time.Duration, error) { return ParseSync(os.Getenv(SyncEnv)) }
 
 // FormatSync is the setting ParseSync reads back as d.
 func FormatSync(d time.Duration) string {

@@ -44,7 +44,7 @@ func Describe(ctx context.Context, pool *pgxpool.Pool) Machine {
 		NATSVersion: server.VERSION,
 		LoadAverage: LoadAverage(),
 	}
-	if d, err := natsembed.ParseSync(os.Getenv(natsembed.SyncEnv)); err == nil {
+	if d, err := natsembed.SyncFromEnv(); err == nil {
 		m.NATSSync = natsembed.FormatSync(d)
 	}
 	if pool != nil {

@@ -28,7 +28,7 @@ const natsProcess = "nats"
 func (c *Cluster) startNATS(tlsOn bool) {
 	// The broker syncs as make run's does: on a short timer unless
 	// LANTERN_NATS_SYNC_INTERVAL says otherwise.
-	syncInterval, err := natsembed.ParseSync(os.Getenv(natsembed.SyncEnv))
+	syncInterval, err := natsembed.SyncFromEnv()
 	if err != nil {
 		c.t.Fatal(err)
 	}

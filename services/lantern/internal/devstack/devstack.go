@@ -156,7 +156,7 @@ func (s *stack) startBroker() error {
 	// The store syncs on a short timer unless LANTERN_NATS_SYNC_INTERVAL
 	// says always: PostgreSQL is the point of durability, and the outbox
 	// relays publish again what a crash may take from the broker.
-	syncInterval, err := natsembed.ParseSync(os.Getenv(natsembed.SyncEnv))
+	syncInterval, err := natsembed.SyncFromEnv()
 	if err != nil {
 		return err
 	}
