@@ -6,7 +6,6 @@ package freeport
 import (
 	"fmt"
 	"net"
-	"testing"
 )
 
 // Pick returns n distinct ports that were free a moment ago. Each is held
@@ -25,8 +24,15 @@ func Pick(n int) ([]int, error) {
 	return ports, nil
 }
 
+// TB is the part of testing.TB that For uses, so that the package, which
+// make run's stack also imports, does not bring the testing package in.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+}
+
 // For is Pick for a test, which fails if no port is free.
-func For(t testing.TB, n int) []int {
+func For(t TB, n int) []int {
 	t.Helper()
 	ports, err := Pick(n)
 	if err != nil {

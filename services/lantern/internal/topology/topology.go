@@ -5,6 +5,7 @@ package topology
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 )
 
@@ -126,13 +127,7 @@ func (l Layout) Routes() string {
 // WithHTTP is a copy of the layout with the named service's public
 // listener at addr: a second gateway's routes to a second intake.
 func (l Layout) WithHTTP(name, addr string) Layout {
-	out := Layout{HTTP: map[string]string{}, Admin: map[string]string{}}
-	for k, v := range l.HTTP {
-		out.HTTP[k] = v
-	}
-	for k, v := range l.Admin {
-		out.Admin[k] = v
-	}
+	out := Layout{HTTP: maps.Clone(l.HTTP), Admin: maps.Clone(l.Admin)}
 	out.HTTP[name] = addr
 	return out
 }
