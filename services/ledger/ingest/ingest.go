@@ -2,9 +2,11 @@
 // events' personal fields, appends them to the hash chain and refreshes
 // the projections of every incident they touch, all in one transaction,
 // with a few statements for the whole batch instead of several for each
-// event. The ledger's consumer and the national-year load of `make bench`
-// both write through it, so the entries and rows a bulk load leaves are the
-// ones the live service leaves.
+// event. The national-year load of `make bench` writes through it. The
+// ledger's consumer does not: it appends one event at a time inside the
+// bus's shared batch transaction (auditlog.Append, projection.
+// AppendAndProject), and TestBatchesLeaveWhatOneAtATimeLeaves holds both
+// to the same entries and rows. Both seal with Seal.
 package ingest
 
 import (
