@@ -119,13 +119,10 @@ func (l *Ledger) ConsumerSpec(c config.Consumer) bus.ConsumerSpec {
 // path seals them (ingest.Seal).
 func (l *Ledger) seal(ctx context.Context, e cloudevent.Event) (cloudevent.Event, error) {
 	out, err := ingest.Seal(ctx, l.sealer, e)
-	if err != nil && !errors.Is(err, ingest.ErrData) {
-		return e, err
-	}
-	if err != nil {
+	if errors.Is(err, ingest.ErrData) {
 		return e, bus.Permanent(err)
 	}
-	return out, nil
+	return out, err
 }
 
 // ErrNotFound means no entries exist for the incident.
