@@ -55,16 +55,15 @@ func build(ctx context.Context, env *serverenv.Env, cfg *config.Config) error {
 // scheduleRetention shreds due incidents every RetentionInterval, under
 // the policy of LANTERN_RETENTION_FILE.
 func scheduleRetention(cfg *config.Config, env *serverenv.Env, sealer *sealed.Sealer) error {
-	p, err := policy.FromEnv()
-	if err != nil {
-		return err
-	}
-	m := metrics.NewRetention(env.Metrics)
 	if cfg.RetentionInterval == 0 {
 		env.Log.Warn("LANTERN_RETENTION_INTERVAL is 0: no scheduled shredding; run \"lantern retention run\" instead")
 		return nil
 	}
-	loop := &retention.Loop{Log: env.Log.Named("retention"), Metrics: m,
+	p, err := policy.FromEnv()
+	if err != nil {
+		return err
+	}
+	loop := &retention.Loop{Log: env.Log.Named("retention"), Metrics: metrics.NewRetention(env.Metrics),
 		Scheduler: &retention.Scheduler{Pool: env.DB, Sealer: sealer, Policy: p, Clock: clock.System}}
 	env.Log.Info("retention scheduled", zap.String("policy", p.Version), zap.Duration("every", cfg.RetentionInterval))
 	env.Go("retention", func(ctx context.Context) error { return loop.Run(ctx, cfg.RetentionInterval) })
