@@ -184,11 +184,24 @@ func (b *bundle) publish(spec cloudevent.Spec, subject string) {
 // service delivers it.
 func (b *bundle) deliver(n events.NotificationRequestedData) {
 	b.t.Helper()
+	b.request(n)
+	b.delivered(n)
+}
+
+// request publishes a notice as the router requests it.
+func (b *bundle) request(n events.NotificationRequestedData) {
+	b.t.Helper()
 	subject, _ := events.Subject(events.NotificationRequested, n.Recipient.Kind)
 	b.publish(cloudevent.Spec{ID: cloudevent.DeriveID(n.NotificationID, "requested"), Type: events.NotificationRequested,
 		Source: events.SourceRouter, Subject: n.NotificationID, IncidentID: n.IncidentID, Actor: "service:router",
 		Time: n.RequestedAt, Data: n}, subject)
-	subject, _ = events.Subject(events.NotificationDelivered, n.Recipient.Kind)
+}
+
+// delivered publishes the delivery service's notification.delivered for
+// a requested notice, a minute after its request.
+func (b *bundle) delivered(n events.NotificationRequestedData) {
+	b.t.Helper()
+	subject, _ := events.Subject(events.NotificationDelivered, n.Recipient.Kind)
 	b.publish(cloudevent.Spec{ID: cloudevent.DeriveID(n.NotificationID, "delivered"), Type: events.NotificationDelivered,
 		Source: events.SourceDelivery, Subject: n.NotificationID, IncidentID: n.IncidentID, Actor: "service:delivery",
 		Time: n.RequestedAt.Add(time.Minute), Data: events.NotificationDeliveredData{NotificationID: n.NotificationID,

@@ -10,13 +10,13 @@ import (
 	"github.com/lantern-safeguarding/lantern/services/workspace/internal/store"
 )
 
-// Inbox lists the notices delivered to the caller's organisation, the
+// Inbox lists the notices in the caller's organisation's inbox, the
 // earliest deadline first, recording each one shown.
 func (s *Service) Inbox(ctx context.Context, c Caller) ([]NoticeView, error) {
 	return s.list(ctx, c, authz.ListNotices, false)
 }
 
-// Queue is the MASH's triage queue: its delivered notices not yet decided,
+// Queue is the MASH's triage queue: its notices not yet decided,
 // the earliest deadline first, recording each one shown.
 func (s *Service) Queue(ctx context.Context, c Caller) ([]NoticeView, error) {
 	return s.list(ctx, c, authz.MASHQueue, true)
@@ -73,7 +73,7 @@ func (s *Service) read(ctx context.Context, c Caller, a authz.Action, resource, 
 	return v, nil
 }
 
-// ownNotice finds a delivered notice addressed to the caller's
+// ownNotice finds a notice in the inbox of the caller's
 // organisation, recording a refusal when it is not there to be had.
 func (s *Service) ownNotice(ctx context.Context, c Caller, a authz.Action, notificationID string) (store.Notice, error) {
 	en, err := s.entryFor(ctx, c, a, accesslog.ResourceNotice, notificationID, "")
@@ -90,10 +90,6 @@ func (s *Service) ownNotice(ctx context.Context, c Caller, a authz.Action, notif
 	en.IncidentID = n.IncidentID
 	if authz.Decide(c.User, a, &n.Recipient) != authz.Allow {
 		return store.Notice{}, s.refuseAs(ctx, c, a, en, events.RefusalOrganisation)
-	}
-	if n.DeliveredAt == nil {
-		// Not in the recipient's inbox yet: to them it does not exist.
-		return store.Notice{}, s.refuseAs(ctx, c, a, en, events.RefusalNotFound)
 	}
 	return n, nil
 }

@@ -90,7 +90,7 @@ func (s *Service) historyItem(ctx context.Context, e store.EarlierIncident) (His
 	return item, nil
 }
 
-// mashNotice finds the delivered MASH notice of an incident addressed to
+// mashNotice finds the MASH notice of an incident in the inbox of
 // the caller's organisation, recording a refusal when there is none.
 func (s *Service) mashNotice(ctx context.Context, c Caller, a authz.Action, incidentID string) (store.Notice, error) {
 	en, err := s.entryFor(ctx, c, a, accesslog.ResourceIncident, "", incidentID)
@@ -108,10 +108,6 @@ func (s *Service) mashNotice(ctx context.Context, c Caller, a authz.Action, inci
 	for _, n := range list {
 		if authz.Decide(c.User, a, &n.Recipient) != authz.Allow {
 			continue
-		}
-		if n.DeliveredAt == nil {
-			en.Refusal = events.RefusalNotFound
-			break
 		}
 		return n, nil
 	}

@@ -52,6 +52,10 @@ type Notice struct {
 	// TriageDueAt is R2's deadline for the MASH's rating, from the MASH's
 	// receipt; MASH notices only.
 	TriageDueAt *time.Time
+	// DeliveredAt is when the notice was delivered in full: in the inbox
+	// and accepted by every outbound channel configured for its recipient
+	// (contract.md section 5). Until then it is nil, though the notice is
+	// already in the inbox.
 	DeliveredAt *time.Time
 	// Channels are the outbound channels that carried the notice besides
 	// the inbox, and when each accepted it.
@@ -70,16 +74,29 @@ func (n Notice) TriageDue() time.Time {
 	return n.DueAt
 }
 
+// ReceivedAt is when the notice reached its recipient's inbox: as it was
+// requested, since delivery writes its inbox copy as it takes the request
+// and the workspace shows the notice from its projection of it. Delivery
+// in full (DeliveredAt) may come hours later, when a prompt is held for a
+// school's hours or retried, or never, when a channel fails; the inbox
+// copy is there all the same.
+func (n Notice) ReceivedAt() time.Time { return n.RequestedAt }
+
+// ChannelsPending says whether the notice's prompts by its outbound
+// channels are not all accepted yet: still being sent, held for the
+// recipient's hours, retried, or given up.
+func (n Notice) ChannelsPending() bool { return n.DeliveredAt == nil }
+
 // ArrivedLate says whether the notice reached its recipient after its own
 // deadline, as a PPN sent to the MASH after R1's does.
-func (n Notice) ArrivedLate() bool { return n.DeliveredAt != nil && n.DeliveredAt.After(n.DueAt) }
+func (n Notice) ArrivedLate() bool { return n.ReceivedAt().After(n.DueAt) }
 
 // LateBy is how long after its own deadline the notice arrived.
 func (n Notice) LateBy() time.Duration {
 	if !n.ArrivedLate() {
 		return 0
 	}
-	return n.DeliveredAt.Sub(n.DueAt)
+	return n.ReceivedAt().Sub(n.DueAt)
 }
 
 // TriageDiffers says whether the triage deadline is not the notice's own,
@@ -207,12 +224,13 @@ func NoticeByID(ctx context.Context, q Querier, notificationID string) (Notice, 
 	return list[0], nil
 }
 
-// Inbox returns the delivered notices addressed to a recipient, the
+// Inbox returns the notices in a recipient's inbox, delivered in full or
+// with prompts still being sent, the
 // earliest deadline first: for the MASH, the triage deadline, which a
 // notice received late may have well ahead of its long-passed R1 one. With
 // undecidedOnly, notices whose incident the MASH has decided are left out.
 func Inbox(ctx context.Context, q Querier, kind events.RecipientKind, id string, undecidedOnly bool) ([]Notice, error) {
-	where := `WHERE n.recipient_kind = $1 AND n.recipient_id = $2 AND d.delivered_at IS NOT NULL`
+	where := `WHERE n.recipient_kind = $1 AND n.recipient_id = $2`
 	if undecidedOnly {
 		where += ` AND t.incident_id IS NULL`
 	}

@@ -73,11 +73,15 @@ type noticeSummaryBody struct {
 	RuleID         string           `json:"rule_id"`
 	Profile        string           `json:"profile"`
 	OccurredAt     time.Time        `json:"occurred_at"`
+	ReceivedAt     time.Time        `json:"received_at"`
 	DeliveredAt    *time.Time       `json:"delivered_at,omitempty"`
-	Deadline       deadlineBody     `json:"deadline"`
-	Children       []string         `json:"children"`
-	Status         string           `json:"status"`
-	Acknowledgment *ackBody         `json:"acknowledgement,omitempty"`
+	// ChannelsPending marks a notice in the inbox whose prompts by e-mail,
+	// Notify or webhook are not all accepted yet.
+	ChannelsPending bool         `json:"channels_pending"`
+	Deadline        deadlineBody `json:"deadline"`
+	Children        []string     `json:"children"`
+	Status          string       `json:"status"`
+	Acknowledgment  *ackBody     `json:"acknowledgement,omitempty"`
 }
 
 func summaryOf(v casework.NoticeView, now time.Time) noticeSummaryBody {
@@ -86,8 +90,8 @@ func summaryOf(v casework.NoticeView, now time.Time) noticeSummaryBody {
 		status = "acknowledged"
 	}
 	return noticeSummaryBody{NotificationID: v.NotificationID, IncidentID: v.IncidentID, Recipient: v.Recipient,
-		RuleID: v.RuleID, Profile: v.Profile, OccurredAt: v.OccurredAt.UTC(), DeliveredAt: v.DeliveredAt,
-		Deadline: deadlineOf(v.DueAt, now), Children: nonNil(v.Content.ChildNames()), Status: status,
+		RuleID: v.RuleID, Profile: v.Profile, OccurredAt: v.OccurredAt.UTC(), ReceivedAt: v.ReceivedAt().UTC(),
+		DeliveredAt: v.DeliveredAt, ChannelsPending: v.ChannelsPending(), Deadline: deadlineOf(v.DueAt, now), Children: nonNil(v.Content.ChildNames()), Status: status,
 		Acknowledgment: ackOf(v.Ack)}
 }
 
@@ -177,28 +181,31 @@ type historyBody struct {
 }
 
 type incidentBody struct {
-	NotificationID string           `json:"notification_id"`
-	IncidentID     string           `json:"incident_id"`
-	Recipient      events.Recipient `json:"recipient"`
-	RuleID         string           `json:"rule_id"`
-	DeliveredAt    *time.Time       `json:"delivered_at,omitempty"`
-	Deadline       deadlineBody     `json:"deadline"`
-	TriageDeadline deadlineBody     `json:"triage_deadline"`
-	ArrivedLate    bool             `json:"arrived_late"`
-	DefaultRAG     string           `json:"default_rag"`
-	RAGReasons     []string         `json:"rag_reasons"`
-	Flags          []string         `json:"flags"`
-	LawfulBasis    string           `json:"lawful_basis"`
-	Purpose        string           `json:"purpose,omitempty"`
-	Notice         json.RawMessage  `json:"notice"`
-	Claim          *claimBody       `json:"claim,omitempty"`
-	Decision       *decisionBody    `json:"decision,omitempty"`
-	History        []historyBody    `json:"history"`
+	NotificationID  string           `json:"notification_id"`
+	IncidentID      string           `json:"incident_id"`
+	Recipient       events.Recipient `json:"recipient"`
+	RuleID          string           `json:"rule_id"`
+	ReceivedAt      time.Time        `json:"received_at"`
+	DeliveredAt     *time.Time       `json:"delivered_at,omitempty"`
+	ChannelsPending bool             `json:"channels_pending"`
+	Deadline        deadlineBody     `json:"deadline"`
+	TriageDeadline  deadlineBody     `json:"triage_deadline"`
+	ArrivedLate     bool             `json:"arrived_late"`
+	DefaultRAG      string           `json:"default_rag"`
+	RAGReasons      []string         `json:"rag_reasons"`
+	Flags           []string         `json:"flags"`
+	LawfulBasis     string           `json:"lawful_basis"`
+	Purpose         string           `json:"purpose,omitempty"`
+	Notice          json.RawMessage  `json:"notice"`
+	Claim           *claimBody       `json:"claim,omitempty"`
+	Decision        *decisionBody    `json:"decision,omitempty"`
+	History         []historyBody    `json:"history"`
 }
 
 func incidentOf(v casework.IncidentView, now time.Time) incidentBody {
 	b := incidentBody{NotificationID: v.NotificationID, IncidentID: v.IncidentID, Recipient: v.Recipient, RuleID: v.RuleID,
-		DeliveredAt: v.DeliveredAt, Deadline: deadlineOf(v.DueAt, now), TriageDeadline: deadlineOf(v.TriageDue(), now),
+		ReceivedAt: v.ReceivedAt().UTC(), DeliveredAt: v.DeliveredAt, ChannelsPending: v.ChannelsPending(),
+		Deadline: deadlineOf(v.DueAt, now), TriageDeadline: deadlineOf(v.TriageDue(), now),
 		ArrivedLate: v.ArrivedLate(), DefaultRAG: v.DefaultRAG,
 		RAGReasons: nonNil(notice.RAGReasons(v.Flags)), Flags: nonNil(notice.ShownFlags(v.Flags)), LawfulBasis: v.LawfulBasis,
 		Purpose: v.Purpose, Notice: v.Notice.Content, Claim: claimOf(v.Claim), Decision: decisionOf(v.Triage),
