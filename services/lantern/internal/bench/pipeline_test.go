@@ -3,12 +3,12 @@ package bench_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/lantern-safeguarding/lantern/pkg/bus"
+	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/natstest"
@@ -152,8 +153,8 @@ func waitConsumersIdle(b *testing.B, c *cluster.Cluster) int {
 	}
 	var msgs int
 	natstest.CheckFor(b, settleTimeout, 200*time.Millisecond, func() error {
-		if !idle(ctx, b, stream) {
-			return errors.New("consumers are still busy")
+		if busy := busyConsumers(ctx, b, stream); len(busy) > 0 {
+			return fmt.Errorf("consumers are still busy: %s", strings.Join(busy, ", "))
 		}
 		info, err := stream.Info(ctx)
 		if err != nil {
@@ -165,18 +166,34 @@ func waitConsumersIdle(b *testing.B, c *cluster.Cluster) int {
 	return msgs
 }
 
-func idle(ctx context.Context, b *testing.B, stream jetstream.Stream) bool {
+// busyConsumers names each consumer of stream that a service of the
+// benchmark's pipeline reads and that has messages still to deliver or to
+// be acknowledged, and how many: a wait that runs out says which stage is
+// behind. Provisioning declares the durables of every service, and those
+// of services the benchmark does not run (escalation, the workspace) fill
+// up without ever being read.
+func busyConsumers(ctx context.Context, b *testing.B, stream jetstream.Stream) []string {
 	lister := stream.ListConsumers(ctx)
-	busy := false
+	var busy []string
 	for info := range lister.Info() {
+		if !readByPipeline(info.Name) {
+			continue
+		}
 		if info.NumPending > 0 || info.NumAckPending > 0 {
-			busy = true
+			busy = append(busy, fmt.Sprintf("%s (%d pending, %d awaiting ack)", info.Name, info.NumPending, info.NumAckPending))
 		}
 	}
 	if err := lister.Err(); err != nil {
 		b.Fatal(err)
 	}
-	return !busy
+	return busy
+}
+
+// readByPipeline says whether a service the benchmarks run reads the
+// durable consumer named durable.
+func readByPipeline(durable string) bool {
+	c, ok := events.ConsumerOf(durable)
+	return ok && slices.Contains(cluster.Pipeline, c.Service)
 }
 
 // lantern runs a `lantern` command in this process against the cluster and
