@@ -85,11 +85,7 @@ func Run(t *testing.T, setup Setup, fixtures []Message) {
 // twice more, shuffled by seed, from concurrent goroutines, and requires
 // the digest after the redeliveries to equal the digest after the first.
 func CheckRedelivery(ctx context.Context, c Consumer, fixtures []Message, seed uint64) error {
-	msgs := matching(c.Subjects, fixtures)
-	if len(msgs) == 0 {
-		return fmt.Errorf("no fixture matches the consumer's subjects %v", c.Subjects)
-	}
-	empty, err := c.Digest(ctx)
+	msgs, empty, err := c.start(ctx, fixtures)
 	if err != nil {
 		return err
 	}
@@ -105,8 +101,7 @@ func CheckRedelivery(ctx context.Context, c Consumer, fixtures []Message, seed u
 	if before == empty {
 		return fmt.Errorf("delivering %d events stored nothing, so redelivering them would prove nothing", len(msgs))
 	}
-	again := append(append([]Message(nil), msgs...), msgs...)
-	rand.New(rand.NewPCG(seed, seed>>1)).Shuffle(len(again), func(i, j int) { again[i], again[j] = again[j], again[i] })
+	again := shuffled(slices.Concat(msgs, msgs), seed)
 	if err := deliverConcurrently(ctx, c.Handler, again); err != nil {
 		return fmt.Errorf("redelivery (seed %d): %w", seed, err)
 	}
@@ -125,27 +120,20 @@ func CheckRedelivery(ctx context.Context, c Consumer, fixtures []Message, seed u
 // type the consumer takes, and requires a Permanent error for each and the
 // digest unchanged.
 func CheckInvalid(ctx context.Context, c Consumer, fixtures []Message) error {
-	invalid := c.Invalid
-	if invalid == nil {
-		invalid = InvalidData
-	}
-	before, err := c.Digest(ctx)
+	msgs, before, err := c.start(ctx, fixtures)
 	if err != nil {
 		return err
 	}
 	seen := map[string]bool{}
-	for _, m := range matching(c.Subjects, fixtures) {
+	for _, m := range msgs {
 		if seen[m.Event.Type()] {
 			continue
 		}
 		seen[m.Event.Type()] = true
-		bad := invalid(m)
+		bad := c.invalid(m)
 		if err := c.Handler(bus.WithSubject(ctx, bad.Subject), bad.Event); !bus.IsPermanent(err) {
 			return fmt.Errorf("invalid %s: handler returned %v, want a Permanent error", m.Event.Type(), err)
 		}
-	}
-	if len(seen) == 0 {
-		return fmt.Errorf("no fixture matches the consumer's subjects %v", c.Subjects)
 	}
 	after, err := c.Digest(ctx)
 	if err != nil {
@@ -172,21 +160,13 @@ func CheckBatches(ctx context.Context, c Consumer, fixtures []Message, seed uint
 	if c.Batch.DB == nil {
 		return errors.New("the consumer names no Batch.DB: its handlers cannot be checked in batches")
 	}
-	msgs := matching(c.Subjects, fixtures)
-	if len(msgs) == 0 {
-		return fmt.Errorf("no fixture matches the consumer's subjects %v", c.Subjects)
-	}
-	empty, err := c.Digest(ctx)
+	msgs, empty, err := c.start(ctx, fixtures)
 	if err != nil {
 		return err
 	}
-	invalid := c.Invalid
-	if invalid == nil {
-		invalid = InvalidData
-	}
 	for start := 0; start < len(msgs); start += batchSize {
 		part := msgs[start:min(start+batchSize, len(msgs))]
-		batch := slices.Concat(part[:len(part)/2], []Message{invalid(part[0])}, part[len(part)/2:], part[:1])
+		batch := slices.Concat(part[:len(part)/2], []Message{c.invalid(part[0])}, part[len(part)/2:], part[:1])
 		refused, err := applyBatch(ctx, c, batch)
 		if err != nil {
 			return fmt.Errorf("batch at fixture %d: %w", start, err)
@@ -211,8 +191,7 @@ func CheckBatches(ctx context.Context, c Consumer, fixtures []Message, seed uint
 		return fmt.Errorf("delivering one at a time after the batches changed the stored state (digest %s became %s, %v): "+
 			"a batch lost or doubled an event", before, after, err)
 	}
-	again := slices.Clone(msgs)
-	rand.New(rand.NewPCG(seed, seed>>1)).Shuffle(len(again), func(i, j int) { again[i], again[j] = again[j], again[i] })
+	again := shuffled(slices.Clone(msgs), seed)
 	for start := 0; start < len(again); start += batchSize {
 		if _, err := applyBatch(ctx, c, again[start:min(start+batchSize, len(again))]); err != nil {
 			return fmt.Errorf("redelivery in batches (seed %d): %w", seed, err)
@@ -283,6 +262,32 @@ func applySingly(ctx context.Context, c Consumer, batch []Message) (map[int]bool
 		}
 	}
 	return refused, nil
+}
+
+// start finds the fixtures c takes and the digest of its store before any
+// of them is delivered.
+func (c Consumer) start(ctx context.Context, fixtures []Message) ([]Message, string, error) {
+	msgs := matching(c.Subjects, fixtures)
+	if len(msgs) == 0 {
+		return nil, "", fmt.Errorf("no fixture matches the consumer's subjects %v", c.Subjects)
+	}
+	empty, err := c.Digest(ctx)
+	return msgs, empty, err
+}
+
+// invalid is m made into a message c must refuse, by c.Invalid or, by
+// default, InvalidData.
+func (c Consumer) invalid(m Message) Message {
+	if c.Invalid != nil {
+		return c.Invalid(m)
+	}
+	return InvalidData(m)
+}
+
+// shuffled shuffles msgs in place by seed and returns them.
+func shuffled(msgs []Message, seed uint64) []Message {
+	rand.New(rand.NewPCG(seed, seed>>1)).Shuffle(len(msgs), func(i, j int) { msgs[i], msgs[j] = msgs[j], msgs[i] })
+	return msgs
 }
 
 // InvalidData is m's event under a new id with data its schema refuses: an
