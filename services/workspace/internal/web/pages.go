@@ -74,6 +74,7 @@ var funcs = template.FuncMap{
 	"step":      stepLabel,
 	"kind":      kindLabel,
 	"labelled":  labelled,
+	"period":    periodOf,
 }
 
 // labelledRows gives a partial its rows and the accessible name of the
@@ -84,6 +85,17 @@ type labelledRows struct {
 }
 
 func labelled(label string, rows any) labelledRows { return labelledRows{Label: label, Rows: rows} }
+
+// periodView fills the first and last day fields of a form that asks for a
+// period; Counted says what the first day counts from, as the page's
+// figures count it ("Notices counted").
+type periodView struct {
+	From, To, Counted string
+}
+
+func periodOf(from, to, counted string) periodView {
+	return periodView{From: from, To: to, Counted: counted}
+}
 
 // dueView is a deadline as a page shows it.
 type dueView struct {
