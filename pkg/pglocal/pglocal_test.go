@@ -18,7 +18,8 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 )
 
-// startServer starts a throwaway server and stops it when the test ends.
+// startServer starts a throwaway server and stops it when the test ends,
+// which does no harm to one the test stopped itself: Stop may be repeated.
 func startServer(t *testing.T, opts pglocal.Options) *pglocal.Server {
 	t.Helper()
 	opts.Logf = t.Logf
@@ -195,10 +196,7 @@ func TestExistingClusterIsReused(t *testing.T) {
 
 func TestStopRemovesThrowawayData(t *testing.T) {
 	t.Parallel()
-	srv, err := pglocal.Start(t.Context(), pglocal.Options{Logf: t.Logf})
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
+	srv := startServer(t, pglocal.Options{})
 	dataDir := srv.DataDir()
 
 	if err := srv.Stop(t.Context()); err != nil {
@@ -243,10 +241,7 @@ func TestPauseFreezesTheServer(t *testing.T) {
 
 func TestStopEndsAPausedServer(t *testing.T) {
 	t.Parallel()
-	srv, err := pglocal.Start(t.Context(), pglocal.Options{Logf: t.Logf})
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
+	srv := startServer(t, pglocal.Options{})
 	if err := srv.Pause(); err != nil {
 		t.Fatalf("Pause: %v", err)
 	}
