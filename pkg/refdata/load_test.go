@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/lantern-safeguarding/lantern/pkg/calendar"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 )
 
@@ -434,19 +433,8 @@ func TestLoadAcceptsSpreadsheetExports(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	hours, err := calendar.ParseOpeningHours("mon-fri 09:00-17:00")
-	if err != nil {
-		t.Fatalf("ParseOpeningHours: %v", err)
-	}
-	want := refdata.LocalAuthority{Code: "E06000035", Name: "Medway Council, Children's Services",
-		MASHEmail: "mash@medway.lantern.test", MASHHours: hours, EarlyYearsOptIn: true}
-	got, ok := set.LocalAuthority("E06000035")
-	if !ok {
-		t.Fatal("LocalAuthority(E06000035) not found")
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("LocalAuthority(E06000035) (-want +got):\n%s", diff)
-	}
+	checkLocalAuthority(t, set, refdata.LocalAuthority{Code: "E06000035", Name: "Medway Council, Children's Services",
+		MASHEmail: "mash@medway.lantern.test", MASHHours: mustHours(t, "mon-fri 09:00-17:00"), EarlyYearsOptIn: true})
 }
 
 func TestVersionFollowsTheContentOfTheFilesRead(t *testing.T) {

@@ -87,10 +87,7 @@ func (s *Set) Webhook(kind events.RecipientKind, id string) (Webhook, bool) {
 }
 
 func (l *loader) loadContacts() {
-	if _, ok := l.snap.files[fileContacts]; !ok {
-		return
-	}
-	l.eachRow(fileContacts, contactColumns, func(c rowCheck) {
+	l.eachOptionalRow(fileContacts, contactColumns, func(c rowCheck) {
 		contact := Contact{
 			RecipientKind: parsed(c, contactKind, parseRecipientKind),
 			RecipientID:   c.required(contactID),
@@ -117,10 +114,7 @@ func (l *loader) loadContacts() {
 }
 
 func (l *loader) loadWebhooks() {
-	if _, ok := l.snap.files[fileWebhooks]; !ok {
-		return
-	}
-	l.eachRow(fileWebhooks, webhookColumns, func(c rowCheck) {
+	l.eachOptionalRow(fileWebhooks, webhookColumns, func(c rowCheck) {
 		hook := Webhook{
 			RecipientKind: parsed(c, webhookKind, parseRecipientKind),
 			RecipientID:   c.required(webhookID),

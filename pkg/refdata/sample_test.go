@@ -35,25 +35,35 @@ func mustDate(t *testing.T, s string) calendar.Date {
 	return d
 }
 
+func mustHours(t *testing.T, s string) calendar.OpeningHours {
+	t.Helper()
+	h, err := calendar.ParseOpeningHours(s)
+	if err != nil {
+		t.Fatalf("ParseOpeningHours: %v", err)
+	}
+	return h
+}
+
+// checkLocalAuthority requires set to hold want under its code.
+func checkLocalAuthority(t *testing.T, set *refdata.Set, want refdata.LocalAuthority) {
+	t.Helper()
+	got, ok := set.LocalAuthority(want.Code)
+	if !ok {
+		t.Fatalf("LocalAuthority(%s) not found", want.Code)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("LocalAuthority(%s) (-want +got):\n%s", want.Code, diff)
+	}
+}
+
 // TestSampleHasTheContractExample checks the records the PPN example in
 // contract.md section 1 points at.
 func TestSampleHasTheContractExample(t *testing.T) {
 	t.Parallel()
 	set := loadSample(t)
 
-	hours, err := calendar.ParseOpeningHours("Mon-Fri 09:00-17:00")
-	if err != nil {
-		t.Fatalf("ParseOpeningHours: %v", err)
-	}
-	wantLA := refdata.LocalAuthority{Code: "E06000035", Name: "Medway Council",
-		MASHEmail: "mash@medway.lantern.test", MASHHours: hours, EarlyYearsOptIn: false}
-	gotLA, ok := set.LocalAuthority("E06000035")
-	if !ok {
-		t.Fatal("LocalAuthority(E06000035) not found")
-	}
-	if diff := cmp.Diff(wantLA, gotLA); diff != "" {
-		t.Errorf("LocalAuthority(E06000035) (-want +got):\n%s", diff)
-	}
+	checkLocalAuthority(t, set, refdata.LocalAuthority{Code: "E06000035", Name: "Medway Council",
+		MASHEmail: "mash@medway.lantern.test", MASHHours: mustHours(t, "Mon-Fri 09:00-17:00"), EarlyYearsOptIn: false})
 
 	school, ok := set.School("118234")
 	if !ok {
