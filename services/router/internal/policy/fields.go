@@ -114,6 +114,15 @@ func (o *object) sub(key string) *object {
 	return o.r.newObject(v, o.field(key))
 }
 
+// optionalSub is sub for a key that may be left out.
+func (o *object) optionalSub(key string) (*object, bool) {
+	v, ok := o.optional(key)
+	if !ok {
+		return nil, false
+	}
+	return o.r.newObject(v, o.field(key)), true
+}
+
 func (o *object) text(key string, maxLen int) string {
 	v, ok := o.scalar(key)
 	if !ok {

@@ -24,11 +24,10 @@ var (
 // contract's list, each a lowercase word that becomes the last token of
 // its subjects.
 func (r *reader) kinds(top *object) []KindDecl {
-	v, ok := top.optional("recipient_kinds")
+	o, ok := top.optionalSub("recipient_kinds")
 	if !ok {
 		return nil
 	}
-	o := r.newObject(v, "recipient_kinds")
 	var out []KindDecl
 	for _, name := range o.order {
 		field := o.field(name)
@@ -52,11 +51,10 @@ type conditionNode struct {
 }
 
 func (r *reader) conditionNodes(top *object) []conditionNode {
-	v, ok := top.optional("conditions")
+	o, ok := top.optionalSub("conditions")
 	if !ok {
 		return nil
 	}
-	o := r.newObject(v, "conditions")
 	var out []conditionNode
 	for _, name := range o.order {
 		o.used[name] = true
@@ -200,8 +198,7 @@ func (r *reader) noticeRule(o *object, p *Policy) *Rule {
 	if v, ok := o.optional("lawful_basis"); ok {
 		rule.LawfulBasis = o.checkText(v, o.field("lawful_basis"), 256)
 	}
-	if _, ok := o.values["send_by"]; ok {
-		s := o.sub("send_by")
+	if s, ok := o.optionalSub("send_by"); ok {
 		rule.SendBy = &SendBy{At: s.timeOfDay("at"), Within: s.duration("within")}
 		s.finish()
 	}
@@ -291,8 +288,7 @@ func (r *reader) profileAndNotice(o *object, rule *Rule) {
 		r.add(o.line, o.field("notice"), "the gp notice needs recipient.find gp_practice")
 	}
 	rule.ProfileByLocalAuthority = map[string]events.Profile{}
-	if v, ok := o.optional("profile_by_local_authority"); ok {
-		byLA := r.newObject(v, o.field("profile_by_local_authority"))
+	if byLA, ok := o.optionalSub("profile_by_local_authority"); ok {
 		for _, code := range byLA.order {
 			byLA.used[code] = true
 			value := byLA.values[code]
