@@ -65,6 +65,16 @@ func newFixture(t *testing.T) *fixture {
 		clock: clock.NewFake(start), next: 1}
 }
 
+// checkpointedFixture is a fixture whose ledger holds n entries, all
+// covered by a checkpoint.
+func checkpointedFixture(t *testing.T, n int) *fixture {
+	t.Helper()
+	f := newFixture(t)
+	f.append(n)
+	f.checkpoint()
+	return f
+}
+
 func (f *fixture) append(n int) {
 	f.t.Helper()
 	for range n {
@@ -167,9 +177,7 @@ func TestVerifyNamesTheFirstBadEntry(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t)
-			f.append(10)
-			f.checkpoint()
+			f := checkpointedFixture(t, 10)
 			tc.tamper(f)
 			res := f.verify()
 			assertProblemAt(t, res, tc.wantSeq)
@@ -237,9 +245,7 @@ func TestVerifyCatchesARollback(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t)
-			f.append(6)
-			f.checkpoint()
+			f := checkpointedFixture(t, 6)
 			f.tamper(`CREATE TABLE ledger.backup_entries AS SELECT * FROM ledger.entries`,
 				`CREATE TABLE ledger.backup_head AS SELECT * FROM ledger.head`)
 			f.append(4)

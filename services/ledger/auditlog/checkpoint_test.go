@@ -180,9 +180,7 @@ func TestCheckpointerRefusesToSignABrokenLedger(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t)
-			f.append(3)
-			f.checkpoint()
+			f := checkpointedFixture(t, 3)
 			f.tamper(tc.tamper, setHeadToLastEntry)
 			f.append(2)
 			_, err := f.checkpointer().Checkpoint(context.Background())
