@@ -6,14 +6,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
 	"github.com/lantern-safeguarding/lantern/services/ledger/disclosure"
-	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"
+	"github.com/lantern-safeguarding/lantern/services/ledger/testkit/ledgertest"
 	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
@@ -52,17 +51,10 @@ func TestDisclosuresListExactlyTheNoticesThatNamedThePerson(t *testing.T) {
 	_, pool := pt.NewDatabase(t)
 	ctx := context.Background()
 	sealer := sealedtest.New(t, pool)
-	l := ledger.New(pool, sealer, clock.NewFake(t0), zaptest.NewLogger(t))
-	if err := l.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	l := ledgertest.New(t, pool, sealer, clock.NewFake(t0))
 	incidents := []*pt.Incident{incident(t, 1, "E06000035", named), incident(t, 2, "E10000016", named),
 		incident(t, 3, "E06000035", named), incident(t, 4, "E10000016", other)}
-	for _, p := range pt.All(incidents) {
-		if err := l.Handle(ctx, p.Event); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ledgertest.HandleAll(t, l, pt.All(incidents))
 	got, err := disclosure.Find(ctx, pool, sealer, disclosure.Query{NHSNumber: named})
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/services/ledger/ingest"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"
 	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
+	"github.com/lantern-safeguarding/lantern/services/ledger/testkit/ledgertest"
 	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
@@ -34,9 +35,7 @@ func newLedger(t *testing.T) (*pgxpool.Pool, *sealed.Sealer) {
 	t.Helper()
 	_, pool := pt.NewDatabase(t)
 	sealer := sealedtest.New(t, pool)
-	if err := ledger.New(pool, sealer, clock.NewFake(t0), zaptest.NewLogger(t)).Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	ledgertest.New(t, pool, sealer, clock.NewFake(t0))
 	return pool, sealer
 }
 

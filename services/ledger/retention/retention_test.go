@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
@@ -16,9 +15,9 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
-	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"
 	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
 	"github.com/lantern-safeguarding/lantern/services/ledger/retention"
+	"github.com/lantern-safeguarding/lantern/services/ledger/testkit/ledgertest"
 	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
@@ -36,16 +35,9 @@ func TestSchedulerShredsDueIncidentsOnceAndLeavesHeldOnes(t *testing.T) {
 	ctx := context.Background()
 	clk := clock.NewFake(t0)
 	sealer := sealedtest.New(t, pool)
-	l := ledger.New(pool, sealer, clk, zaptest.NewLogger(t))
-	if err := l.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	l := ledgertest.New(t, pool, sealer, clk)
 	incidents := pt.Simulate(t, 4, t0, 11)
-	for _, p := range pt.All(incidents) {
-		if err := l.Handle(ctx, p.Event); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ledgertest.HandleAll(t, l, pt.All(incidents))
 	s := &retention.Scheduler{Pool: pool, Sealer: sealer, Policy: policy.Default(), Clock: clk}
 	if due, err := s.Plan(ctx); err != nil || len(due) != 0 {
 		t.Fatalf("Plan on the day = %v, %v; want nothing due", due, err)

@@ -21,9 +21,9 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
-	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"
 	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
 	"github.com/lantern-safeguarding/lantern/services/ledger/retention"
+	"github.com/lantern-safeguarding/lantern/services/ledger/testkit/ledgertest"
 	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
@@ -71,17 +71,9 @@ func (r *replica) counter(t *testing.T, name string, only ...string) float64 {
 // loggedIncidents appends n simulated incidents to the ledger at t0.
 func loggedIncidents(t *testing.T, pool *pgxpool.Pool, clk clock.Clock, n int) []*pt.Incident {
 	t.Helper()
-	ctx := context.Background()
-	l := ledger.New(pool, sealedtest.New(t, pool), clk, zaptest.NewLogger(t))
-	if err := l.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	l := ledgertest.New(t, pool, sealedtest.New(t, pool), clk)
 	incidents := pt.Simulate(t, n, t0, 23)
-	for _, p := range pt.All(incidents) {
-		if err := l.Handle(ctx, p.Event); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ledgertest.HandleAll(t, l, pt.All(incidents))
 	return incidents
 }
 

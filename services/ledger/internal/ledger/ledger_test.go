@@ -21,6 +21,7 @@ import (
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"
 	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
+	"github.com/lantern-safeguarding/lantern/services/ledger/testkit/ledgertest"
 	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
@@ -31,10 +32,7 @@ var t0 = time.Date(2026, 11, 20, 22, 40, 0, 0, time.UTC)
 func TestHandleAppendsOnceAndKeepsProjectionsCurrent(t *testing.T) {
 	_, pool := pt.NewDatabase(t)
 	ctx := context.Background()
-	l := ledger.New(pool, sealedtest.New(t, pool), clock.NewFake(t0), zaptest.NewLogger(t))
-	if err := l.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	l := ledgertest.New(t, pool, sealedtest.New(t, pool), clock.NewFake(t0))
 	var told []int64
 	l.OnAppend(func(seq int64) { told = append(told, seq) })
 	pubs := pt.All(pt.Simulate(t, 2, t0, 5))
@@ -81,10 +79,7 @@ func TestLedgerConformsToTheConsumerSuite(t *testing.T) {
 	t.Parallel()
 	conformance.Run(t, func(t *testing.T) conformance.Consumer {
 		_, pool := pt.NewDatabase(t)
-		l := ledger.New(pool, sealedtest.New(t, pool), clock.NewFake(t0), zaptest.NewLogger(t))
-		if err := l.Migrate(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		l := ledgertest.New(t, pool, sealedtest.New(t, pool), clock.NewFake(t0))
 		return conformance.Consumer{Handler: l.Handle, Subjects: []string{bus.EventsSubjects},
 			Digest: conformance.SchemaDigest(pool, ledger.Schema, projection.Schema), Invalid: withoutIncident,
 			Batch: l.ConsumerSpec(config.Consumer{}).Batch}
@@ -105,10 +100,7 @@ func withoutIncident(m conformance.Message) conformance.Message {
 func TestAppendsOfOneBatchChainOnFromOneHead(t *testing.T) {
 	t.Parallel()
 	_, pool := pt.NewDatabase(t)
-	l := ledger.New(pool, sealedtest.New(t, pool), clock.NewFake(t0), zaptest.NewLogger(t))
-	if err := l.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	l := ledgertest.New(t, pool, sealedtest.New(t, pool), clock.NewFake(t0))
 	var told []int64
 	l.OnAppend(func(seq int64) { told = append(told, seq) })
 	msgs := conformance.Simulated(t, 8, 21)

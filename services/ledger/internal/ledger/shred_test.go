@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
@@ -16,8 +15,8 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
-	"github.com/lantern-safeguarding/lantern/services/ledger/internal/ledger"
 	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
+	"github.com/lantern-safeguarding/lantern/services/ledger/testkit/ledgertest"
 	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 )
 
@@ -30,17 +29,10 @@ func TestShreddingKeepsTheChainTheFiguresAndTheReplay(t *testing.T) {
 	_, pool := pt.NewDatabase(t)
 	ctx := context.Background()
 	sealer := sealedtest.New(t, pool)
-	l := ledger.New(pool, sealer, clock.NewFake(t0), zaptest.NewLogger(t))
-	if err := l.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	l := ledgertest.New(t, pool, sealer, clock.NewFake(t0))
 	incidents := pt.Simulate(t, 3, t0, 7)
 	pubs := pt.All(incidents)
-	for _, p := range pubs {
-		if err := l.Handle(ctx, p.Event); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ledgertest.HandleAll(t, l, pubs)
 	victim := incidents[0].Events()[0]
 	names := personalStrings(t, victim.Event.Data())
 	if len(names) == 0 {
