@@ -75,6 +75,17 @@ func (d Date) Before(o Date) bool {
 	return d.Day < o.Day
 }
 
+// YearsSince returns the whole years from born to d: a person's age on d.
+// Someone born on 29 February turns a year older on 1 March in other
+// years, as in English law.
+func (d Date) YearsSince(born Date) int {
+	years := d.Year - born.Year
+	if d.Month < born.Month || (d.Month == born.Month && d.Day < born.Day) {
+		years--
+	}
+	return years
+}
+
 // Weekday returns the day of the week of d.
 func (d Date) Weekday() time.Weekday { return d.In(time.UTC).Weekday() }
 

@@ -42,10 +42,5 @@ func AgeYears(dateOfBirth string, at time.Time) (int, bool) {
 	if err != nil {
 		return 0, false
 	}
-	day := calendar.DateOf(at.In(calendar.London))
-	age := day.Year - dob.Year
-	if day.Month < dob.Month || (day.Month == dob.Month && day.Day < dob.Day) {
-		age--
-	}
-	return max(age, 0), true
+	return max(calendar.DateOf(at.In(calendar.London)).YearsSince(dob), 0), true
 }

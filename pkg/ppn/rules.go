@@ -108,7 +108,7 @@ func (v *ruleCheck) adult(i int, a Adult) {
 
 func (v *ruleCheck) child(i int, c Child) {
 	at := "/children/" + strconv.Itoa(i)
-	if dob, ok := v.birthDate(at+"/date_of_birth", c.DateOfBirth); ok && ageOn(dob, v.incidentDay) >= AdultAgeYears {
+	if dob, ok := v.birthDate(at+"/date_of_birth", c.DateOfBirth); ok && v.incidentDay.YearsSince(dob) >= AdultAgeYears {
 		v.fail(at+"/date_of_birth", fmt.Sprintf("makes this person %d or over on the incident's date; list them under adults", AdultAgeYears))
 	}
 	if c.NHSNumber != "" && !ValidNHSNumber(c.NHSNumber) {
@@ -172,17 +172,6 @@ func (v *ruleCheck) uniquePersonIDs() {
 // yearsBefore returns the date n years before day.
 func yearsBefore(day calendar.Date, n int) calendar.Date {
 	return calendar.DateOf(day.In(time.UTC).AddDate(-n, 0, 0))
-}
-
-// ageOn returns a person's age in whole years on day. Someone born on
-// 29 February turns a year older on 1 March in other years, as in English
-// law.
-func ageOn(dob, day calendar.Date) int {
-	age := day.Year - dob.Year
-	if day.Month < dob.Month || (day.Month == dob.Month && day.Day < dob.Day) {
-		age--
-	}
-	return age
 }
 
 // ValidNHSNumber reports whether s is ten digits whose last is the
