@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/user"
 
@@ -10,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
-	"github.com/lantern-safeguarding/lantern/pkg/config"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
@@ -70,8 +67,8 @@ func openLive(ctx context.Context, cmd *cobra.Command) (*session, error) {
 	if s.database, err = localenv.DatabaseURL(cmd); err != nil {
 		return nil, err
 	}
-	if s.pool, err = pgdb.Open(ctx, s.database.Value); err != nil {
-		return nil, fmt.Errorf("opening the database at %s (from %s): %w", config.Redact(s.database.Value), s.database.Source, err)
+	if s.pool, err = localenv.OpenDatabase(ctx, s.database); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -26,15 +26,11 @@ const streamWait = 30 * time.Second
 // the server. Messages the ledger would refuse (unreadable, or without an
 // incident id) are skipped, as the ledger dead-letters them.
 func streamFacts(ctx context.Context, server localenv.Setting, errOut io.Writer) ([]projection.Fact, int64, error) {
-	nc, err := localenv.ConnectNATS(server, natsauth.Observer, "lantern-audit-replay")
+	nc, js, err := localenv.ConnectJetStream(server, natsauth.Observer, "lantern-audit-replay")
 	if err != nil {
 		return nil, 0, err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, 0, fmt.Errorf("opening JetStream: %w", err)
-	}
 	stream, err := js.Stream(ctx, bus.EventsStream)
 	if err != nil {
 		return nil, 0, localenv.StreamMissing(err, bus.EventsStream, nc, server)

@@ -17,7 +17,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
@@ -52,21 +51,6 @@ func commonOf(cmd *cobra.Command) (common, error) {
 	return c, err
 }
 
-func (c *common) connect() (jetstream.JetStream, *nats.Conn, error) {
-	nc, err := localenv.ConnectNATS(c.nats, natsauth.Provisioner, "lantern-dlq")
-	if err != nil {
-		return nil, nil, err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return nil, nil, fmt.Errorf("opening JetStream: %w", err)
-	}
-	return js, nc, nil
-}
-
-// letters returns the dead letters of the consumer asked for, redriven ones
-// only if asked.
 // withLetters connects to the broker the command's flags name and runs fn
 // with the dead letters of the consumer asked for, those already redriven
 // too when withRedriven is set.
@@ -75,7 +59,7 @@ func withLetters(cmd *cobra.Command, withRedriven bool, fn func(c common, js jet
 	if err != nil {
 		return err
 	}
-	js, nc, err := c.connect()
+	nc, js, err := localenv.ConnectJetStream(c.nats, natsauth.Provisioner, "lantern-dlq")
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,13 @@ package localenv
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
+	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 )
 
 // Flag names every command uses for the two servers.
@@ -72,6 +75,31 @@ func ConnectNATS(s Setting, identity, name string) (*nats.Conn, error) {
 		return nil, fmt.Errorf("connecting to NATS at %s (from %s) as %s: %w", config.Redact(s.Value), s.Source, identity, err)
 	}
 	return nc, nil
+}
+
+// OpenDatabase opens the database s names; a failure says which database
+// it was and where its address came from.
+func OpenDatabase(ctx context.Context, s Setting) (*pgxpool.Pool, error) {
+	pool, err := pgdb.Open(ctx, s.Value)
+	if err != nil {
+		return nil, fmt.Errorf("opening the database at %s (from %s): %w", config.Redact(s.Value), s.Source, err)
+	}
+	return pool, nil
+}
+
+// ConnectJetStream is ConnectNATS with JetStream opened on the connection,
+// which the caller closes.
+func ConnectJetStream(s Setting, identity, name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := ConnectNATS(s, identity, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("opening JetStream: %w", err)
+	}
+	return nc, js, nil
 }
 
 func natsCredentials() (dir, ca string) {

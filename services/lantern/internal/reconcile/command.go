@@ -5,13 +5,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
-	"github.com/lantern-safeguarding/lantern/pkg/config"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/command"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/localenv"
@@ -39,20 +36,16 @@ func NewCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		pool, err := pgdb.Open(ctx, db.Value)
+		pool, err := localenv.OpenDatabase(ctx, db)
 		if err != nil {
-			return fmt.Errorf("opening the database at %s (from %s): %w", config.Redact(db.Value), db.Source, err)
+			return err
 		}
 		defer pool.Close()
-		nc, err := localenv.ConnectNATS(natsURL, natsauth.Provisioner, "lantern-reconcile")
+		nc, js, err := localenv.ConnectJetStream(natsURL, natsauth.Provisioner, "lantern-reconcile")
 		if err != nil {
 			return err
 		}
 		defer nc.Close()
-		js, err := jetstream.New(nc)
-		if err != nil {
-			return err
-		}
 		r := Reconciler{Pool: pool, JS: js}
 		if os.Getenv(sealed.EnvKEK) != "" {
 			ring, err := sealed.KeyringFromEnv(ctx, "")
