@@ -3,8 +3,11 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/golden"
@@ -21,6 +24,31 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
 	code := cli.Run(context.Background(), args, &out, &errOut)
 	return code, out.String(), errOut.String()
+}
+
+// runJSON runs the lantern command with --format json and decodes what it
+// printed.
+func runJSON[T any](t *testing.T, args ...string) T {
+	t.Helper()
+	code, out, errOut := run(t, append(args, "--format", "json")...)
+	if code != 0 {
+		t.Fatalf("json: exit %d: %s", code, errOut)
+	}
+	var v T
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("decoding the JSON output: %v\n%s", err, out)
+	}
+	return v
+}
+
+// sampleLedger is a ledger holding sampleIncident, named by DATABASE_URL
+// for the commands to find.
+func sampleLedger(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	url, pool := pt.NewDatabase(t)
+	t.Setenv("DATABASE_URL", url)
+	pt.Record(t, pool, sampleIncident(t).Events()...)
+	return pool
 }
 
 // t0 is a Friday evening in November (GMT); t1 is in British Summer Time,

@@ -1,13 +1,11 @@
 package cli_test
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 	"github.com/lantern-safeguarding/lantern/services/router/simulate"
 )
 
@@ -15,23 +13,14 @@ import (
 // period's incident is routed again under both policies, in each format,
 // and the read is recorded.
 func TestPolicySimulate(t *testing.T) {
-	url, pool := pt.NewDatabase(t)
-	t.Setenv("DATABASE_URL", url)
+	pool := sampleLedger(t)
 	t.Setenv("LANTERN_ACTOR", "board-analyst")
-	pt.Record(t, pool, sampleIncident(t).Events()...)
 	root := filepath.Join("..", "..", "..", "..")
 	args := []string{"policy", "simulate", "--from", "2026-11-01", "--to", "2026-11-30",
 		"--policy", filepath.Join(root, "policy", "samples", "medium-risk-da-service.yaml"),
 		"--baseline", filepath.Join(root, "policy", "default.yaml"), "--reference-dir", filepath.Join(root, "reference")}
 
-	code, out, errOut := run(t, append(args, "--format", "json")...)
-	if code != 0 {
-		t.Fatalf("json: exit %d: %s", code, errOut)
-	}
-	var rep simulate.Report
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("decoding the JSON report: %v\n%s", err, out)
-	}
+	rep := runJSON[simulate.Report](t, args...)
 	if rep.Incidents != 1 || rep.Totals.Before == 0 || rep.Baseline.Version != "default-2026.1" ||
 		rep.Proposed.Version != "sample-medium-risk-da-2027.1" {
 		t.Errorf("report %+v", rep)

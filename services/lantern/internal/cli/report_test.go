@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,24 +9,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/golden"
-	pt "github.com/lantern-safeguarding/lantern/services/ledger/testkit/projectiontest"
 	"github.com/lantern-safeguarding/lantern/services/ledger/timeliness"
 )
 
 func TestAuditReport(t *testing.T) {
-	url, pool := pt.NewDatabase(t)
-	t.Setenv("DATABASE_URL", url)
-	pt.Record(t, pool, sampleIncident(t).Events()...)
+	sampleLedger(t)
 	args := []string{"audit", "report", "--from", "2026-11-01", "--to", "2026-11-30", "--as-of", "2026-12-01T00:00:00Z"}
 
-	code, out, errOut := run(t, append(args, "--format", "json")...)
-	if code != 0 {
-		t.Fatalf("json: exit %d: %s", code, errOut)
-	}
-	var rep timeliness.Report
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("decoding the JSON report: %v", err)
-	}
+	rep := runJSON[timeliness.Report](t, args...)
 	wantTotals := timeliness.Totals{Incidents: 1, Notifications: 4, OnTime: 2, Decided: 4, ShareOnTime: ptr(0.5), Breaches: 2}
 	if diff := cmp.Diff(wantTotals, rep.Totals); diff != "" {
 		t.Errorf("totals (-want +got):\n%s", diff)
@@ -43,7 +32,7 @@ func TestAuditReport(t *testing.T) {
 	}
 	golden.Check(t, "report.csv.golden", csv)
 
-	code, out, errOut = run(t, append(args, "--format", "html")...)
+	code, out, errOut := run(t, append(args, "--format", "html")...)
 	if code != 0 || !strings.HasPrefix(out, "<!DOCTYPE html>") || !strings.Contains(out, "<svg") {
 		t.Errorf("html: exit %d, %d bytes, stderr %s", code, len(out), errOut)
 	}
