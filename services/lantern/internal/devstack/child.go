@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -127,6 +129,23 @@ func (c *child) stop(grace time.Duration) {
 		_ = cmd.Process.Kill()
 		<-c.done
 	}
+}
+
+// startTool starts a development tool that make run built into the
+// binaries folder (its name is title in lower case), supervised like the
+// services, and waits until its web view at ui answers. hint, given when
+// it cannot start, says how to have make run build it.
+func (s *stack) startTool(ctx context.Context, title, ui, hint string, env []string) error {
+	name := strings.ToLower(title)
+	c, err := startChild(ctx, childSpec{name: name, path: filepath.Join(s.o.BinDir, name), env: env}, s.o.Out)
+	if err != nil {
+		return fmt.Errorf("starting %s (%s): %w", title, hint, err)
+	}
+	s.procs = append(s.procs, c)
+	if err := waitHTTP(ctx, ui, readyTimeout); err != nil {
+		return fmt.Errorf("%s did not answer at %s: %w", name, ui, err)
+	}
+	return nil
 }
 
 func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -26,13 +25,8 @@ func (s *stack) startJaeger(ctx context.Context) ([]string, error) {
 		return nil, nil
 	}
 	fmt.Fprintln(s.o.Out, "Starting Jaeger for traces…")
-	c, err := startChild(ctx, childSpec{name: "jaeger", path: filepath.Join(s.o.BinDir, "jaeger"), env: os.Environ()}, s.o.Out)
-	if err != nil {
-		return nil, fmt.Errorf("starting Jaeger (LANTERN_JAEGER=true make run builds it): %w", err)
-	}
-	s.procs = append(s.procs, c)
-	if err := waitHTTP(ctx, jaegerUI, readyTimeout); err != nil {
-		return nil, fmt.Errorf("jaeger did not answer at %s: %w", jaegerUI, err)
+	if err := s.startTool(ctx, "Jaeger", jaegerUI, "LANTERN_JAEGER=true make run builds it", os.Environ()); err != nil {
+		return nil, err
 	}
 	return []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + jaegerOTLP, "OTEL_BSP_SCHEDULE_DELAY=" + fmt.Sprint(time.Second.Milliseconds())}, nil
 }

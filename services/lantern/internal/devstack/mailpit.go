@@ -28,13 +28,8 @@ func (s *stack) startMailpit(ctx context.Context) ([]string, error) {
 	fmt.Fprintln(s.o.Out, "Starting Mailpit for the e-mail prompts…")
 	env := append(os.Environ(), "MP_SMTP_BIND_ADDR="+mailpitSMTP, "MP_UI_BIND_ADDR="+mailpitUI[len("http://"):],
 		"MP_DATABASE="+filepath.Join(s.o.StateDir, "mailpit.db"))
-	c, err := startChild(ctx, childSpec{name: "mailpit", path: filepath.Join(s.o.BinDir, "mailpit"), env: env}, s.o.Out)
-	if err != nil {
-		return nil, fmt.Errorf("starting Mailpit (make run builds it; set LANTERN_SMTP_URL to use a mail server of yours): %w", err)
-	}
-	s.procs = append(s.procs, c)
-	if err := waitHTTP(ctx, mailpitUI, readyTimeout); err != nil {
-		return nil, fmt.Errorf("mailpit did not answer at %s: %w", mailpitUI, err)
+	if err := s.startTool(ctx, "Mailpit", mailpitUI, "make run builds it; set LANTERN_SMTP_URL to use a mail server of yours", env); err != nil {
+		return nil, err
 	}
 	return []string{"LANTERN_SMTP_URL=smtp://" + mailpitSMTP, "LANTERN_MAIL_FROM=Lantern <lantern@lantern.localhost>"}, nil
 }
