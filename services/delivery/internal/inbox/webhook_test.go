@@ -2,59 +2,20 @@ package inbox_test
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/webhooktest"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/channel/webhook"
 	"github.com/lantern-safeguarding/lantern/services/delivery/internal/inbox"
 )
 
 const webhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-// receiver is a partner's webhook endpoint that answers with the statuses
-// given, in turn, then with the last one; it keeps every request.
-type receiver struct {
-	mu       sync.Mutex
-	statuses []int
-	got      []received
-	hang     chan struct{}
-}
-
-type received struct {
-	header http.Header
-	body   []byte
-}
-
-func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	body, _ := io.ReadAll(req.Body)
-	r.mu.Lock()
-	r.got = append(r.got, received{req.Header.Clone(), body})
-	status := r.statuses[min(len(r.got), len(r.statuses))-1]
-	hang := r.hang
-	r.mu.Unlock()
-	if hang != nil {
-		select {
-		case <-hang:
-		case <-req.Context().Done():
-		}
-		return
-	}
-	w.WriteHeader(status)
-}
-
-func (r *receiver) requests() []received {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]received(nil), r.got...)
-}
-
-func webhookRig(t *testing.T, rcv *receiver, retry inbox.Retry) rig {
+func webhookRig(t *testing.T, rcv *webhooktest.Partner, retry inbox.Retry) rig {
 	t.Helper()
 	srv := httptest.NewServer(rcv)
 	t.Cleanup(srv.Close)
@@ -65,14 +26,14 @@ func webhookRig(t *testing.T, rcv *receiver, retry inbox.Retry) rig {
 }
 
 func TestWebhookRetriedUntil2xxWithOneIDAndValidSignatures(t *testing.T) {
-	rcv := &receiver{statuses: []int{500, 500, 200}}
+	rcv := &webhooktest.Partner{Statuses: []int{500, 500, 200}}
 	r := webhookRig(t, rcv, inbox.Retry{Attempts: 5, Backoff: time.Second, MaxBackoff: 4 * time.Second})
 	r.handle(t, requested(t))
 	for range 20 {
 		r.dispatch(t)
 		r.clock.Advance(time.Second)
 	}
-	got := rcv.requests()
+	got := rcv.Requests()
 	if len(got) != 3 {
 		t.Fatalf("webhook attempts = %d, want 3 (500, 500, 200)", len(got))
 	}
@@ -81,16 +42,16 @@ func TestWebhookRetriedUntil2xxWithOneIDAndValidSignatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, req := range got {
-		if id := req.header.Get("webhook-id"); id != exampleID {
+		if id := req.Header.Get("webhook-id"); id != exampleID {
 			t.Errorf("attempt %d: webhook-id %q, want the notification id %s", i+1, id, exampleID)
 		}
-		if err := webhook.Verify(secret, req.header, req.body, r.clock.Now(), time.Minute); err != nil {
+		if err := webhook.Verify(secret, req.Header, req.Body, r.clock.Now(), time.Minute); err != nil {
 			t.Errorf("attempt %d: %v", i+1, err)
 		}
-		if string(req.body) != string(got[0].body) {
+		if string(req.Body) != string(got[0].Body) {
 			t.Errorf("attempt %d sent a different body", i+1)
 		}
-		if err := webhook.Verify([]byte("another secret"), req.header, req.body, r.clock.Now(), time.Minute); err == nil {
+		if err := webhook.Verify([]byte("another secret"), req.Header, req.Body, r.clock.Now(), time.Minute); err == nil {
 			t.Errorf("attempt %d: a signature checked with the wrong secret passed", i+1)
 		}
 	}
@@ -102,14 +63,14 @@ func TestWebhookRetriedUntil2xxWithOneIDAndValidSignatures(t *testing.T) {
 			Notice  json.RawMessage `json:"notice"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(got[0].body, &ce); err != nil || ce.SpecVersion != "1.0" || ce.ID != exampleID || ce.Data.Profile != "B" {
-		t.Errorf("body is not the structured CloudEvent of the notice: %s (%v)", got[0].body, err)
+	if err := json.Unmarshal(got[0].Body, &ce); err != nil || ce.SpecVersion != "1.0" || ce.ID != exampleID || ce.Data.Profile != "B" {
+		t.Errorf("body is not the structured CloudEvent of the notice: %s (%v)", got[0].Body, err)
 	}
-	if !strings.Contains(string(got[0].body), `"Cara Example"`) {
-		t.Errorf("the webhook's notice is still sealed, or lacks what the profile allows: %s", got[0].body)
+	if !strings.Contains(string(got[0].Body), `"Cara Example"`) {
+		t.Errorf("the webhook's notice is still sealed, or lacks what the profile allows: %s", got[0].Body)
 	}
-	if !strings.HasPrefix(got[0].header.Get("Content-Type"), "application/cloudevents+json") {
-		t.Errorf("Content-Type = %q", got[0].header.Get("Content-Type"))
+	if !strings.HasPrefix(got[0].Header.Get("Content-Type"), "application/cloudevents+json") {
+		t.Errorf("Content-Type = %q", got[0].Header.Get("Content-Type"))
 	}
 	d := onlyEvent[events.NotificationDeliveredData](t, r, events.NotificationDelivered)
 	channels := map[string]string{}
@@ -122,15 +83,15 @@ func TestWebhookRetriedUntil2xxWithOneIDAndValidSignatures(t *testing.T) {
 }
 
 func TestWebhookThatNeverAnswersFailsTheNotice(t *testing.T) {
-	rcv := &receiver{statuses: []int{200}, hang: make(chan struct{})}
-	t.Cleanup(func() { close(rcv.hang) })
+	rcv := &webhooktest.Partner{Statuses: []int{200}, Hang: make(chan struct{})}
+	t.Cleanup(func() { close(rcv.Hang) })
 	r := webhookRig(t, rcv, inbox.Retry{Attempts: 3, Backoff: time.Second, MaxBackoff: time.Second, Timeout: 200 * time.Millisecond})
 	r.handle(t, requested(t))
 	for range 10 {
 		r.dispatch(t)
 		r.clock.Advance(time.Second)
 	}
-	if n := len(rcv.requests()); n != 3 {
+	if n := len(rcv.Requests()); n != 3 {
 		t.Errorf("webhook attempts = %d, want 3", n)
 	}
 	f := onlyEvent[events.NotificationFailedData](t, r, events.NotificationFailed)
@@ -143,12 +104,12 @@ func TestWebhookThatNeverAnswersFailsTheNotice(t *testing.T) {
 }
 
 func TestWebhookSecretMissingFailsAtOnce(t *testing.T) {
-	rcv := &receiver{statuses: []int{200}}
+	rcv := &webhooktest.Partner{Statuses: []int{200}}
 	r := webhookRig(t, rcv, inbox.Retry{})
 	t.Setenv("LANTERN_TEST_WEBHOOK_SECRET", "")
 	r.handle(t, requested(t))
 	r.dispatch(t)
-	if n := len(rcv.requests()); n != 0 {
+	if n := len(rcv.Requests()); n != 0 {
 		t.Errorf("posted %d unsigned requests", n)
 	}
 	if got := r.events(t, events.NotificationFailed); len(got) != 1 {

@@ -6,18 +6,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lantern-safeguarding/lantern/pkg/events"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/webhooktest"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/cluster"
 )
 
@@ -25,45 +23,9 @@ import (
 // reference (env:) as an operator would.
 const partnerSecret = "e2e-partner-secret-3f9a"
 
-// partner is a school's safeguarding system that answers with the
-// statuses given in turn, or never answers when hang is set.
-type partner struct {
-	mu       sync.Mutex
-	statuses []int
-	hang     chan struct{}
-	got      []partnerRequest
-}
-
-type partnerRequest struct {
-	header http.Header
-	body   []byte
-}
-
-func (p *partner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	p.mu.Lock()
-	p.got = append(p.got, partnerRequest{r.Header.Clone(), body})
-	n := len(p.got)
-	p.mu.Unlock()
-	if p.hang != nil {
-		select {
-		case <-p.hang:
-		case <-r.Context().Done():
-		}
-		return
-	}
-	w.WriteHeader(p.statuses[min(n, len(p.statuses))-1])
-}
-
-func (p *partner) requests() []partnerRequest {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clone(p.got)
-}
-
 // webhookPipeline runs the pipeline and escalation with the sample
 // reference data plus a webhook for the sample notice's school.
-func webhookPipeline(t *testing.T, rcv *partner, extra ...string) pipeline {
+func webhookPipeline(t *testing.T, rcv *webhooktest.Partner, extra ...string) pipeline {
 	t.Helper()
 	srv := httptest.NewServer(rcv)
 	t.Cleanup(srv.Close)
@@ -101,17 +63,17 @@ func currentPPN(t *testing.T) []byte {
 }
 
 // validSignature checks a request as Standard Webhooks receivers do.
-func validSignature(r partnerRequest) error {
-	id, ts := r.header.Get("webhook-id"), r.header.Get("webhook-timestamp")
+func validSignature(r webhooktest.Request) error {
+	id, ts := r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp")
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
 		return fmt.Errorf("webhook-timestamp %q is not now", ts)
 	}
 	mac := hmac.New(sha256.New, []byte(partnerSecret))
 	mac.Write([]byte(id + "." + ts + "."))
-	mac.Write(r.body)
-	if want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)); r.header.Get("webhook-signature") != want {
-		return fmt.Errorf("webhook-signature %q, want %q", r.header.Get("webhook-signature"), want)
+	mac.Write(r.Body)
+	if want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)); r.Header.Get("webhook-signature") != want {
+		return fmt.Errorf("webhook-signature %q, want %q", r.Header.Get("webhook-signature"), want)
 	}
 	return nil
 }
@@ -140,19 +102,19 @@ func (p pipeline) ledgerCount(incidentID, subject, typ string) int {
 }
 
 func TestWebhookRetriedUntil2xxIsDeliveredOnce(t *testing.T) {
-	rcv := &partner{statuses: []int{500, 500, 200}}
+	rcv := &webhooktest.Partner{Statuses: []int{500, 500, 200}}
 	p := webhookPipeline(t, rcv)
 	id := p.accept(cluster.SamplePPN(t))
 	recipients := p.decided(id)
 	p.deliveredOnce(id, len(recipients))
 	school := p.schoolNotice(id)
-	got := rcv.requests()
+	got := rcv.Requests()
 	if len(got) != 3 {
 		t.Fatalf("webhook requests = %d, want 3 (500, 500, 200)", len(got))
 	}
 	for i, r := range got {
-		if r.header.Get("webhook-id") != school.id {
-			t.Errorf("attempt %d: webhook-id %q, want %s", i+1, r.header.Get("webhook-id"), school.id)
+		if r.Header.Get("webhook-id") != school.id {
+			t.Errorf("attempt %d: webhook-id %q, want %s", i+1, r.Header.Get("webhook-id"), school.id)
 		}
 		if err := validSignature(r); err != nil {
 			t.Errorf("attempt %d: %v", i+1, err)
@@ -165,8 +127,8 @@ func TestWebhookRetriedUntil2xxIsDeliveredOnce(t *testing.T) {
 			Profile   string           `json:"profile"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(got[0].body, &ce); err != nil || ce.ID != school.id || ce.Data.Recipient.ID != "118234" {
-		t.Errorf("body = %s (%v), want the school's notice as a CloudEvent", got[0].body, err)
+	if err := json.Unmarshal(got[0].Body, &ce); err != nil || ce.ID != school.id || ce.Data.Recipient.ID != "118234" {
+		t.Errorf("body = %s (%v), want the school's notice as a CloudEvent", got[0].Body, err)
 	}
 	if n := p.ledgerCount(id, school.id, string(events.NotificationDelivered)); n != 1 {
 		t.Errorf("notification.delivered for the school = %d, want exactly 1", n)
@@ -175,8 +137,8 @@ func TestWebhookRetriedUntil2xxIsDeliveredOnce(t *testing.T) {
 }
 
 func TestWebhookThatNeverAnswersFailsAndEscalatesBeforeTheDeadline(t *testing.T) {
-	rcv := &partner{hang: make(chan struct{})}
-	t.Cleanup(func() { close(rcv.hang) })
+	rcv := &webhooktest.Partner{Hang: make(chan struct{})}
+	t.Cleanup(func() { close(rcv.Hang) })
 	p := webhookPipeline(t, rcv, "DELIVERY_CHANNEL_ATTEMPTS=3", "DELIVERY_CHANNEL_TIMEOUT=500ms")
 	id := p.accept(currentPPN(t))
 	p.decided(id)
@@ -194,7 +156,7 @@ func TestWebhookThatNeverAnswersFailsAndEscalatesBeforeTheDeadline(t *testing.T)
 		}
 		return nil
 	})
-	if n := len(rcv.requests()); n != 3 {
+	if n := len(rcv.Requests()); n != 3 {
 		t.Errorf("webhook requests = %d, want 3 attempts", n)
 	}
 	if n := p.ledgerCount(id, school.id, string(events.NotificationDelivered)); n != 0 {
