@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/simulate"
@@ -13,6 +14,8 @@ import (
 
 // Outcome is how one accepted incident fared, from Lantern's own records:
 // the intake's receipt, the router's case and the delivery inboxes.
+// ReadOutcomes fills the fields by position, in the order they are
+// declared.
 type Outcome struct {
 	IncidentID string
 	Accepted   time.Time
@@ -86,7 +89,7 @@ func WaitSettled(ctx context.Context, pool *pgxpool.Pool, since time.Time, timeo
 // settled.
 func ReadOutcomes(ctx context.Context, pool *pgxpool.Pool, since time.Time) ([]Outcome, error) {
 	rows, err := pool.Query(ctx, `SELECT i.incident_id::text, i.received_at, c.recorded_at,
-			coalesce(n.decided, 0), greatest(c.recorded_at, d.last_delivered)
+			greatest(c.recorded_at, d.last_delivered), coalesce(n.decided, 0)
 		FROM intake.incidents i
 		JOIN router.cases c ON c.incident_id = i.incident_id
 		LEFT JOIN (SELECT incident_id, count(*) AS decided FROM router.notifications GROUP BY incident_id) n
@@ -97,16 +100,11 @@ func ReadOutcomes(ctx context.Context, pool *pgxpool.Pool, since time.Time) ([]O
 	if err != nil {
 		return nil, fmt.Errorf("reading outcomes: %w", err)
 	}
-	defer rows.Close()
-	var out []Outcome
-	for rows.Next() {
-		var o Outcome
-		if err := rows.Scan(&o.IncidentID, &o.Accepted, &o.Routed, &o.Notices, &o.Done); err != nil {
-			return nil, fmt.Errorf("reading outcomes: %w", err)
-		}
-		out = append(out, o)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Outcome])
+	if err != nil {
+		return nil, fmt.Errorf("reading outcomes: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Summary is the distribution of a set of outcomes.

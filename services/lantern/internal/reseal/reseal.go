@@ -134,25 +134,22 @@ func intakeNotices() pass {
 				return after, 0, 0, err
 			}
 			type row struct {
-				id  string
-				ppn []byte
+				ID  string
+				PPN []byte
 			}
-			found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-				var x row
-				return x, r.Scan(&x.id, &x.ppn)
-			})
+			found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
 			if err != nil {
 				return after, 0, 0, err
 			}
 			changed := 0
 			for _, r := range found {
-				after = r.id
-				if r.ppn == nil {
+				after = r.ID
+				if r.PPN == nil {
 					continue
 				}
 				// The purpose is intake's own ("intake.ppn"); the store
 				// opens ppn_sealed with it.
-				body, err := s.Seal(ctx, r.id, "intake.ppn", r.ppn)
+				body, err := s.Seal(ctx, r.ID, "intake.ppn", r.PPN)
 				if errors.Is(err, sealed.ErrShredded) {
 					// Nothing to keep: a bare version byte reads as
 					// shredded, as every sealed copy of it does.
@@ -162,7 +159,7 @@ func intakeNotices() pass {
 					return after, 0, 0, err
 				}
 				if _, err := tx.Exec(ctx, `UPDATE intake.incidents SET ppn = NULL, ppn_sealed = $2
-					WHERE incident_id::text = $1`, r.id, body); err != nil {
+					WHERE incident_id::text = $1`, r.ID, body); err != nil {
 					return after, 0, 0, err
 				}
 				changed++
