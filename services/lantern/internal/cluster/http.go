@@ -37,22 +37,26 @@ func (c *Cluster) Post(body []byte, header ...string) (Response, error) {
 		return Response{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	return c.do(req, header)
+	return c.do(req, PoliceToken, header)
 }
 
 // Get reads a path with the police token.
-func (c *Cluster) Get(path string) (Response, error) {
+func (c *Cluster) Get(path string) (Response, error) { return c.GetAs(PoliceToken, path) }
+
+// GetAs reads a path with another bearer token, such as a signed-in
+// user's.
+func (c *Cluster) GetAs(token, path string) (Response, error) {
 	req, err := http.NewRequest(http.MethodGet, c.BaseURL+path, nil)
 	if err != nil {
 		return Response{}, err
 	}
-	return c.do(req, nil)
+	return c.do(req, token, nil)
 }
 
 var client = &http.Client{Timeout: 30 * time.Second}
 
-func (c *Cluster) do(req *http.Request, header []string) (Response, error) {
-	req.Header.Set("Authorization", "Bearer "+PoliceToken)
+func (c *Cluster) do(req *http.Request, token string, header []string) (Response, error) {
+	req.Header.Set("Authorization", "Bearer "+token)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}

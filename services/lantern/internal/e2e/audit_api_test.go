@@ -46,12 +46,9 @@ func TestAuditAPIWantsAnAuditor(t *testing.T) {
 
 func getWith(t *testing.T, c *cluster.Cluster, token, path string) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, c.BaseURL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	r, err := c.GetAs(token, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return r.Status
 }
