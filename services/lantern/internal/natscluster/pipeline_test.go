@@ -119,6 +119,19 @@ func (r *pipelineRun) seq() int64 {
 
 func (r *pipelineRun) leader() string { return r.leaderSeenWithout("") }
 
+// leaderUnderFeed starts the feed, lets it run, and returns the events
+// stream's leader: the broker a fault is then done to.
+func (r *pipelineRun) leaderUnderFeed() string {
+	r.t.Helper()
+	r.feed()
+	soak()
+	l := r.leader()
+	if l == "" {
+		r.t.Fatal("the events stream has no leader")
+	}
+	return l
+}
+
 // leaderSeenWithout is the events stream's leader as the first broker
 // other than except that answers sees it. A broker cut off by a partition
 // still answers its own clients with the leader it last knew, so the test
@@ -215,12 +228,7 @@ func (r *pipelineRun) finish() {
 // the leader change and the recoveries are printed.
 func TestPipelineSurvivesLeaderAndSecondNodeKilled(t *testing.T) {
 	r := startPipeline(t, "F1c")
-	r.feed()
-	soak()
-	first := r.leader()
-	if first == "" {
-		t.Fatal("the events stream has no leader")
-	}
+	first := r.leaderUnderFeed()
 	killed := time.Now()
 	r.c.Kill(first)
 	elected := r.since("a new leader", killed, func() bool { l := r.leader(); return l != "" && l != first })
@@ -262,12 +270,7 @@ func TestPipelineSurvivesLeaderAndSecondNodeKilled(t *testing.T) {
 func TestPipelineSurvivesPartition(t *testing.T) {
 	r := startPipeline(t, "F9c")
 	t.Log("F9 cluster: partition made by cutting the route proxies between brokers (TCP close and refuse), not network namespaces")
-	r.feed()
-	soak()
-	cut := r.leader()
-	if cut == "" {
-		t.Fatal("the events stream has no leader")
-	}
+	cut := r.leaderUnderFeed()
 	parted := time.Now()
 	r.c.Partition(cut)
 	var majority string
