@@ -385,39 +385,48 @@ func (s *suite) runFault(t *testing.T, f fault) {
 	r.assertTargets(figures)
 }
 
-// sampleLag records the largest backlog of every consumer until the
-// returned function is called.
-func (r *run) sampleLag() func() {
-	stop, done := make(chan struct{}), make(chan struct{})
+// sampleEvery calls sample every interval, on a goroutine of its own,
+// until the returned function is called; that waits for a sample under way
+// to end.
+func sampleEvery(interval time.Duration, sample func()) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(250 * time.Millisecond)
+		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-quit:
 				return
 			case <-tick.C:
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			if sessions, err := r.sessionCount(ctx); err == nil {
-				r.mu.Lock()
-				r.mostSessions = max(r.mostSessions, sessions)
-				r.mu.Unlock()
-			}
-			lag, err := r.broker.Lag(ctx)
-			cancel()
-			if err != nil {
-				continue // the broker is down or frozen: nothing to sample.
-			}
-			r.mu.Lock()
-			for name, n := range lag {
-				r.lag[name] = max(r.lag[name], n)
-			}
-			r.mu.Unlock()
+			sample()
 		}
 	}()
-	return func() { close(stop); <-done }
+	return func() { close(quit); <-done }
+}
+
+// sampleLag records the largest backlog of every consumer until the
+// returned function is called.
+func (r *run) sampleLag() func() {
+	return sampleEvery(250*time.Millisecond, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if sessions, err := r.sessionCount(ctx); err == nil {
+			r.mu.Lock()
+			r.mostSessions = max(r.mostSessions, sessions)
+			r.mu.Unlock()
+		}
+		lag, err := r.broker.Lag(ctx)
+		if err != nil {
+			return // the broker is down or frozen: nothing to sample.
+		}
+		r.mu.Lock()
+		for name, n := range lag {
+			r.lag[name] = max(r.lag[name], n)
+		}
+		r.mu.Unlock()
+	})
 }
 
 // settle waits until everything accepted has gone all the way through and

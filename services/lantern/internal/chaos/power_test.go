@@ -39,34 +39,23 @@ type blockSample struct {
 type blockWatch struct {
 	mu      sync.Mutex
 	samples []blockSample
-	stop    chan struct{}
-	done    chan struct{}
+	stop    func()
 }
 
 func (r *run) watchBlocks() *blockWatch {
-	w := &blockWatch{stop: make(chan struct{}), done: make(chan struct{})}
+	w := &blockWatch{}
 	dir := filepath.Join(r.streamDir(), "msgs")
-	go func() {
-		defer close(w.done)
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-w.stop:
-				return
-			case <-tick.C:
-			}
-			s := blockSample{at: time.Now(), sizes: blockSizes(dir)}
-			w.mu.Lock()
-			w.samples = append(w.samples, s)
-			// Ten seconds of samples are plenty for any interval Lantern
-			// allows.
-			if len(w.samples) > 1000 {
-				w.samples = slices.Delete(w.samples, 0, len(w.samples)-1000)
-			}
-			w.mu.Unlock()
+	w.stop = sampleEvery(10*time.Millisecond, func() {
+		s := blockSample{at: time.Now(), sizes: blockSizes(dir)}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.samples = append(w.samples, s)
+		// Ten seconds of samples are plenty for any interval Lantern
+		// allows.
+		if len(w.samples) > 1000 {
+			w.samples = slices.Delete(w.samples, 0, len(w.samples)-1000)
 		}
-	}()
+	})
 	return w
 }
 
@@ -83,8 +72,7 @@ func blockSizes(dir string) map[string]int64 {
 
 // before stops sampling and returns the last sample taken at or before t.
 func (w *blockWatch) before(t time.Time) (blockSample, bool) {
-	close(w.stop)
-	<-w.done
+	w.stop()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for i := len(w.samples) - 1; i >= 0; i-- {
