@@ -37,11 +37,7 @@ type probe struct {
 
 func newProbe(t *testing.T) *probe {
 	t.Helper()
-	pool, err := pgdb.Open(t.Context(), pgtest.NewDatabase(t, "bus-batch-empty", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	_, pool := pgtest.NewPool(t, "bus-batch-empty", nil)
 	if _, err := pool.Exec(t.Context(), `CREATE TABLE applied (
 		n bigserial PRIMARY KEY, event_id text NOT NULL UNIQUE, incident text NOT NULL)`); err != nil {
 		t.Fatal(err)

@@ -43,11 +43,7 @@ func setup(t *testing.T) fixture {
 func setupServer(t *testing.T) (fixture, *natstest.Server) {
 	t.Helper()
 	ctx := context.Background()
-	pool, err := pgdb.Open(ctx, pgtest.NewDatabase(t, "outbox-empty", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	_, pool := pgtest.NewPool(t, "outbox-empty", nil)
 	store := outbox.New("svc")
 	if err := store.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)

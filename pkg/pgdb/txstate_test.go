@@ -16,11 +16,7 @@ import (
 // its own.
 func TestOnCommitRunsOnlyAfterACommit(t *testing.T) {
 	ctx := t.Context()
-	pool, err := pgdb.Open(ctx, pgtest.NewDatabase(t, "empty", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	_, pool := pgtest.NewPool(t, "empty", nil)
 	type key struct{}
 	ran := map[string]bool{}
 	step := func(tx pgx.Tx, name string) error {

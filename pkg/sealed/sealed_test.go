@@ -23,12 +23,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func newPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	url := pgtest.NewDatabase(t, "sealed", pgtest.WithPool(sealed.Migrate))
-	pool, err := pgdb.Open(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	_, pool := pgtest.NewPool(t, "sealed", pgtest.WithPool(sealed.Migrate))
 	return pool
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/eventschema"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/conformance"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 )
@@ -22,11 +21,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // table of its own; idempotent says whether it records each event once.
 func deliveries(t *testing.T, idempotent bool) conformance.Consumer {
 	t.Helper()
-	pool, err := pgdb.Open(t.Context(), pgtest.NewDatabase(t, "conformance-empty", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	_, pool := pgtest.NewPool(t, "conformance-empty", nil)
 	if _, err := pool.Exec(t.Context(), `CREATE SCHEMA probe;
 		CREATE TABLE probe.seen (event_id text NOT NULL, notification_id text NOT NULL)`); err != nil {
 		t.Fatal(err)

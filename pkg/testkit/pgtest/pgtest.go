@@ -5,10 +5,10 @@
 // answers; otherwise a throwaway server started from the local binaries with
 // pglocal. A test never skips because PostgreSQL is missing.
 //
-// Each test calls NewDatabase, which clones a template database that was
-// migrated once per process, and drops the clone when the test ends. A
-// package's TestMain calls Main, so that the server and the templates are
-// cleaned up when its tests finish:
+// Each test calls NewDatabase (or NewPool, for a pool on it), which clones
+// a template database that was migrated once per process, and drops the
+// clone when the test ends. A package's TestMain calls Main, so that the
+// server and the templates are cleaned up when its tests finish:
 //
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
 package pgtest

@@ -16,9 +16,9 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
 	"github.com/lantern-safeguarding/lantern/pkg/metrics"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	policy "github.com/lantern-safeguarding/lantern/pkg/retention"
 	"github.com/lantern-safeguarding/lantern/pkg/sealed"
+	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
 	"github.com/lantern-safeguarding/lantern/services/ledger/auditlog"
 	"github.com/lantern-safeguarding/lantern/services/ledger/projection"
@@ -36,11 +36,7 @@ type replica struct {
 
 func newReplica(t *testing.T, url string, clk clock.Clock) *replica {
 	t.Helper()
-	pool, err := pgdb.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.Open(t, url)
 	reg := prometheus.NewRegistry()
 	return &replica{reg: reg, loop: &retention.Loop{Log: zaptest.NewLogger(t),
 		Metrics:   metrics.NewRetention(reg),

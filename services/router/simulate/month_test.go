@@ -2,7 +2,6 @@ package simulate_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -262,19 +261,7 @@ func TestReportFormats(t *testing.T) {
 // notice is unreadable is counted, not simulated.
 func TestFromTheLedger(t *testing.T) {
 	ctx := t.Context()
-	url := pgtest.NewDatabase(t, "simulate-ledger", func(ctx context.Context, url string) error {
-		pool, err := pgdb.Open(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		return auditlog.Migrate(ctx, pool)
-	})
-	pool, err := pgdb.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	_, pool := pgtest.NewPool(t, "simulate-ledger", pgtest.WithPool(auditlog.Migrate))
 	appendEvent := func(typ events.Type, id, incidentID string, at time.Time, data any) {
 		t.Helper()
 		e, err := cloudevent.New(cloudevent.Spec{ID: id, Type: typ, Source: "/test", Subject: incidentID, IncidentID: incidentID, Time: at, Data: data})

@@ -16,7 +16,6 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
@@ -49,11 +48,7 @@ type rig struct {
 
 func newRig(t *testing.T, ref *refdata.Set, retry inbox.Retry) rig {
 	t.Helper()
-	pool, err := pgdb.Open(context.Background(), pgtest.NewDatabase(t, "delivery-empty", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	_, pool := pgtest.NewPool(t, "delivery-empty", nil)
 	c := clock.NewFake(friday2300)
 	d := inbox.New(pool, sealedtest.New(t, pool), c, zaptest.NewLogger(t))
 	srv := smtptest.Start(t)

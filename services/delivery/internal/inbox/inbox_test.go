@@ -16,7 +16,6 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/conformance"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
@@ -27,11 +26,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func setup(t *testing.T) (*inbox.Deliverer, *pgxpool.Pool) {
 	t.Helper()
-	pool, err := pgdb.Open(context.Background(), pgtest.NewDatabase(t, "delivery-empty", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	_, pool := pgtest.NewPool(t, "delivery-empty", nil)
 	d := inbox.New(pool, sealedtest.New(t, pool), clock.NewFake(time.Date(2026, 11, 20, 23, 0, 0, 0, time.UTC)), zaptest.NewLogger(t))
 	d.IDs = cloudevent.KeyedIDs("delivery-test-event-id-key")
 	if err := d.Migrate(context.Background()); err != nil {

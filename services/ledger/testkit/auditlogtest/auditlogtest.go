@@ -26,13 +26,7 @@ var MigrateTemplate = pgtest.WithPool(auditlog.Migrate)
 // ledger, and a pool on it closed when the test ends.
 func NewLedger(t testing.TB) (string, *pgxpool.Pool) {
 	t.Helper()
-	url := pgtest.NewDatabase(t, Template, MigrateTemplate)
-	pool, err := pgdb.Open(context.Background(), url)
-	if err != nil {
-		t.Fatalf("opening ledger database: %v", err)
-	}
-	t.Cleanup(pool.Close)
-	return url, pool
+	return pgtest.NewPool(t, Template, MigrateTemplate)
 }
 
 // Append appends each event, as received on subject at recordedAt, and

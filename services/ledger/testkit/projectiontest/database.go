@@ -24,13 +24,7 @@ var MigrateTemplate = pgtest.WithPool(auditlog.Migrate, projection.Migrate)
 // a pool on it.
 func NewDatabase(t testing.TB) (string, *pgxpool.Pool) {
 	t.Helper()
-	url := pgtest.NewDatabase(t, Template, MigrateTemplate)
-	pool, err := pgdb.Open(context.Background(), url)
-	if err != nil {
-		t.Fatalf("opening database: %v", err)
-	}
-	t.Cleanup(pool.Close)
-	return url, pool
+	return pgtest.NewPool(t, Template, MigrateTemplate)
 }
 
 // Record appends each event to the ledger and refreshes its incident's

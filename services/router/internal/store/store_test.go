@@ -19,7 +19,6 @@ import (
 	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/cloudevent"
 	"github.com/lantern-safeguarding/lantern/pkg/events"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/ppn"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/conformance"
@@ -53,12 +52,7 @@ type bundle struct {
 
 func setup(t *testing.T) bundle {
 	t.Helper()
-	url := pgtest.NewDatabase(t, "router", migrate)
-	pool, err := pgdb.Open(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	_, pool := pgtest.NewPool(t, "router", migrate)
 	pol, err := policy.Load(shippedPolicy)
 	if err != nil {
 		t.Fatal(err)

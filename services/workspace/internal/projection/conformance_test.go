@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/lantern-safeguarding/lantern/pkg/outbox"
-	"github.com/lantern-safeguarding/lantern/pkg/pgdb"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/conformance"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/pgtest"
 	"github.com/lantern-safeguarding/lantern/pkg/testkit/sealedtest"
@@ -19,11 +18,7 @@ var migrate = pgtest.WithPool(store.Migrate, outbox.New(store.Schema).Migrate)
 func TestProjectionConformsToTheConsumerSuite(t *testing.T) {
 	t.Parallel()
 	conformance.Run(t, func(t *testing.T) conformance.Consumer {
-		pool, err := pgdb.Open(t.Context(), pgtest.NewDatabase(t, "workspace-projection", migrate))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(pool.Close)
+		_, pool := pgtest.NewPool(t, "workspace-projection", migrate)
 		p := projection.New(pool, outbox.New(store.Schema), sealedtest.New(t, pool), []byte("conformance-match-key"))
 		return conformance.Consumer{Handler: p.Handle, Subjects: projection.Subjects(),
 			Digest: conformance.SchemaDigest(pool, store.Schema), Batch: p.Batch(0)}
