@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/lantern-safeguarding/lantern/pkg/dbroles"
@@ -49,20 +48,10 @@ func newRoles(t *testing.T, before ...string) (string, dbroles.Roles, dbroles.UR
 
 func execAs(t *testing.T, url, stmt string) {
 	t.Helper()
-	conn := connect(t, url)
+	conn := pgtest.Connect(t, url)
 	if _, err := conn.Exec(t.Context(), stmt); err != nil {
 		t.Fatalf("%s: %v", stmt, err)
 	}
-}
-
-func connect(t *testing.T, url string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
-	return conn
 }
 
 // migrateAsOwner does what the services' migrations do as the owner: a
@@ -71,7 +60,7 @@ func connect(t *testing.T, url string) *pgx.Conn {
 // migrating.
 func migrateAsOwner(t *testing.T, roles dbroles.Roles, owner string) {
 	t.Helper()
-	conn := connect(t, owner)
+	conn := pgtest.Connect(t, owner)
 	keys := dbroles.KeysSchema
 	// The keys schema's tables have no sequences; the services get none
 	// there.
@@ -148,7 +137,7 @@ func TestEachRoleTouchesOnlyItsOwnSchemas(t *testing.T) {
 	_, roles, urls := newRoles(t)
 	migrateAsOwner(t, roles, urls.Owner)
 	for _, s := range dbroles.Services {
-		conn := connect(t, urls.Services[s.Name])
+		conn := pgtest.Connect(t, urls.Services[s.Name])
 		for _, tbl := range tables() {
 			name := tbl[0] + "." + tbl[1]
 			t.Run(s.Name+"/"+name, func(t *testing.T) {
@@ -186,7 +175,7 @@ func denied(err error) bool {
 func TestServiceRolesCannotChangeTheSchema(t *testing.T) {
 	_, roles, urls := newRoles(t)
 	migrateAsOwner(t, roles, urls.Owner)
-	conn := connect(t, urls.Services["ledger"])
+	conn := pgtest.Connect(t, urls.Services["ledger"])
 	for _, stmt := range []string{
 		"CREATE TABLE ledger.mine (id int)",
 		"ALTER TABLE ledger.probe ADD COLUMN x int",
@@ -199,7 +188,7 @@ func TestServiceRolesCannotChangeTheSchema(t *testing.T) {
 			t.Errorf("as %s: %s: err %v; want refused", roles.Of("ledger"), stmt, err)
 		}
 	}
-	if _, err := connect(t, urls.Owner).Exec(t.Context(), "ALTER TABLE ledger.probe ADD COLUMN x int"); err != nil {
+	if _, err := pgtest.Connect(t, urls.Owner).Exec(t.Context(), "ALTER TABLE ledger.probe ADD COLUMN x int"); err != nil {
 		t.Errorf("as the owner: %v", err)
 	}
 }
@@ -220,7 +209,7 @@ func TestSetupTakesOverTablesMadeBefore(t *testing.T) {
 		"CREATE TABLE intake.legacy (id bigserial PRIMARY KEY)",
 		"CREATE FUNCTION intake.f() RETURNS int LANGUAGE sql AS 'SELECT 1'")
 	var tableOwner, fnOwner string
-	err := connect(t, dbURL).QueryRow(t.Context(), `SELECT
+	err := pgtest.Connect(t, dbURL).QueryRow(t.Context(), `SELECT
 		(SELECT tableowner FROM pg_tables WHERE schemaname = 'intake' AND tablename = 'legacy'),
 		(SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE proname = 'f' AND pronamespace = 'intake'::regnamespace)`).
 		Scan(&tableOwner, &fnOwner)
@@ -230,10 +219,10 @@ func TestSetupTakesOverTablesMadeBefore(t *testing.T) {
 	if tableOwner != roles.Owner() || fnOwner != roles.Owner() {
 		t.Errorf("owners after set-up: table %s, function %s; want %s", tableOwner, fnOwner, roles.Owner())
 	}
-	if _, err := connect(t, urls.Services["intake"]).Exec(t.Context(), "INSERT INTO intake.legacy DEFAULT VALUES"); err != nil {
+	if _, err := pgtest.Connect(t, urls.Services["intake"]).Exec(t.Context(), "INSERT INTO intake.legacy DEFAULT VALUES"); err != nil {
 		t.Errorf("intake's role on the table made before: %v", err)
 	}
-	if _, err := connect(t, urls.Owner).Exec(t.Context(), "ALTER TABLE intake.legacy ADD COLUMN x int"); err != nil {
+	if _, err := pgtest.Connect(t, urls.Owner).Exec(t.Context(), "ALTER TABLE intake.legacy ADD COLUMN x int"); err != nil {
 		t.Errorf("the owner migrating the table made before: %v", err)
 	}
 }

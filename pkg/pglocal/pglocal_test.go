@@ -50,16 +50,6 @@ func reachableDir(t *testing.T) string {
 	return dir
 }
 
-func connect(t *testing.T, url string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", url, err)
-	}
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
-	return conn
-}
-
 func mustExec(t *testing.T, conn *pgx.Conn, sql string, args ...any) {
 	t.Helper()
 	if _, err := conn.Exec(t.Context(), sql, args...); err != nil {
@@ -69,13 +59,13 @@ func mustExec(t *testing.T, conn *pgx.Conn, sql string, args ...any) {
 
 func notes(t *testing.T, url string) []string {
 	t.Helper()
-	return pgtest.Strings(t, connect(t, url), "SELECT body FROM notes ORDER BY id")
+	return pgtest.Strings(t, pgtest.Connect(t, url), "SELECT body FROM notes ORDER BY id")
 }
 
 func TestServerSettings(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, pglocal.Options{})
-	conn := connect(t, srv.URL())
+	conn := pgtest.Connect(t, srv.URL())
 
 	want := map[string]string{
 		"listen_addresses":        "127.0.0.1",
@@ -144,7 +134,7 @@ func processUID(t *testing.T, pid int) int {
 func TestCommittedRowSurvivesKill(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, pglocal.Options{})
-	conn := connect(t, srv.URL())
+	conn := pgtest.Connect(t, srv.URL())
 	mustExec(t, conn, "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
 	mustExec(t, conn, "INSERT INTO notes VALUES (1, 'committed before the crash')")
 	oldPid := srv.Pid()
@@ -174,7 +164,7 @@ func TestExistingClusterIsReused(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first Start: %v", err)
 	}
-	conn := connect(t, first.URL())
+	conn := pgtest.Connect(t, first.URL())
 	mustExec(t, conn, "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
 	mustExec(t, conn, "INSERT INTO notes VALUES (1, 'kept across runs')")
 	if err := conn.Close(t.Context()); err != nil {
@@ -217,7 +207,7 @@ func TestStopRemovesThrowawayData(t *testing.T) {
 func TestPauseFreezesTheServer(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, pglocal.Options{})
-	conn := connect(t, srv.URL())
+	conn := pgtest.Connect(t, srv.URL())
 
 	if err := srv.Pause(); err != nil {
 		t.Fatalf("Pause: %v", err)
@@ -234,7 +224,7 @@ func TestPauseFreezesTheServer(t *testing.T) {
 
 	// The cancelled ping broke the old connection, so use a new one.
 	var one int
-	if err := connect(t, srv.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one); err != nil {
+	if err := pgtest.Connect(t, srv.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one); err != nil {
 		t.Errorf("query after Resume: %v", err)
 	}
 }
@@ -296,7 +286,7 @@ func TestStartRefusesBadOptions(t *testing.T) {
 func TestHaltKeepsThrowawayDataForRestart(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, pglocal.Options{})
-	conn := connect(t, srv.URL())
+	conn := pgtest.Connect(t, srv.URL())
 	mustExec(t, conn, "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
 	mustExec(t, conn, "INSERT INTO notes VALUES (1, 'kept across a halt')")
 	conn.Close(t.Context())

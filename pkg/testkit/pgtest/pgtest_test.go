@@ -16,16 +16,6 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func connect(t *testing.T, dbURL string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(t.Context(), dbURL)
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", dbURL, err)
-	}
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
-	return conn
-}
-
 func databaseName(t *testing.T, dbURL string) string {
 	t.Helper()
 	u, err := url.Parse(dbURL)
@@ -64,7 +54,7 @@ func TestEachTestGetsItsOwnCopyOfTheTemplate(t *testing.T) {
 	for _, name := range []string{"first", "second", "third"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			conn := connect(t, pgtest.NewDatabase(t, "notes", migrate))
+			conn := pgtest.Connect(t, pgtest.NewDatabase(t, "notes", migrate))
 			if _, err := conn.Exec(t.Context(), "INSERT INTO notes VALUES (2, $1)", name); err != nil {
 				t.Fatalf("inserting: %v", err)
 			}
@@ -89,11 +79,11 @@ func TestDatabaseIsDroppedWhenTheTestEnds(t *testing.T) {
 		dbURL := pgtest.NewDatabase(t, "", nil)
 		name = databaseName(t, dbURL)
 		// A connection still open at the end must not stop the drop.
-		connect(t, dbURL)
+		pgtest.Connect(t, dbURL)
 	})
 
 	var exists bool
-	err := connect(t, pgtest.URL(t)).QueryRow(t.Context(),
+	err := pgtest.Connect(t, pgtest.URL(t)).QueryRow(t.Context(),
 		"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists)
 	if err != nil {
 		t.Fatalf("looking for %s: %v", name, err)
@@ -105,7 +95,7 @@ func TestDatabaseIsDroppedWhenTheTestEnds(t *testing.T) {
 
 func TestNilMigrateGivesAnEmptyDatabase(t *testing.T) {
 	t.Parallel()
-	conn := connect(t, pgtest.NewDatabase(t, "", nil))
+	conn := pgtest.Connect(t, pgtest.NewDatabase(t, "", nil))
 
 	var tables int
 	err := conn.QueryRow(t.Context(),
@@ -136,7 +126,7 @@ func TestTemplateSurvivesAMigrationThatLeavesAConnectionOpen(t *testing.T) {
 		return err
 	}
 
-	conn := connect(t, pgtest.NewDatabase(t, "careless", careless))
+	conn := pgtest.Connect(t, pgtest.NewDatabase(t, "careless", careless))
 
 	if diff := cmp.Diff([]string{}, notes(t, conn)); diff != "" {
 		t.Errorf("notes in a clone of the careless template (-want +got):\n%s", diff)
@@ -148,7 +138,7 @@ func TestURLNamesALiveServer(t *testing.T) {
 	adminURL := pgtest.URL(t)
 
 	var one int
-	if err := connect(t, adminURL).QueryRow(t.Context(), "SELECT 1").Scan(&one); err != nil {
+	if err := pgtest.Connect(t, adminURL).QueryRow(t.Context(), "SELECT 1").Scan(&one); err != nil {
 		t.Fatalf("querying the server: %v", err)
 	}
 	if os.Getenv("DATABASE_URL") == "" {
