@@ -124,20 +124,27 @@ func passes(matchKey []byte) []pass {
 	return ps
 }
 
+// nextBatch reads a pass's next batch: query takes the key to start after
+// ($1) and the batch size ($2), locks the rows it returns, and its columns
+// fill a T's fields in the order they are declared.
+func nextBatch[T any](ctx context.Context, tx pgx.Tx, query, after string) ([]T, error) {
+	rows, err := tx.Query(ctx, query, after, batch)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[T])
+}
+
 // intakeNotices moves each plaintext notice (ppn) into ppn_sealed.
 func intakeNotices() pass {
 	return pass{name: "intake.incidents", count: `SELECT count(*) FROM intake.incidents`,
 		next: func(ctx context.Context, tx pgx.Tx, s *sealed.Sealer, after string) (string, int, int, error) {
-			rows, err := tx.Query(ctx, `SELECT incident_id::text, ppn FROM intake.incidents
-				WHERE incident_id::text > $1 ORDER BY incident_id::text LIMIT $2 FOR UPDATE`, after, batch)
-			if err != nil {
-				return after, 0, 0, err
-			}
 			type row struct {
 				ID  string
 				PPN []byte
 			}
-			found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+			found, err := nextBatch[row](ctx, tx, `SELECT incident_id::text, ppn FROM intake.incidents
+				WHERE incident_id::text > $1 ORDER BY incident_id::text LIMIT $2 FOR UPDATE`, after)
 			if err != nil {
 				return after, 0, 0, err
 			}
@@ -175,29 +182,22 @@ func documents(name, table, key, incident, column string) pass {
 	upd := fmt.Sprintf(`UPDATE %s SET %s = $2::jsonb WHERE %s = $1`, table, column, key)
 	return pass{name: name, count: `SELECT count(*) FROM ` + table,
 		next: func(ctx context.Context, tx pgx.Tx, s *sealed.Sealer, after string) (string, int, int, error) {
-			rows, err := tx.Query(ctx, sel, after, batch)
-			if err != nil {
-				return after, 0, 0, err
-			}
-			type row struct{ key, incident, doc string }
-			found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-				var x row
-				return x, r.Scan(&x.key, &x.incident, &x.doc)
-			})
+			type row struct{ Key, Incident, Doc string }
+			found, err := nextBatch[row](ctx, tx, sel, after)
 			if err != nil {
 				return after, 0, 0, err
 			}
 			changed := 0
 			for _, r := range found {
-				after = r.key
-				doc, n, err := s.SealPlainFields(ctx, r.incident, []byte(r.doc))
+				after = r.Key
+				doc, n, err := s.SealPlainFields(ctx, r.Incident, []byte(r.Doc))
 				if err != nil || n == 0 {
 					if err != nil {
-						return after, 0, 0, fmt.Errorf("row %s: %w", r.key, err)
+						return after, 0, 0, fmt.Errorf("row %s: %w", r.Key, err)
 					}
 					continue
 				}
-				if _, err := tx.Exec(ctx, upd, r.key, string(doc)); err != nil {
+				if _, err := tx.Exec(ctx, upd, r.Key, string(doc)); err != nil {
 					return after, 0, 0, err
 				}
 				changed++
@@ -214,27 +214,21 @@ func mashPeople(key []byte) pass {
 		return p
 	}
 	p.next = func(ctx context.Context, tx pgx.Tx, _ *sealed.Sealer, after string) (string, int, int, error) {
-		rows, err := tx.Query(ctx, `SELECT notification_id::text || '/' || person_id, notification_id, person_id,
-				name_key, date_of_birth, nhs_number FROM workspace.mash_people
-			WHERE notification_id::text || '/' || person_id > $1 ORDER BY 1 LIMIT $2 FOR UPDATE`, after, batch)
-		if err != nil {
-			return after, 0, 0, err
-		}
 		type row struct {
-			key, person, name, dob, nhs string
-			notification                [16]byte
+			Key                    string
+			Notification           [16]byte
+			Person, Name, DOB, NHS string
 		}
-		found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-			var x row
-			return x, r.Scan(&x.key, &x.notification, &x.person, &x.name, &x.dob, &x.nhs)
-		})
+		found, err := nextBatch[row](ctx, tx, `SELECT notification_id::text || '/' || person_id, notification_id, person_id,
+				name_key, date_of_birth, nhs_number FROM workspace.mash_people
+			WHERE notification_id::text || '/' || person_id > $1 ORDER BY 1 LIMIT $2 FOR UPDATE`, after)
 		if err != nil {
 			return after, 0, 0, err
 		}
 		changed := 0
 		for _, r := range found {
-			after = r.key
-			if sealed.IsMatchHash(r.name) && sealed.IsMatchHash(r.dob) && sealed.IsMatchHash(r.nhs) {
+			after = r.Key
+			if sealed.IsMatchHash(r.Name) && sealed.IsMatchHash(r.DOB) && sealed.IsMatchHash(r.NHS) {
 				continue
 			}
 			hash := func(kind, v string) string {
@@ -244,8 +238,8 @@ func mashPeople(key []byte) pass {
 				return sealed.MatchHash(key, kind, v)
 			}
 			if _, err := tx.Exec(ctx, `UPDATE workspace.mash_people SET name_key = $3, date_of_birth = $4, nhs_number = $5
-				WHERE notification_id = $1 AND person_id = $2`, r.notification, r.person,
-				hash("name", r.name), hash("date_of_birth", r.dob), hash("nhs_number", r.nhs)); err != nil {
+				WHERE notification_id = $1 AND person_id = $2`, r.Notification, r.Person,
+				hash("name", r.Name), hash("date_of_birth", r.DOB), hash("nhs_number", r.NHS)); err != nil {
 				return after, 0, 0, err
 			}
 			changed++
@@ -260,37 +254,30 @@ func outbox(schema string) pass {
 	table := pgx.Identifier{schema, "outbox"}.Sanitize()
 	return pass{name: schema + ".outbox", count: `SELECT count(*) FROM ` + table,
 		next: func(ctx context.Context, tx pgx.Tx, s *sealed.Sealer, after string) (string, int, int, error) {
-			rows, err := tx.Query(ctx, `SELECT lpad(seq::text, 20, '0'), seq, event FROM `+table+`
-				WHERE lpad(seq::text, 20, '0') > $1 ORDER BY seq LIMIT $2 FOR UPDATE`, after, batch)
-			if err != nil {
-				return after, 0, 0, err
-			}
 			type row struct {
-				key  string
-				seq  int64
-				body []byte
+				Key  string
+				Seq  int64
+				Body []byte
 			}
-			found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-				var x row
-				return x, r.Scan(&x.key, &x.seq, &x.body)
-			})
+			found, err := nextBatch[row](ctx, tx, `SELECT lpad(seq::text, 20, '0'), seq, event FROM `+table+`
+				WHERE lpad(seq::text, 20, '0') > $1 ORDER BY seq LIMIT $2 FOR UPDATE`, after)
 			if err != nil {
 				return after, 0, 0, err
 			}
 			changed := 0
 			for _, r := range found {
-				after = r.key
-				if len(r.body) == 0 { // published and pruned
+				after = r.Key
+				if len(r.Body) == 0 { // published and pruned
 					continue
 				}
-				body, n, err := sealBody(ctx, s, r.body)
+				body, n, err := sealBody(ctx, s, r.Body)
 				if err != nil {
-					return after, 0, 0, fmt.Errorf("outbox row %d: %w", r.seq, err)
+					return after, 0, 0, fmt.Errorf("outbox row %d: %w", r.Seq, err)
 				}
 				if n == 0 {
 					continue
 				}
-				if _, err := tx.Exec(ctx, `UPDATE `+table+` SET event = $2 WHERE seq = $1`, r.seq, body); err != nil {
+				if _, err := tx.Exec(ctx, `UPDATE `+table+` SET event = $2 WHERE seq = $1`, r.Seq, body); err != nil {
 					return after, 0, 0, err
 				}
 				changed++
