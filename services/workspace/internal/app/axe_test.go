@@ -48,10 +48,10 @@ func (tb *tab) checkAxe(source, page string) {
 	script := `axe.run(document, {runOnly: {type: 'tag', values: ` + jsList(axeTags) + `}, resultTypes: ['violations']})
 		.then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
 			nodes: v.nodes.map(n => ({target: n.target, failureSummary: n.failureSummary}))})))`
-	if _, err := chromedp.Run(tb.ctx, chromedp.Evaluate[chromedp.Void](source)); err != nil {
+	if _, err := chromedp.Run(tb.Ctx, chromedp.Evaluate[chromedp.Void](source)); err != nil {
 		tb.t.Fatalf("injecting axe-core into %s: %v", page, err)
 	}
-	violations, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]axeViolation](script, chromedp.EvalAwaitPromise))
+	violations, err := chromedp.Run(tb.Ctx, chromedp.Evaluate[[]axeViolation](script, chromedp.EvalAwaitPromise))
 	if err != nil {
 		tb.t.Fatalf("running axe-core on %s: %v", page, err)
 	}
@@ -78,10 +78,10 @@ func (tb *tab) crawl(source, base, start string, limit int) []string {
 	for len(queue) > 0 && len(visited) < limit {
 		page := queue[0]
 		queue = queue[1:]
-		tb.do("opening "+page, chromedp.Navigate(base+page), chromedp.WaitReady(chromedp.CSS("body")))
+		tb.Do("opening "+page, chromedp.Navigate(base+page), chromedp.WaitReady(chromedp.CSS("body")))
 		tb.checkAxe(source, page)
 		visited = append(visited, page)
-		links, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))`))
+		links, err := chromedp.Run(tb.Ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))`))
 		if err != nil {
 			tb.t.Fatalf("reading the links of %s: %v", page, err)
 		}
@@ -126,10 +126,10 @@ func TestBrowserEveryPagePassesAxeForEveryRole(t *testing.T) {
 		tb := newTab(t)
 		pages := []string{"/", "/no-such-page"}
 		for _, page := range pages {
-			tb.do("opening "+page, chromedp.Navigate(b.url+page), chromedp.WaitReady(chromedp.CSS("body")))
+			tb.Do("opening "+page, chromedp.Navigate(b.url+page), chromedp.WaitReady(chromedp.CSS("body")))
 			tb.checkAxe(source, page)
 		}
-		tb.do("going to sign in", chromedp.Navigate(b.url+"/signin"), chromedp.WaitVisible(chromedp.CSS("#password")))
+		tb.Do("going to sign in", chromedp.Navigate(b.url+"/signin"), chromedp.WaitVisible(chromedp.CSS("#password")))
 		tb.checkAxe(source, "the sign-in form")
 	})
 	// One user of each role, of an organisation the fixtures send notices

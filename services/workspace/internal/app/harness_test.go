@@ -9,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -496,22 +495,6 @@ func (b *bundle) streamEvents() map[string][]byte {
 		out[e.ID()] = body
 	}
 	return out
-}
-
-// artefactDir is where browser tests keep their screenshots: testdata/artifacts
-// under the package, ignored by git, or LANTERN_TEST_ARTIFACTS when set.
-func artefactDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("LANTERN_TEST_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("testdata", "artifacts")
-	}
-	dir = filepath.Join(dir, t.Name())
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatalf("creating artefact folder: %v", err)
-	}
-	abs, _ := filepath.Abs(dir)
-	return abs
 }
 
 func jetstreamFilter(subject string) jetstream.OrderedConsumerConfig {
