@@ -105,11 +105,5 @@ func (p pipeline) acceptedAt(notificationID, channel string) time.Time {
 
 func sampleUserNamed(t *testing.T, c *cluster.Cluster, username string) sampleUser {
 	t.Helper()
-	for _, u := range sampleUsers(t, c) {
-		if u.Username == username {
-			return u
-		}
-	}
-	t.Fatalf("no sample user is named %s", username)
-	return sampleUser{}
+	return sampleUserWhere(t, c, "is named "+username, func(u sampleUser) bool { return u.Username == username })
 }

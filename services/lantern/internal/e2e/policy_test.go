@@ -245,13 +245,7 @@ func (p pipeline) checkServiceTreatment(incidentID string) {
 
 func sampleUserWithRole(t *testing.T, c *cluster.Cluster, role string) sampleUser {
 	t.Helper()
-	for _, u := range sampleUsers(t, c) {
-		if u.Role == role {
-			return u
-		}
-	}
-	t.Fatalf("no sample user has the role %s", role)
-	return sampleUser{}
+	return sampleUserWhere(t, c, "has the role "+role, func(u sampleUser) bool { return u.Role == role })
 }
 
 // checkQueueShows waits for the incident in the MASH's triage queue and

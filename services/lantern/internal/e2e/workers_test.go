@@ -67,6 +67,19 @@ func sampleUsers(t *testing.T, c *cluster.Cluster) []sampleUser {
 	return file.Users
 }
 
+// sampleUserWhere is the first sample user that matches; the test fails,
+// saying what it wanted of the user (want), when none does.
+func sampleUserWhere(t *testing.T, c *cluster.Cluster, want string, match func(sampleUser) bool) sampleUser {
+	t.Helper()
+	for _, u := range sampleUsers(t, c) {
+		if match(u) {
+			return u
+		}
+	}
+	t.Fatalf("no sample user %s", want)
+	return sampleUser{}
+}
+
 // signIn returns an API access token for u, by the development provider's
 // password grant.
 func signIn(t *testing.T, c *cluster.Cluster, u sampleUser) string {
