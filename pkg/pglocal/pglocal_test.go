@@ -57,6 +57,17 @@ func mustExec(t *testing.T, conn *pgx.Conn, sql string, args ...any) {
 	}
 }
 
+// writeNote makes a notes table on the server at url holding one row,
+// body, for the test to find again after the server restarts; it returns
+// the connection that wrote it.
+func writeNote(t *testing.T, url, body string) *pgx.Conn {
+	t.Helper()
+	conn := pgtest.Connect(t, url)
+	mustExec(t, conn, "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
+	mustExec(t, conn, "INSERT INTO notes VALUES (1, $1)", body)
+	return conn
+}
+
 func notes(t *testing.T, url string) []string {
 	t.Helper()
 	return pgtest.Strings(t, pgtest.Connect(t, url), "SELECT body FROM notes ORDER BY id")
@@ -134,9 +145,7 @@ func processUID(t *testing.T, pid int) int {
 func TestCommittedRowSurvivesKill(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, pglocal.Options{})
-	conn := pgtest.Connect(t, srv.URL())
-	mustExec(t, conn, "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
-	mustExec(t, conn, "INSERT INTO notes VALUES (1, 'committed before the crash')")
+	writeNote(t, srv.URL(), "committed before the crash")
 	oldPid := srv.Pid()
 
 	if err := srv.Kill(); err != nil {
@@ -164,9 +173,7 @@ func TestExistingClusterIsReused(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first Start: %v", err)
 	}
-	conn := pgtest.Connect(t, first.URL())
-	mustExec(t, conn, "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
-	mustExec(t, conn, "INSERT INTO notes VALUES (1, 'kept across runs')")
+	conn := writeNote(t, first.URL(), "kept across runs")
 	if err := conn.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -286,9 +293,7 @@ func TestStartRefusesBadOptions(t *testing.T) {
 func TestHaltKeepsThrowawayDataForRestart(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, pglocal.Options{})
-	conn := pgtest.Connect(t, srv.URL())
-	mustExec(t, conn, "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
-	mustExec(t, conn, "INSERT INTO notes VALUES (1, 'kept across a halt')")
+	conn := writeNote(t, srv.URL(), "kept across a halt")
 	conn.Close(t.Context())
 
 	if err := srv.Halt(t.Context()); err != nil {
