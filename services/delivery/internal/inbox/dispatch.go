@@ -369,19 +369,10 @@ func (d *Deliverer) announceChannelFailure(ctx context.Context, tx pgx.Tx, a att
 		FailedAt: at, Attempts: a.attempts,
 		Reason: fmt.Sprintf("the %s channel gave up after %d attempt(s): %s; the notice is in the recipient's inbox",
 			a.target.Channel, a.attempts, reason)}
-	e, err := cloudevent.New(cloudevent.Spec{
+	return d.enqueue(ctx, tx, n.Recipient.Kind, cloudevent.Spec{
 		ID:   d.IDs.Derive(n.NotificationID, string(events.NotificationFailed), "channel"),
-		Type: events.NotificationFailed, Source: events.SourceDelivery, Subject: n.NotificationID,
-		IncidentID: n.IncidentID, Actor: "service:delivery", Time: at, Data: data,
+		Type: events.NotificationFailed, Subject: n.NotificationID, IncidentID: n.IncidentID, Time: at, Data: data,
 	})
-	if err != nil {
-		return err
-	}
-	subject, err := events.Subject(events.NotificationFailed, n.Recipient.Kind)
-	if err != nil {
-		return err
-	}
-	return d.outbox.Enqueue(ctx, tx, subject, e)
 }
 
 func truncate(s string, n int) string {

@@ -137,17 +137,9 @@ func (d *Deliverer) isDelivered(ctx context.Context, tx pgx.Tx, notificationID s
 }
 
 func (d *Deliverer) announceFailure(ctx context.Context, tx pgx.Tx, data events.NotificationFailedData, streamSeq uint64) error {
-	e, err := cloudevent.New(cloudevent.Spec{
+	return d.enqueue(ctx, tx, data.Recipient.Kind, cloudevent.Spec{
 		ID:   d.IDs.Derive(data.NotificationID, string(events.NotificationFailed), strconv.FormatUint(streamSeq, 10)),
-		Type: events.NotificationFailed, Source: events.SourceDelivery, Subject: data.NotificationID,
-		IncidentID: data.IncidentID, Actor: "service:delivery", Time: data.FailedAt, Data: data,
+		Type: events.NotificationFailed, Subject: data.NotificationID, IncidentID: data.IncidentID,
+		Time: data.FailedAt, Data: data,
 	})
-	if err != nil {
-		return err
-	}
-	subject, err := events.Subject(events.NotificationFailed, data.Recipient.Kind)
-	if err != nil {
-		return err
-	}
-	return d.outbox.Enqueue(ctx, tx, subject, e)
 }

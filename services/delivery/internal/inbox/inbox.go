@@ -120,16 +120,24 @@ func (d *Deliverer) deliver(ctx context.Context, tx pgx.Tx, n events.Notificatio
 // and every channel has accepted it. Its id comes from the notification, so
 // announcing twice raises one event.
 func (d *Deliverer) announce(ctx context.Context, tx pgx.Tx, n events.NotificationRequestedData, at time.Time, receipts []events.ChannelReceipt) error {
-	e, err := cloudevent.New(cloudevent.Spec{
+	return d.enqueue(ctx, tx, n.Recipient.Kind, cloudevent.Spec{
 		ID: d.IDs.Derive(n.NotificationID, string(events.NotificationDelivered)), Type: events.NotificationDelivered,
-		Source: events.SourceDelivery, Subject: n.NotificationID, IncidentID: n.IncidentID, Actor: "service:delivery", Time: at,
+		Subject: n.NotificationID, IncidentID: n.IncidentID, Time: at,
 		Data: events.NotificationDeliveredData{NotificationID: n.NotificationID, IncidentID: n.IncidentID,
 			Recipient: n.Recipient, DeliveredAt: at, Channel: "inbox", DueAt: n.DueAt, Channels: receipts},
 	})
+}
+
+// enqueue records one of the delivery service's events about a notice to a
+// recipient of kind in tx's outbox, on the subject of its type and kind;
+// spec gives all but the source and actor, which are the service's.
+func (d *Deliverer) enqueue(ctx context.Context, tx pgx.Tx, kind events.RecipientKind, spec cloudevent.Spec) error {
+	spec.Source, spec.Actor = events.SourceDelivery, "service:delivery"
+	e, err := cloudevent.New(spec)
 	if err != nil {
 		return err
 	}
-	subject, err := events.Subject(events.NotificationDelivered, n.Recipient.Kind)
+	subject, err := events.Subject(spec.Type, kind)
 	if err != nil {
 		return err
 	}
