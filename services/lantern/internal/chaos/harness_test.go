@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/natsauth"
 	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
 	"github.com/lantern-safeguarding/lantern/pkg/refdata"
@@ -385,31 +386,10 @@ func (s *suite) runFault(t *testing.T, f fault) {
 	r.assertTargets(figures)
 }
 
-// sampleEvery calls sample every interval, on a goroutine of its own,
-// until the returned function is called; that waits for a sample under way
-// to end.
-func sampleEvery(interval time.Duration, sample func()) (stop func()) {
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(interval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-tick.C:
-			}
-			sample()
-		}
-	}()
-	return func() { close(quit); <-done }
-}
-
 // sampleLag records the largest backlog of every consumer until the
 // returned function is called.
 func (r *run) sampleLag() func() {
-	return sampleEvery(250*time.Millisecond, func() {
+	return clock.Every(250*time.Millisecond, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if sessions, err := r.sessionCount(ctx); err == nil {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
 	"github.com/lantern-safeguarding/lantern/pkg/natsembed"
 	"github.com/lantern-safeguarding/lantern/services/lantern/internal/chaos"
 )
@@ -45,7 +46,7 @@ type blockWatch struct {
 func (r *run) watchBlocks() *blockWatch {
 	w := &blockWatch{}
 	dir := filepath.Join(r.streamDir(), "msgs")
-	w.stop = sampleEvery(10*time.Millisecond, func() {
+	w.stop = clock.Every(10*time.Millisecond, func() {
 		s := blockSample{at: time.Now(), sizes: blockSizes(dir)}
 		w.mu.Lock()
 		defer w.mu.Unlock()
