@@ -7,10 +7,11 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lantern-safeguarding/lantern/pkg/clock"
 )
 
 // WaitProfile counts, over many samples, what PostgreSQL's backends for
@@ -28,24 +29,15 @@ type WaitProfile struct {
 func SampleWaits(ctx context.Context, pool *pgxpool.Pool, interval time.Duration) func() WaitProfile {
 	ctx, cancel := context.WithCancel(ctx)
 	profile := WaitProfile{Counts: map[string]int{}}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(interval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				if sampleWaits(ctx, pool, profile.Counts) == nil {
-					profile.Samples++
-				}
-			}
+	stop := clock.Every(interval, func() {
+		if sampleWaits(ctx, pool, profile.Counts) == nil {
+			profile.Samples++
 		}
 	})
 	return func() WaitProfile {
+		// Cancelling first ends a sample's query under way.
 		cancel()
-		wg.Wait()
+		stop()
 		return profile
 	}
 }
