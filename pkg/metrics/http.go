@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
 )
 
 // HTTP counts and times the requests of one listener.
@@ -34,14 +36,14 @@ func NewHTTP(reg prometheus.Registerer) *HTTP {
 func (h *HTTP) Wrap(listener string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := httpserver.NewStatusRecorder(w)
 		next.ServeHTTP(rec, r)
 		route := r.Pattern
 		if route == "" {
 			route = "unmatched"
 		}
 		method := knownMethod(r.Method)
-		h.requests.WithLabelValues(listener, route, method, strconv.Itoa(rec.status)).Inc()
+		h.requests.WithLabelValues(listener, route, method, strconv.Itoa(rec.Status)).Inc()
 		h.duration.WithLabelValues(listener, route, method).Observe(time.Since(start).Seconds())
 	})
 }
@@ -56,26 +58,3 @@ func knownMethod(m string) string {
 	}
 	return "other"
 }
-
-// statusRecorder remembers the status code written. Unwrap lets
-// http.ResponseController (used by the reverse proxy to flush) reach the
-// underlying writer.
-type statusRecorder struct {
-	http.ResponseWriter
-	status  int
-	written bool
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if !s.written {
-		s.status, s.written = code, true
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	s.written = true
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

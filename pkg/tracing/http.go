@@ -7,6 +7,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/lantern-safeguarding/lantern/pkg/httpserver"
 )
 
 // HTTP gives every request to next a server span, child of the trace
@@ -18,16 +20,16 @@ func HTTP(listener string, next http.Handler) http.Handler {
 		ctx, span := Tracer().Start(ctx, listener+" "+r.Method, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("lantern.listener", listener)))
 		defer span.End()
-		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		rec := httpserver.NewStatusRecorder(w)
 		r = r.WithContext(ctx)
 		next.ServeHTTP(rec, r)
 		if r.Pattern != "" {
 			span.SetName(listener + " " + r.Pattern)
 			span.SetAttributes(attribute.String("http.route", r.Pattern))
 		}
-		span.SetAttributes(attribute.Int("http.response.status_code", rec.status))
-		if rec.status >= http.StatusInternalServerError {
-			span.SetStatus(codes.Error, http.StatusText(rec.status))
+		span.SetAttributes(attribute.Int("http.response.status_code", rec.Status))
+		if rec.Status >= http.StatusInternalServerError {
+			span.SetStatus(codes.Error, http.StatusText(rec.Status))
 		}
 	})
 }
@@ -37,23 +39,3 @@ func HTTP(listener string, next http.Handler) http.Handler {
 func Inject(r *http.Request) {
 	propagator.Inject(r.Context(), propagation.HeaderCarrier(r.Header))
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	status  int
-	written bool
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if !s.written {
-		s.status, s.written = code, true
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	s.written = true
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
