@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
@@ -171,11 +172,7 @@ const version = 1
 // on first use. purpose names the field ("ppn", "notice"), so that one
 // field's ciphertext cannot stand in for another's.
 func (s *Sealer) Seal(ctx context.Context, incidentID, purpose string, plaintext []byte) ([]byte, error) {
-	key, err := s.dataKey(ctx, incidentID, true)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := newAEAD(key)
+	aead, err := s.incidentAEAD(ctx, incidentID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -192,15 +189,21 @@ func (s *Sealer) Open(ctx context.Context, incidentID, purpose string, ciphertex
 	if len(ciphertext) == 0 || ciphertext[0] != version {
 		return nil, ErrCorrupt
 	}
-	key, err := s.dataKey(ctx, incidentID, false)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := newAEAD(key)
+	aead, err := s.incidentAEAD(ctx, incidentID, false)
 	if err != nil {
 		return nil, err
 	}
 	return open(aead, ciphertext[1:], fieldAAD(incidentID, purpose))
+}
+
+// incidentAEAD is the cipher of incidentID's data key, the key made on
+// first use when create is set.
+func (s *Sealer) incidentAEAD(ctx context.Context, incidentID string, create bool) (cipher.AEAD, error) {
+	key, err := s.dataKey(ctx, incidentID, create)
+	if err != nil {
+		return nil, err
+	}
+	return newAEAD(key)
 }
 
 // textPrefix marks sealed text, so that a reader can tell a sealed value
