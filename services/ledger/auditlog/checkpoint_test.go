@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,6 +165,43 @@ func TestCheckpointerFollowsTheLedger(t *testing.T) {
 	}
 	if !second.Time.Equal(f.clock.Now()) {
 		t.Errorf("checkpoint time = %v, want the clock's %v", second.Time, f.clock.Now())
+	}
+}
+
+// TestCheckpointerSignsALargeBacklogInSegments checks that entries
+// appended in bulk since the last checkpoint are signed a segment at a
+// time, each checkpoint following the one before, the last reaching the
+// head, and that the ledger verifies against them all.
+func TestCheckpointerSignsALargeBacklogInSegments(t *testing.T) {
+	f := newFixture(t)
+	f.append(7)
+	cp, err := auditlog.NewCheckpointer(f.pool, auditlog.CheckpointerConfig{Dir: f.dir, Key: f.key,
+		Every: 100, Interval: time.Hour, Segment: 3, Clock: f.clock}, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := cp.Checkpoint(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last == nil || last.First != 7 || last.Seq != 7 {
+		t.Fatalf("the last checkpoint = %+v, want entry 7 alone, reaching the head", last)
+	}
+	cps, err := auditlog.ReadCheckpoints(f.dir, f.key.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spans []string
+	for _, c := range cps {
+		spans = append(spans, fmt.Sprintf("%d-%d", c.First, c.Seq))
+	}
+	if got, want := strings.Join(spans, " "), "1-3 4-6 7-7"; got != want {
+		t.Errorf("checkpoints cover %s, want %s", got, want)
+	}
+	res := f.verify()
+	if res.Problem != nil || res.Entries != 7 || res.Latest == nil || res.Latest.Seq != 7 {
+		t.Errorf("verify against the segments = %d entries, latest %+v, problem %v; want 7, the last segment, none",
+			res.Entries, res.Latest, res.Problem)
 	}
 }
 

@@ -35,7 +35,10 @@ type CheckpointerConfig struct {
 	// Interval asks for a checkpoint this often when anything was
 	// appended, so that a quiet ledger is still covered.
 	Interval time.Duration
-	Clock    clock.Clock
+	// Segment is the most entries one checkpoint lists; 0 means
+	// DefaultSegment.
+	Segment int64
+	Clock   clock.Clock
 }
 
 // Checkpointer writes signed checkpoints of the ledger.
@@ -114,38 +117,73 @@ func (c *Checkpointer) Run(ctx context.Context) error {
 // Checkpoint signs and writes a checkpoint of the ledger as it stands now,
 // and returns it; it returns nil when nothing was appended since the last
 // one. It first recomputes every entry since the last checkpoint, so that
-// it never signs a chain that is already broken.
+// it never signs a chain that is already broken. After a bulk load the
+// entries since the last checkpoint are signed Segment at a time, and the
+// checkpoint returned is the last, which reaches the head.
 func (c *Checkpointer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
+	var last *Checkpoint
+	for {
+		cp, more, err := c.checkpoint(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if cp != nil {
+			last = cp
+		}
+		if !more {
+			return last, nil
+		}
+	}
+}
+
+// segment is the most entries one checkpoint lists. A checkpoint holds the
+// hash of every entry it covers, in memory and in its file, so a bulk load
+// of millions of entries is signed in pieces rather than in one checkpoint
+// the size of the load.
+func (c *Checkpointer) segment() int64 {
+	if c.cfg.Segment > 0 {
+		return c.cfg.Segment
+	}
+	return DefaultSegment
+}
+
+// checkpoint signs the next checkpoint, if anything was appended since the
+// last, and says whether entries beyond it remain to be signed.
+func (c *Checkpointer) checkpoint(ctx context.Context) (cp *Checkpoint, more bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	tx, err := c.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return nil, fmt.Errorf("starting checkpoint snapshot: %w", err)
+		return nil, false, fmt.Errorf("starting checkpoint snapshot: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	cp, err := c.next(ctx, tx)
+	cp, more, err = c.next(ctx, tx)
 	if cp == nil || err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	signed, err := cp.Sign(c.cfg.Key)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if _, err := WriteCheckpoint(c.cfg.Dir, cp.Seq, signed); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	c.last = cp
 	c.lastSeq.Store(cp.Seq)
 	c.lastAt.Store(cp.Time.UnixNano())
-	return cp, nil
+	return cp, more, nil
 }
 
+// DefaultSegment is how many entries one checkpoint lists at most, unless
+// CheckpointerConfig.Segment says otherwise.
+const DefaultSegment = 10_000
+
 // next builds the checkpoint that follows the last one, or nil if the
-// ledger has not grown.
-func (c *Checkpointer) next(ctx context.Context, q Querier) (*Checkpoint, error) {
+// ledger has not grown, and says whether the head lies beyond it.
+func (c *Checkpointer) next(ctx context.Context, q Querier) (*Checkpoint, bool, error) {
 	head, err := ReadHead(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	from, prev := int64(0), Genesis
 	if c.last != nil {
@@ -153,26 +191,28 @@ func (c *Checkpointer) next(ctx context.Context, q Querier) (*Checkpoint, error)
 	}
 	switch {
 	case head.Seq < from:
-		return nil, fmt.Errorf("%w: the head row counts %d entries, the checkpoint %d", ErrDiverged, head.Seq, from)
+		return nil, false, fmt.Errorf("%w: the head row counts %d entries, the checkpoint %d", ErrDiverged, head.Seq, from)
 	case head.Seq == from && !bytes.Equal(head.Hash, prev):
-		return nil, fmt.Errorf("%w: entry %d's hash has changed", ErrDiverged, from)
+		return nil, false, fmt.Errorf("%w: entry %d's hash has changed", ErrDiverged, from)
 	case head.Seq == from:
-		return nil, nil
+		return nil, false, nil
 	}
-	hashes, err := segmentHashes(ctx, q, from, prev, head)
+	upTo := min(head.Seq, from+c.segment())
+	hashes, err := segmentHashes(ctx, q, from, upTo, prev, head)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return &Checkpoint{Origin: Origin, Seq: head.Seq, Hash: head.Hash, Time: c.cfg.Clock.Now().UTC(),
-		First: from + 1, Hashes: hashes}, nil
+	return &Checkpoint{Origin: Origin, Seq: upTo, Hash: hashes[len(hashes)-1], Time: c.cfg.Clock.Now().UTC(),
+		First: from + 1, Hashes: hashes}, upTo < head.Seq, nil
 }
 
-// segmentHashes recomputes entries from+1 to head.Seq, linking to prev, and
-// returns their hashes.
-func segmentHashes(ctx context.Context, q Querier, from int64, prev []byte, head Head) ([][]byte, error) {
+// segmentHashes recomputes entries from+1 to upTo, linking to prev, and
+// returns their hashes. A segment that ends at the head must end in the
+// head's hash.
+func segmentHashes(ctx context.Context, q Querier, from, upTo int64, prev []byte, head Head) ([][]byte, error) {
 	ch := &checker{next: from + 1, prev: prev}
-	hashes := make([][]byte, 0, head.Seq-from)
-	err := ScanEntries(ctx, q, from, head.Seq, func(e Entry) error {
+	hashes := make([][]byte, 0, upTo-from)
+	err := ScanEntries(ctx, q, from, upTo, func(e Entry) error {
 		if p := ch.add(e); p != nil {
 			return fmt.Errorf("%w: %w", ErrDiverged, p)
 		}
@@ -182,7 +222,11 @@ func segmentHashes(ctx context.Context, q Querier, from int64, prev []byte, head
 	if err != nil {
 		return nil, err
 	}
-	if p := ch.finish(head, nil); p != nil {
+	end := head
+	if upTo < head.Seq {
+		end = Head{Seq: upTo, Hash: ch.prev}
+	}
+	if p := ch.finish(end, nil); p != nil {
 		return nil, fmt.Errorf("%w: %w", ErrDiverged, p)
 	}
 	return hashes, nil
