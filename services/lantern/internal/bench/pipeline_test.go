@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -153,7 +152,7 @@ func waitConsumersIdle(b *testing.B, c *cluster.Cluster) int {
 	}
 	var msgs int
 	natstest.CheckFor(b, settleTimeout, 200*time.Millisecond, func() error {
-		if busy := busyConsumers(ctx, b, stream); len(busy) > 0 {
+		if busy := busyConsumers(ctx, b, c, stream); len(busy) > 0 {
 			return fmt.Errorf("consumers are still busy: %s", strings.Join(busy, ", "))
 		}
 		info, err := stream.Info(ctx)
@@ -166,17 +165,16 @@ func waitConsumersIdle(b *testing.B, c *cluster.Cluster) int {
 	return msgs
 }
 
-// busyConsumers names each consumer of stream that a service of the
-// benchmark's pipeline reads and that has messages still to deliver or to
-// be acknowledged, and how many: a wait that runs out says which stage is
-// behind. Provisioning declares the durables of every service, and those
-// of services the benchmark does not run (escalation, the workspace) fill
-// up without ever being read.
-func busyConsumers(ctx context.Context, b *testing.B, stream jetstream.Stream) []string {
+// busyConsumers names each consumer of stream that a service running in c
+// reads and that has messages still to deliver or to be acknowledged, and
+// how many: a wait that runs out says which stage is behind. Provisioning
+// declares the durables of every service, and those of services c does not
+// run fill up without ever being read.
+func busyConsumers(ctx context.Context, b *testing.B, c *cluster.Cluster, stream jetstream.Stream) []string {
 	lister := stream.ListConsumers(ctx)
 	var busy []string
 	for info := range lister.Info() {
-		if !readByPipeline(info.Name) {
+		if cons, ok := events.ConsumerOf(info.Name); !ok || !c.Started(cons.Service) {
 			continue
 		}
 		if info.NumPending > 0 || info.NumAckPending > 0 {
@@ -187,13 +185,6 @@ func busyConsumers(ctx context.Context, b *testing.B, stream jetstream.Stream) [
 		b.Fatal(err)
 	}
 	return busy
-}
-
-// readByPipeline says whether a service the benchmarks run reads the
-// durable consumer named durable.
-func readByPipeline(durable string) bool {
-	c, ok := events.ConsumerOf(durable)
-	return ok && slices.Contains(cluster.Pipeline, c.Service)
 }
 
 // lantern runs a `lantern` command in this process against the cluster and
